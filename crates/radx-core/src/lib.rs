@@ -1,0 +1,33 @@
+//! radx core: the data model every other crate speaks.
+//!
+//! * [`Grid`] — voxel geometry. Arrays are indexed `(z, y, x)` in C order; world
+//!   coordinates at the I/O boundary are `(x, y, z)` in mm.
+//! * [`Image`], [`Mask`], [`Roi`] — an image, a binary mask, and the IBSI region of
+//!   interest with its separate intensity and morphological masks.
+//! * [`Settings`] — the versioned, hashed settings manifest.
+//! * [`FeaturePlugin`] and [`Registry`] — the feature-plugin contract.
+//! * [`FeatureTable`] and [`Provenance`] — what an extraction produces.
+//! * [`discretise`] — the IBSI discretisation methods (FBN, FBS, none).
+
+pub mod discretise;
+pub mod error;
+pub mod grid;
+pub mod plugin;
+pub mod provenance;
+pub mod settings;
+pub mod table;
+pub mod volume;
+
+pub use discretise::{discretise, Discretised};
+pub use error::CoreError;
+pub use grid::Grid;
+pub use plugin::{
+    FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, PluginError, PluginInfo, Registry,
+};
+pub use provenance::{Platform, PluginRecord, Provenance};
+pub use settings::{Settings, SettingsError};
+pub use table::{FeatureRow, FeatureTable};
+pub use volume::{Image, Mask, Roi};
+
+/// Version of this radx build, as written into provenance records.
+pub const RADX_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,666 @@
+//! The settings manifest (schema version 1).
+//!
+//! A manifest is a TOML file whose first key is `radx_settings = 1`. Every section is
+//! optional; a missing key takes the documented default. Unknown keys and impossible
+//! values are errors naming the key and the file. The canonical form of a manifest is
+//! the TOML serialisation of the fully populated [`Settings`] (every default filled in,
+//! keys in a fixed order); its sha256 is the *settings id*.
+//!
+//! Later schema versions add sections with defaults that reproduce version 1
+//! behaviour, so a version 1 file keeps its meaning.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+/// The newest schema version this build reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Every built-in feature family, in computation order.
+pub const BUILTIN_FAMILIES: &[&str] = &[
+    "morphology",
+    "local_intensity",
+    "intensity_stats",
+    "intensity_histogram",
+    "ivh",
+    "glcm",
+    "glrlm",
+    "glszm",
+    "gldzm",
+    "ngtdm",
+    "ngldm",
+];
+
+/// Named presets shipped with radx: `(name, manifest text)`.
+pub const PRESETS: &[(&str, &str)] = &[
+    (
+        "ibsi-digital-phantom",
+        include_str!("../presets/ibsi-digital-phantom.toml"),
+    ),
+    ("ibsi-config-a", include_str!("../presets/ibsi-config-a.toml")),
+    ("ibsi-config-b", include_str!("../presets/ibsi-config-b.toml")),
+    ("ibsi-config-c", include_str!("../presets/ibsi-config-c.toml")),
+    ("ibsi-config-d", include_str!("../presets/ibsi-config-d.toml")),
+    ("ibsi-config-e", include_str!("../presets/ibsi-config-e.toml")),
+];
+
+/// Errors reading or validating a settings manifest. Each names its source (a file path
+/// or `preset:NAME`).
+#[derive(Debug, Error)]
+pub enum SettingsError {
+    #[error("{source_name}: cannot read settings file: {message}")]
+    Io {
+        source_name: String,
+        message: String,
+    },
+    #[error("{source_name}: invalid settings manifest: {message}")]
+    Parse {
+        source_name: String,
+        message: String,
+    },
+    #[error("{source_name}: key `{key}`: {message}")]
+    Invalid {
+        source_name: String,
+        key: String,
+        message: String,
+    },
+    #[error("no preset named `{0}`; presets: {1}")]
+    UnknownPreset(String, String),
+}
+
+/// The settings manifest, schema version 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Schema version of the manifest; must be 1 (the first key of the file).
+    pub radx_settings: u32,
+    #[serde(default)]
+    pub input: InputSettings,
+    #[serde(default)]
+    pub features: FeatureSelection,
+    #[serde(default)]
+    pub interpolation: Interpolation,
+    #[serde(default)]
+    pub resegmentation: Resegmentation,
+    #[serde(default)]
+    pub discretisation: DiscretisationSettings,
+    #[serde(default)]
+    pub morphology: MorphologySettings,
+    #[serde(default)]
+    pub texture: TextureSettings,
+}
+
+/// `[input]`: how the image is taken in.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputSettings {
+    /// Round image intensities to the nearest integer after reading (IBSI asks this of
+    /// the CT phantom). Default `false`.
+    #[serde(default)]
+    pub round_intensities: bool,
+}
+
+/// `[features]`: which feature families run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureSelection {
+    /// Families to compute, by name (`radx features list`). Default: every built-in family.
+    #[serde(default = "default_families")]
+    pub families: Vec<String>,
+}
+
+impl Default for FeatureSelection {
+    fn default() -> Self {
+        FeatureSelection {
+            families: default_families(),
+        }
+    }
+}
+
+fn default_families() -> Vec<String> {
+    BUILTIN_FAMILIES.iter().map(|s| s.to_string()).collect()
+}
+
+/// Interpolation method for image or mask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InterpolationMethod {
+    Nearest,
+    Linear,
+    /// Tricubic convolution (Catmull–Rom / Keys, a = -0.5).
+    CubicConvolution,
+    /// Cubic B-spline (with prefiltering), as IBSI "tricubic spline".
+    CubicSpline,
+}
+
+/// `[interpolation]`: resampling to a new voxel spacing (IBSI 02, "Interpolation").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Interpolation {
+    /// New voxel spacing (x, y, z) in mm; absent means no interpolation.
+    #[serde(default)]
+    pub spacing_mm: Option<[f64; 3]>,
+    /// Interpolate in-plane only (2D): the z spacing is kept. Default `false`.
+    #[serde(default)]
+    pub in_plane_only: bool,
+    /// Image interpolation method. Default `linear`.
+    #[serde(default = "default_linear")]
+    pub image_method: InterpolationMethod,
+    /// Mask interpolation method. Default `linear`.
+    #[serde(default = "default_linear")]
+    pub mask_method: InterpolationMethod,
+    /// Partial-volume threshold: an interpolated mask value at or above it is in the ROI.
+    /// Default 0.5.
+    #[serde(default = "default_pv")]
+    pub partial_volume_threshold: f64,
+    /// Round interpolated intensities to integers. Default `false`.
+    #[serde(default)]
+    pub round_intensities: bool,
+}
+
+fn default_linear() -> InterpolationMethod {
+    InterpolationMethod::Linear
+}
+fn default_pv() -> f64 {
+    0.5
+}
+
+impl Default for Interpolation {
+    fn default() -> Self {
+        Interpolation {
+            spacing_mm: None,
+            in_plane_only: false,
+            image_method: InterpolationMethod::Linear,
+            mask_method: InterpolationMethod::Linear,
+            partial_volume_threshold: 0.5,
+            round_intensities: false,
+        }
+    }
+}
+
+/// `[resegmentation]`: which voxels of the morphological mask enter the intensity mask.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resegmentation {
+    /// Lower bound of the intensity range (inclusive); absent: no lower bound.
+    #[serde(default)]
+    pub min: Option<f64>,
+    /// Upper bound of the intensity range (inclusive); absent: no upper bound.
+    #[serde(default)]
+    pub max: Option<f64>,
+    /// Outlier filter: keep voxels within mean ± `outlier_sd` standard deviations.
+    #[serde(default)]
+    pub outlier_sd: Option<f64>,
+}
+
+/// A discretisation method (IBSI 02, "Discretisation").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Discretisation {
+    /// Fixed bin number: `bins` bins between the ROI minimum and maximum.
+    Fbn { bins: u32 },
+    /// Fixed bin size `bin_width`; the first bin's lower edge is `lower_bound`, else the
+    /// re-segmentation minimum, else the ROI minimum.
+    Fbs {
+        bin_width: f64,
+        #[serde(default)]
+        lower_bound: Option<f64>,
+    },
+    /// No discretisation: intensities must already be integer grey levels >= 1 (texture
+    /// and histogram), or are used as they are (IVH).
+    None,
+}
+
+/// `[discretisation.*]`: one method each for the intensity histogram, the texture
+/// matrices and the intensity-volume histogram.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscretisationSettings {
+    /// Default: fixed bin number, 32 bins.
+    #[serde(default = "default_fbn32")]
+    pub histogram: Discretisation,
+    /// Default: fixed bin number, 32 bins.
+    #[serde(default = "default_fbn32")]
+    pub texture: Discretisation,
+    /// Default: none (intensities as they are).
+    #[serde(default = "default_none")]
+    pub ivh: Discretisation,
+}
+
+fn default_fbn32() -> Discretisation {
+    Discretisation::Fbn { bins: 32 }
+}
+fn default_none() -> Discretisation {
+    Discretisation::None
+}
+
+impl Default for DiscretisationSettings {
+    fn default() -> Self {
+        DiscretisationSettings {
+            histogram: default_fbn32(),
+            texture: default_fbn32(),
+            ivh: default_none(),
+        }
+    }
+}
+
+/// How Moran's I and Geary's C are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpatialAutocorrelation {
+    /// Exact, over every pair of ROI voxels (FFT convolution).
+    Exact,
+    /// Not computed: reported missing with that reason.
+    Skip,
+}
+
+/// `[morphology]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MorphologySettings {
+    /// Moran's I and Geary's C: `exact` (default) or `skip`.
+    #[serde(default = "default_exact")]
+    pub moran_geary: SpatialAutocorrelation,
+}
+
+fn default_exact() -> SpatialAutocorrelation {
+    SpatialAutocorrelation::Exact
+}
+
+impl Default for MorphologySettings {
+    fn default() -> Self {
+        MorphologySettings {
+            moran_geary: SpatialAutocorrelation::Exact,
+        }
+    }
+}
+
+/// Spatial dimensionality of texture aggregation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum TextureDimension {
+    /// By slice: features per slice, averaged over slices (tag `_2D`).
+    #[serde(rename = "2D")]
+    D2,
+    /// Matrices of all slices merged, then features (tag `_2_5D`).
+    #[serde(rename = "2.5D")]
+    D25,
+    /// Whole volume with 3D neighbourhoods (tag `_3D`).
+    #[serde(rename = "3D")]
+    D3,
+}
+
+impl TextureDimension {
+    /// The tag fragment of IBSI reference tables.
+    pub fn tag(self) -> &'static str {
+        match self {
+            TextureDimension::D2 => "2D",
+            TextureDimension::D25 => "2_5D",
+            TextureDimension::D3 => "3D",
+        }
+    }
+}
+
+/// For directional families (GLCM, GLRLM): how directions are combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DirectionMerging {
+    /// Features per direction, then averaged (tag `_avg`).
+    Avg,
+    /// Matrices of all directions merged, then features (tag `_comb`).
+    Comb,
+}
+
+impl DirectionMerging {
+    pub fn tag(self) -> &'static str {
+        match self {
+            DirectionMerging::Avg => "avg",
+            DirectionMerging::Comb => "comb",
+        }
+    }
+}
+
+/// Distance norm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DistanceNorm {
+    Chebyshev,
+    Manhattan,
+    Euclidean,
+}
+
+/// `[texture]`: texture matrix parameters and aggregation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextureSettings {
+    /// Which dimensionalities to compute. Default `["2D", "2.5D", "3D"]`.
+    #[serde(default = "default_dimensions")]
+    pub dimensions: Vec<TextureDimension>,
+    /// Direction merging for GLCM and GLRLM. Default `["avg", "comb"]`.
+    #[serde(default = "default_merging")]
+    pub direction_merging: Vec<DirectionMerging>,
+    /// GLCM neighbour distance (Chebyshev). Default 1.
+    #[serde(default = "one")]
+    pub glcm_distance: u32,
+    /// GLCM symmetrised (IBSI). Default `true`.
+    #[serde(default = "yes")]
+    pub glcm_symmetric: bool,
+    /// GLSZM and GLDZM zone linkage distance (Chebyshev). Default 1.
+    #[serde(default = "one")]
+    pub zone_linkage_distance: u32,
+    /// GLDZM distance-to-edge norm. Default `manhattan` (IBSI).
+    #[serde(default = "default_manhattan")]
+    pub gldzm_distance_norm: DistanceNorm,
+    /// NGTDM neighbourhood distance (Chebyshev). Default 1.
+    #[serde(default = "one")]
+    pub ngtdm_distance: u32,
+    /// NGLDM neighbourhood distance (Chebyshev). Default 1.
+    #[serde(default = "one")]
+    pub ngldm_distance: u32,
+    /// NGLDM coarseness parameter alpha. Default 0.
+    #[serde(default)]
+    pub ngldm_alpha: u32,
+}
+
+fn default_dimensions() -> Vec<TextureDimension> {
+    vec![
+        TextureDimension::D2,
+        TextureDimension::D25,
+        TextureDimension::D3,
+    ]
+}
+fn default_merging() -> Vec<DirectionMerging> {
+    vec![DirectionMerging::Avg, DirectionMerging::Comb]
+}
+fn one() -> u32 {
+    1
+}
+fn yes() -> bool {
+    true
+}
+fn default_manhattan() -> DistanceNorm {
+    DistanceNorm::Manhattan
+}
+
+impl Default for TextureSettings {
+    fn default() -> Self {
+        TextureSettings {
+            dimensions: default_dimensions(),
+            direction_merging: default_merging(),
+            glcm_distance: 1,
+            glcm_symmetric: true,
+            zone_linkage_distance: 1,
+            gldzm_distance_norm: DistanceNorm::Manhattan,
+            ngtdm_distance: 1,
+            ngldm_distance: 1,
+            ngldm_alpha: 0,
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            radx_settings: SCHEMA_VERSION,
+            input: InputSettings::default(),
+            features: FeatureSelection::default(),
+            interpolation: Interpolation::default(),
+            resegmentation: Resegmentation::default(),
+            discretisation: DiscretisationSettings::default(),
+            morphology: MorphologySettings::default(),
+            texture: TextureSettings::default(),
+        }
+    }
+}
+
+impl Settings {
+    /// Parses and validates a manifest. `source_name` names it in errors.
+    pub fn from_toml_str(text: &str, source_name: &str) -> Result<Self, SettingsError> {
+        let value: toml::Value = toml::from_str(text).map_err(|e| SettingsError::Parse {
+            source_name: source_name.to_string(),
+            message: e.to_string(),
+        })?;
+        match value.get("radx_settings") {
+            None => {
+                return Err(SettingsError::Invalid {
+                    source_name: source_name.into(),
+                    key: "radx_settings".into(),
+                    message: format!(
+                        "missing schema version; the first line should be `radx_settings = {SCHEMA_VERSION}`"
+                    ),
+                })
+            }
+            Some(toml::Value::Integer(v)) if *v >= 1 && *v <= SCHEMA_VERSION as i64 => {}
+            Some(v) => {
+                return Err(SettingsError::Invalid {
+                    source_name: source_name.into(),
+                    key: "radx_settings".into(),
+                    message: format!(
+                        "schema version {v} is not one this radx reads (1..={SCHEMA_VERSION})"
+                    ),
+                })
+            }
+        }
+        let settings: Settings = toml::from_str(text).map_err(|e| SettingsError::Parse {
+            source_name: source_name.to_string(),
+            message: e.to_string(),
+        })?;
+        settings.validate(source_name)?;
+        Ok(settings)
+    }
+
+    /// Reads and validates a manifest file.
+    pub fn from_file(path: &Path) -> Result<Self, SettingsError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| SettingsError::Io {
+            source_name: name.clone(),
+            message: e.to_string(),
+        })?;
+        Self::from_toml_str(&text, &name)
+    }
+
+    /// A shipped preset by name (see [`PRESETS`]).
+    pub fn preset(name: &str) -> Result<Self, SettingsError> {
+        let text = PRESETS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| *t)
+            .ok_or_else(|| {
+                SettingsError::UnknownPreset(
+                    name.to_string(),
+                    PRESETS
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+            })?;
+        Self::from_toml_str(text, &format!("preset:{name}"))
+    }
+
+    /// Checks values that parse but are impossible.
+    pub fn validate(&self, source_name: &str) -> Result<(), SettingsError> {
+        let bad = |key: &str, message: String| SettingsError::Invalid {
+            source_name: source_name.to_string(),
+            key: key.to_string(),
+            message,
+        };
+        if let Some(sp) = self.interpolation.spacing_mm {
+            if sp.iter().any(|&s| !(s.is_finite() && s > 0.0)) {
+                return Err(bad(
+                    "interpolation.spacing_mm",
+                    format!("every spacing must be a positive number, got {sp:?}"),
+                ));
+            }
+        }
+        let pv = self.interpolation.partial_volume_threshold;
+        if !(pv > 0.0 && pv <= 1.0) {
+            return Err(bad(
+                "interpolation.partial_volume_threshold",
+                format!("must lie in (0, 1], got {pv}"),
+            ));
+        }
+        let r = &self.resegmentation;
+        for (key, v) in [
+            ("resegmentation.min", r.min),
+            ("resegmentation.max", r.max),
+        ] {
+            if let Some(v) = v {
+                if !v.is_finite() {
+                    return Err(bad(key, format!("must be a finite number, got {v}")));
+                }
+            }
+        }
+        if let (Some(lo), Some(hi)) = (r.min, r.max) {
+            if lo > hi {
+                return Err(bad(
+                    "resegmentation.min",
+                    format!("lower bound {lo} exceeds upper bound {hi}"),
+                ));
+            }
+        }
+        if let Some(sd) = r.outlier_sd {
+            if !(sd.is_finite() && sd > 0.0) {
+                return Err(bad(
+                    "resegmentation.outlier_sd",
+                    format!("must be a positive number, got {sd}"),
+                ));
+            }
+        }
+        for (key, d) in [
+            ("discretisation.histogram", &self.discretisation.histogram),
+            ("discretisation.texture", &self.discretisation.texture),
+            ("discretisation.ivh", &self.discretisation.ivh),
+        ] {
+            match d {
+                Discretisation::Fbn { bins } if *bins == 0 => {
+                    return Err(bad(&format!("{key}.bins"), "must be at least 1".into()))
+                }
+                Discretisation::Fbs { bin_width, .. } if !(bin_width.is_finite() && *bin_width > 0.0) => {
+                    return Err(bad(
+                        &format!("{key}.bin_width"),
+                        format!("must be a positive number, got {bin_width}"),
+                    ))
+                }
+                Discretisation::Fbs {
+                    lower_bound: Some(lb),
+                    ..
+                } if !lb.is_finite() => {
+                    return Err(bad(
+                        &format!("{key}.lower_bound"),
+                        format!("must be finite, got {lb}"),
+                    ))
+                }
+                _ => {}
+            }
+        }
+        let t = &self.texture;
+        for (key, v) in [
+            ("texture.glcm_distance", t.glcm_distance),
+            ("texture.zone_linkage_distance", t.zone_linkage_distance),
+            ("texture.ngtdm_distance", t.ngtdm_distance),
+            ("texture.ngldm_distance", t.ngldm_distance),
+        ] {
+            if v == 0 {
+                return Err(bad(key, "must be at least 1".into()));
+            }
+        }
+        if t.dimensions.is_empty() {
+            return Err(bad(
+                "texture.dimensions",
+                "name at least one of \"2D\", \"2.5D\", \"3D\"".into(),
+            ));
+        }
+        if t.direction_merging.is_empty() {
+            return Err(bad(
+                "texture.direction_merging",
+                "name at least one of \"avg\", \"comb\"".into(),
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for f in &self.features.families {
+            if !seen.insert(f) {
+                return Err(bad(
+                    "features.families",
+                    format!("family `{f}` is listed twice"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The canonical form: every default filled in, keys in a fixed order.
+    pub fn canonical(&self) -> String {
+        toml::to_string(self).expect("settings always serialise to TOML")
+    }
+
+    /// The settings id: lowercase hex sha256 of the canonical form.
+    pub fn id(&self) -> String {
+        hex(&Sha256::digest(self.canonical().as_bytes()))
+    }
+}
+
+/// Lowercase hexadecimal of a byte slice.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimal_manifest_takes_defaults() {
+        let s = Settings::from_toml_str("radx_settings = 1\n", "t.toml").unwrap();
+        assert_eq!(s, Settings::default());
+    }
+
+    #[test]
+    fn canonical_form_round_trips_and_hash_is_stable() {
+        let s = Settings::preset("ibsi-digital-phantom").unwrap();
+        let again = Settings::from_toml_str(&s.canonical(), "canon").unwrap();
+        assert_eq!(s, again);
+        assert_eq!(s.id(), again.id());
+        assert_eq!(s.id().len(), 64);
+        assert_ne!(s.id(), Settings::default().id());
+    }
+
+    #[test]
+    fn every_preset_parses() {
+        for (name, _) in PRESETS {
+            Settings::preset(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = Settings::from_toml_str("radx_settings = 1\n[texture]\nglcm_distanse = 2\n", "x.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("x.toml") && e.contains("glcm_distanse"), "{e}");
+    }
+
+    #[test]
+    fn impossible_value_is_named() {
+        let e = Settings::from_toml_str(
+            "radx_settings = 1\n[discretisation.texture]\nmethod = \"fbs\"\nbin_width = -2.0\n",
+            "y.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("y.toml") && e.contains("discretisation.texture.bin_width"), "{e}");
+        let e = Settings::from_toml_str("radx_settings = 1\n[resegmentation]\nmin = 5.0\nmax = 1.0\n", "z.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("resegmentation.min"), "{e}");
+    }
+
+    #[test]
+    fn schema_version_is_required_and_checked() {
+        let e = Settings::from_toml_str("[texture]\n", "a.toml").unwrap_err().to_string();
+        assert!(e.contains("radx_settings"), "{e}");
+        let e = Settings::from_toml_str("radx_settings = 7\n", "b.toml").unwrap_err().to_string();
+        assert!(e.contains("schema version 7"), "{e}");
+    }
+}

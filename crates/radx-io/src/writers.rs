@@ -1,0 +1,117 @@
+//! Feature table writers: long CSV and JSON, with a provenance sidecar.
+
+use std::path::{Path, PathBuf};
+
+use radx_core::{FeatureTable, Provenance};
+
+use crate::IoError;
+
+/// Output format, chosen from the file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    Csv,
+    Json,
+}
+
+impl OutputFormat {
+    /// `.csv` or `.json`; anything else is an error naming the file.
+    pub fn from_path(path: &Path) -> Result<Self, IoError> {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase())
+            .as_deref()
+        {
+            Some("csv") => Ok(OutputFormat::Csv),
+            Some("json") => Ok(OutputFormat::Json),
+            _ => Err(IoError::Invalid {
+                path: path.into(),
+                message: "output must end in .csv or .json".into(),
+            }),
+        }
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The CSV header of the long table.
+pub const CSV_HEADER: &str =
+    "case,roi,image,family,feature,ibsi_id,aggregation,tag,unit,value,missing_reason";
+
+/// Long CSV: one row per value. Numbers are written in the shortest form that reads
+/// back to the same f64, so the text is bit-exact.
+pub fn table_to_csv(table: &FeatureTable) -> String {
+    let mut out = String::with_capacity(table.rows.len() * 96);
+    out.push_str(CSV_HEADER);
+    out.push('\n');
+    for r in &table.rows {
+        let fields = [
+            csv_field(&r.case),
+            csv_field(&r.roi),
+            csv_field(&r.image),
+            csv_field(&r.family),
+            csv_field(&r.feature),
+            csv_field(&r.ibsi_id),
+            csv_field(&r.aggregation),
+            csv_field(&r.tag),
+            csv_field(&r.unit),
+            r.value.map(|v| format!("{v:?}")).unwrap_or_default(),
+            csv_field(r.missing_reason.as_deref().unwrap_or("")),
+        ];
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// JSON: `{"provenance": {...}, "features": [rows]}`.
+pub fn table_to_json(table: &FeatureTable, provenance: &Provenance) -> String {
+    let v = serde_json::json!({ "provenance": provenance, "features": table.rows });
+    serde_json::to_string_pretty(&v).expect("feature tables serialise") + "\n"
+}
+
+fn write_atomic(path: &Path, text: &str) -> Result<(), IoError> {
+    let err = |e: std::io::Error| IoError::Write {
+        path: path.into(),
+        message: e.to_string(),
+    };
+    let tmp = path.with_extension(format!(
+        "{}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("")
+    ));
+    std::fs::write(&tmp, text).map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)
+}
+
+/// The provenance sidecar's path: `<out>.provenance.json`.
+pub fn provenance_path(out: &Path) -> PathBuf {
+    let mut name = out.file_name().unwrap_or_default().to_os_string();
+    name.push(".provenance.json");
+    out.with_file_name(name)
+}
+
+/// Writes the table (format by extension) and its provenance sidecar; returns the
+/// sidecar's path.
+pub fn write_outputs(
+    out: &Path,
+    table: &FeatureTable,
+    provenance: &Provenance,
+) -> Result<PathBuf, IoError> {
+    let text = match OutputFormat::from_path(out)? {
+        OutputFormat::Csv => table_to_csv(table),
+        OutputFormat::Json => table_to_json(table, provenance),
+    };
+    write_atomic(out, &text)?;
+    let side = provenance_path(out);
+    write_atomic(
+        &side,
+        &(serde_json::to_string_pretty(provenance).expect("provenance serialises") + "\n"),
+    )?;
+    Ok(side)
+}

@@ -1,0 +1,220 @@
+//! One case, from files to a feature table with provenance: read -> processing chain ->
+//! every selected feature plugin -> table rows. Also the registry of built-in plugins.
+
+use std::path::Path;
+
+use radx_core::provenance::InputRecord;
+use radx_core::{
+    FeatureInput, FeatureRow, FeatureTable, FeatureValue, Image, Mask, Platform, PluginRecord,
+    Provenance, Registry, Settings, RADX_VERSION,
+};
+use radx_io::{IoError, MaskSelector};
+use radx_process::{prepare, Prepared, ProcessError};
+use rayon::prelude::*;
+use thiserror::Error;
+
+/// Errors of one extraction.
+#[derive(Debug, Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Io(#[from] IoError),
+    #[error("{image} with {mask}: {source}")]
+    Process {
+        image: String,
+        mask: String,
+        source: ProcessError,
+    },
+    #[error("settings name feature family `{0}`, which no plugin provides; families: {1}")]
+    UnknownFamily(String, String),
+}
+
+/// The registry of every built-in plugin, in computation order.
+pub fn builtin_registry() -> Registry {
+    let mut r = Registry::new();
+    for p in [
+        radx_morphology::plugin(),
+        radx_local_intensity::plugin(),
+        radx_intensity_stats::plugin(),
+        radx_intensity_histogram::plugin(),
+        radx_ivh::plugin(),
+        radx_glcm::plugin(),
+        radx_glrlm::plugin(),
+        radx_glszm::plugin(),
+        radx_gldzm::plugin(),
+        radx_ngtdm::plugin(),
+        radx_ngldm::plugin(),
+    ] {
+        r.register(p).expect("built-in families are distinct");
+    }
+    r
+}
+
+/// Checks that every family the settings select is provided by `registry`.
+pub fn check_families(settings: &Settings, registry: &Registry) -> Result<(), PipelineError> {
+    for f in &settings.features.families {
+        if registry.get(f).is_none() {
+            let all: Vec<String> = registry.plugins().map(|p| p.info().family.clone()).collect();
+            return Err(PipelineError::UnknownFamily(f.clone(), all.join(", ")));
+        }
+    }
+    Ok(())
+}
+
+/// Labels written into each row.
+#[derive(Debug, Clone)]
+pub struct CaseLabels {
+    pub case: String,
+    pub roi: String,
+    pub image: String,
+}
+
+/// Computes every selected family on a prepared ROI. Families run in parallel on the
+/// current rayon pool; rows come out in registry order whatever the thread count.
+pub fn compute_features(
+    prepared: &Prepared,
+    settings: &Settings,
+    registry: &Registry,
+    labels: &CaseLabels,
+) -> FeatureTable {
+    let input = FeatureInput {
+        roi: &prepared.roi,
+        settings,
+        histogram: &prepared.histogram,
+        texture: &prepared.texture,
+        ivh: &prepared.ivh,
+    };
+    let selected: Vec<_> = registry
+        .plugins()
+        .filter(|p| settings.features.families.iter().any(|f| f == &p.info().family))
+        .collect();
+    let per_plugin: Vec<Vec<FeatureRow>> = selected
+        .par_iter()
+        .map(|p| {
+            let info = p.info();
+            let values = match p.compute(&input) {
+                Ok(v) => v,
+                Err(e) => info
+                    .features
+                    .iter()
+                    .map(|f| FeatureValue::missing(&f.name, None, &e.to_string()))
+                    .collect(),
+            };
+            values
+                .into_iter()
+                .map(|v| {
+                    let def = info.features.iter().find(|f| f.name == v.name);
+                    let agg = v.aggregation.clone().unwrap_or_default();
+                    let tag = if agg.is_empty() {
+                        format!("{}_{}", info.prefix, v.name)
+                    } else {
+                        format!("{}_{}_{}", info.prefix, v.name, agg)
+                    };
+                    FeatureRow {
+                        case: labels.case.clone(),
+                        roi: labels.roi.clone(),
+                        image: labels.image.clone(),
+                        family: info.family.clone(),
+                        feature: v.name,
+                        ibsi_id: def.map(|d| d.ibsi_id.clone()).unwrap_or_default(),
+                        aggregation: agg,
+                        tag,
+                        unit: def.map(|d| d.unit.clone()).unwrap_or_default(),
+                        value: v.value,
+                        missing_reason: v.missing_reason,
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let mut rows: Vec<FeatureRow> = prepared
+        .diagnostics
+        .iter()
+        .map(|d| FeatureRow {
+            case: labels.case.clone(),
+            roi: labels.roi.clone(),
+            image: labels.image.clone(),
+            family: "diagnostics".into(),
+            feature: d.tag.clone(),
+            ibsi_id: String::new(),
+            aggregation: String::new(),
+            tag: d.tag.clone(),
+            unit: String::new(),
+            value: Some(d.value),
+            missing_reason: None,
+        })
+        .collect();
+    rows.extend(per_plugin.into_iter().flatten());
+    FeatureTable { rows }
+}
+
+/// Runs the processing chain and the feature plugins on an image and mask in memory.
+pub fn extract(
+    image: Image,
+    mask: Mask,
+    settings: &Settings,
+    registry: &Registry,
+    labels: &CaseLabels,
+) -> Result<FeatureTable, ProcessError> {
+    let prepared = prepare(image, mask, settings)?;
+    Ok(compute_features(&prepared, settings, registry, labels))
+}
+
+/// A provenance record for a run on these inputs.
+pub fn provenance(
+    settings: &Settings,
+    registry: &Registry,
+    inputs: Vec<InputRecord>,
+) -> Provenance {
+    Provenance {
+        radx_version: RADX_VERSION.to_string(),
+        settings_id: settings.id(),
+        settings: settings.canonical(),
+        inputs,
+        plugins: registry
+            .plugins()
+            .filter(|p| settings.features.families.iter().any(|f| f == &p.info().family))
+            .map(|p| PluginRecord {
+                family: p.info().family.clone(),
+                version: p.info().version.clone(),
+                origin: "builtin".into(),
+                sha256: String::new(),
+            })
+            .collect(),
+        platform: Platform::current(),
+        threads: rayon::current_num_threads(),
+    }
+}
+
+/// Reads an image and mask from files and extracts features, with provenance.
+pub fn extract_files(
+    image_path: &Path,
+    mask_path: &Path,
+    selector: MaskSelector,
+    settings: &Settings,
+    registry: &Registry,
+    labels: &CaseLabels,
+) -> Result<(FeatureTable, Provenance), PipelineError> {
+    check_families(settings, registry)?;
+    let image = radx_io::read_image(image_path)?;
+    let mask = radx_io::read_mask(mask_path, selector)?;
+    let inputs = vec![
+        InputRecord {
+            role: "image".into(),
+            path: image_path.display().to_string(),
+            sha256: radx_io::sha256_file(image_path)?,
+        },
+        InputRecord {
+            role: "mask".into(),
+            path: mask_path.display().to_string(),
+            sha256: radx_io::sha256_file(mask_path)?,
+        },
+    ];
+    let table = extract(image, mask, settings, registry, labels).map_err(|source| {
+        PipelineError::Process {
+            image: image_path.display().to_string(),
+            mask: mask_path.display().to_string(),
+            source,
+        }
+    })?;
+    Ok((table, provenance(settings, registry, inputs)))
+}
