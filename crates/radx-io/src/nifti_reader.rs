@@ -76,17 +76,25 @@ fn read_volume(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
         .into_volume()
         .into_ndarray::<f64>()
         .map_err(|e| classify(path, e))?;
-    let data = data
-        .into_shape_with_order(ndarray::IxDyn(&[dims[0], dims[1], dims[2]]))
-        .map_err(|e| IoError::Invalid {
+    let mut data = data;
+    while data.ndim() > 3 {
+        let last = ndarray::Axis(data.ndim() - 1);
+        data = data.index_axis_move(last, 0);
+    }
+    while data.ndim() < 3 {
+        let next = ndarray::Axis(data.ndim());
+        data = data.insert_axis(next);
+    }
+    let data = data.into_dimensionality::<Ix3>().map_err(|e| IoError::Invalid {
+        path: path.into(),
+        message: e.to_string(),
+    })?;
+    if data.dim() != (dims[0], dims[1], dims[2]) {
+        return Err(IoError::Invalid {
             path: path.into(),
-            message: format!("voxel data does not fit dims {dims:?}: {e}"),
-        })?
-        .into_dimensionality::<Ix3>()
-        .map_err(|e| IoError::Invalid {
-            path: path.into(),
-            message: e.to_string(),
-        })?;
+            message: format!("voxel data shape {:?} does not fit dims {dims:?}", data.dim()),
+        });
+    }
     // (x, y, z) -> (z, y, x), standard layout.
     let data = data.permuted_axes([2, 1, 0]).as_standard_layout().to_owned();
     let grid = geometry(&header, [dims[2], dims[1], dims[0]], path)?;
