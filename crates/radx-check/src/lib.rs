@@ -1,1 +1,8 @@
+//! The checker: IBSI reference data (hash-checked against the project's manifest) and
+//! compliance validation of radx against it.
 
+pub mod ibsi;
+pub mod reference;
+
+pub use ibsi::{validate, validate_set, SetReport, ValidationReport, IBSI_SETS};
+pub use reference::{CheckError, ReferenceData};

@@ -1,2 +1,264 @@
+//! The `radx` command line.
 
-pub fn main() -> std::process::ExitCode { std::process::ExitCode::SUCCESS }
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use radx_core::Settings;
+use radx_io::MaskSelector;
+use radx_pipeline::{builtin_registry, CaseLabels};
+
+#[derive(Parser)]
+#[command(
+    name = "radx",
+    version,
+    about = "Standardised, reproducible radiomics: IBSI features with provenance"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Extract features from an image and a mask (or the built-in IBSI digital phantom).
+    Extract(ExtractArgs),
+    /// Show, check or list settings manifests.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+    /// List feature families and features.
+    #[command(subcommand)]
+    Features(FeaturesCommand),
+    /// Validate radx against reference values.
+    #[command(subcommand)]
+    Validate(ValidateCommand),
+}
+
+#[derive(Args)]
+struct SettingsSource {
+    /// Settings manifest (TOML).
+    #[arg(long, short = 's', conflicts_with = "preset")]
+    settings: Option<PathBuf>,
+    /// A shipped preset (see `radx settings presets`).
+    #[arg(long)]
+    preset: Option<String>,
+}
+
+impl SettingsSource {
+    fn load(&self) -> Result<Settings> {
+        Ok(match (&self.settings, &self.preset) {
+            (Some(p), _) => Settings::from_file(p)?,
+            (None, Some(n)) => Settings::preset(n)?,
+            (None, None) => Settings::default(),
+        })
+    }
+}
+
+#[derive(Args)]
+struct ExtractArgs {
+    /// Image file (NIfTI .nii or .nii.gz).
+    #[arg(long, short = 'i', required_unless_present = "phantom")]
+    image: Option<PathBuf>,
+    /// Mask file (NIfTI), on the image's grid.
+    #[arg(long, short = 'm', required_unless_present = "phantom")]
+    mask: Option<PathBuf>,
+    /// Use the built-in IBSI digital phantom (no files needed; default preset
+    /// `ibsi-digital-phantom`).
+    #[arg(long, conflicts_with_all = ["image", "mask"])]
+    phantom: bool,
+    /// Mask label that forms the ROI (default: every non-zero voxel).
+    #[arg(long)]
+    label: Option<i64>,
+    #[command(flatten)]
+    settings: SettingsSource,
+    /// Output file: .csv (long table) or .json; a provenance sidecar
+    /// `<out>.provenance.json` is written beside it. Without it, CSV goes to stdout.
+    #[arg(long, short = 'o')]
+    out: Option<PathBuf>,
+    /// Case identifier written in every row (default: the image file name).
+    #[arg(long)]
+    case: Option<String>,
+    /// Worker threads (default: all cores). Results are identical for any count.
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+#[derive(Subcommand)]
+enum SettingsCommand {
+    /// Print the canonical form of a manifest and its settings id (sha256).
+    Show(SettingsSource),
+    /// Validate a manifest; exit status 0 when valid.
+    Check {
+        /// Settings manifest (TOML).
+        file: PathBuf,
+    },
+    /// List the shipped presets.
+    Presets,
+}
+
+#[derive(Subcommand)]
+enum FeaturesCommand {
+    /// Every feature: family, name, IBSI identifier, unit.
+    List(SettingsSource),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum ValidateCommand {
+    /// Compare with the IBSI reference values ($RADX_REFERENCE_DATA, default ../shared/ibsi).
+    Ibsi {
+        /// Set(s): digital-phantom, config-a ... config-e, or all.
+        #[arg(long = "set", required = true)]
+        sets: Vec<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ReportFormat,
+    },
+}
+
+/// Runs the command line; errors are printed with their context chain.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("radx: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Extract(a) => extract(a),
+        Command::Settings(SettingsCommand::Show(src)) => {
+            let s = src.load()?;
+            println!("# settings id: {}", s.id());
+            print!("{}", s.canonical());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Settings(SettingsCommand::Check { file }) => {
+            let s = Settings::from_file(&file)?;
+            radx_pipeline::check_families(&s, &builtin_registry())
+                .with_context(|| file.display().to_string())?;
+            println!("{}: valid (settings id {})", file.display(), s.id());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Settings(SettingsCommand::Presets) => {
+            for (name, _) in radx_core::settings::PRESETS {
+                let s = Settings::preset(name)?;
+                println!("{name}\t{}", s.id());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Features(FeaturesCommand::List(src)) => {
+            let s = src.load()?;
+            let registry = builtin_registry();
+            println!("family\tname\tibsi_id\tunit\taggregations");
+            for p in registry.plugins() {
+                let info = p.info();
+                if !s.features.families.contains(&info.family) {
+                    continue;
+                }
+                for f in &info.features {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        info.family,
+                        f.name,
+                        f.ibsi_id,
+                        f.unit,
+                        info.aggregations.join(",")
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Validate(ValidateCommand::Ibsi { sets, format }) => {
+            let data = radx_check::ReferenceData::from_env();
+            let report = radx_check::validate(&sets, &data, &builtin_registry())?;
+            match format {
+                ReportFormat::Text => print!("{}", radx_check::ibsi::report_text(&report)),
+                ReportFormat::Json => {
+                    println!("{}", serde_json::to_string_pretty(&report)?)
+                }
+            }
+            Ok(if report.all_matched() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
+}
+
+fn extract(a: ExtractArgs) -> Result<ExitCode> {
+    if let Some(n) = a.threads {
+        if n == 0 {
+            bail!("--threads must be at least 1");
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .context("setting up the thread pool")?;
+    }
+    let registry = builtin_registry();
+    let selector = a.label.map_or(MaskSelector::NonZero, MaskSelector::Label);
+    let (table, provenance) = if a.phantom {
+        let settings = if a.settings.settings.is_none() && a.settings.preset.is_none() {
+            Settings::preset("ibsi-digital-phantom")?
+        } else {
+            a.settings.load()?
+        };
+        radx_pipeline::check_families(&settings, &registry)?;
+        let (image, mask) = radx_core::phantom::ibsi_digital_phantom();
+        let labels = CaseLabels {
+            case: a.case.clone().unwrap_or_else(|| "ibsi-digital-phantom".into()),
+            roi: "roi".into(),
+            image: "original".into(),
+        };
+        let table = radx_pipeline::extract(image, mask, &settings, &registry, &labels)
+            .context("built-in IBSI digital phantom")?;
+        let prov = radx_pipeline::provenance(&settings, &registry, Vec::new());
+        (table, prov)
+    } else {
+        let settings = a.settings.load()?;
+        let image = a.image.as_deref().expect("clap requires --image");
+        let mask = a.mask.as_deref().expect("clap requires --mask");
+        let labels = CaseLabels {
+            case: a.case.clone().unwrap_or_else(|| case_name(image)),
+            roi: a.label.map_or("nonzero".into(), |l| format!("label_{l}")),
+            image: "original".into(),
+        };
+        radx_pipeline::extract_files(image, mask, selector, &settings, &registry, &labels)?
+    };
+    match &a.out {
+        Some(out) => {
+            let side = radx_io::write_outputs(out, &table, &provenance)?;
+            let missing = table.rows.iter().filter(|r| r.value.is_none()).count();
+            eprintln!(
+                "radx: wrote {} values ({} missing) to {} and provenance to {}",
+                table.rows.len(),
+                missing,
+                out.display(),
+                side.display()
+            );
+        }
+        None => print!("{}", radx_io::table_to_csv(&table)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn case_name(image: &Path) -> String {
+    let name = image
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| image.display().to_string());
+    name.trim_end_matches(".gz")
+        .trim_end_matches(".nii")
+        .to_string()
+}

@@ -13,6 +13,7 @@ pub mod compliance;
 pub mod discretise;
 pub mod error;
 pub mod grid;
+pub mod phantom;
 pub mod plugin;
 pub mod provenance;
 pub mod settings;

@@ -5,7 +5,8 @@ use std::path::Path;
 
 use radx_core::provenance::InputRecord;
 use radx_core::{
-    FeatureInput, FeatureRow, FeatureTable, FeatureValue, Image, Mask, Platform, PluginRecord,
+    FeatureInput, FeatureRow, FeatureTable, FeatureValue, Image, Mask, Platform, PluginInfo,
+    PluginRecord,
     Provenance, Registry, Settings, RADX_VERSION,
 };
 use radx_io::{IoError, MaskSelector};
@@ -93,11 +94,7 @@ pub fn compute_features(
             let info = p.info();
             let values = match p.compute(&input) {
                 Ok(v) => v,
-                Err(e) => info
-                    .features
-                    .iter()
-                    .map(|f| FeatureValue::missing(&f.name, None, &e.to_string()))
-                    .collect(),
+                Err(e) => missing_family(info, settings, &e.to_string()),
             };
             values
                 .into_iter()
@@ -145,6 +142,38 @@ pub fn compute_features(
         .collect();
     rows.extend(per_plugin.into_iter().flatten());
     FeatureTable { rows }
+}
+
+/// Every value a family would have produced under `settings`, each missing with `reason`.
+fn missing_family(info: &PluginInfo, settings: &Settings, reason: &str) -> Vec<FeatureValue> {
+    let t = &settings.texture;
+    let aggregations: Vec<Option<&str>> = if info.aggregations.is_empty() {
+        vec![None]
+    } else {
+        info.aggregations
+            .iter()
+            .filter(|a| {
+                let dim_ok = t.dimensions.iter().any(|d| {
+                    a.as_str() == d.tag() || a.starts_with(&format!("{}_", d.tag()))
+                });
+                let merge_ok = t
+                    .direction_merging
+                    .iter()
+                    .any(|m| a.ends_with(&format!("_{}", m.tag())))
+                    || !(a.ends_with("_avg") || a.ends_with("_comb"));
+                dim_ok && merge_ok
+            })
+            .map(|a| Some(a.as_str()))
+            .collect()
+    };
+    info.features
+        .iter()
+        .flat_map(|f| {
+            aggregations
+                .iter()
+                .map(move |a| FeatureValue::missing(&f.name, *a, reason))
+        })
+        .collect()
 }
 
 /// Runs the processing chain and the feature plugins on an image and mask in memory.

@@ -1,15 +1,69 @@
-//! Placeholder: being written.
-use radx_core::{FeatureInput, FeaturePlugin, FeatureValue, PluginError, PluginInfo};
+//! radx built-in plugin: neighbourhood grey tone difference matrix (NGTDM) features,
+//! IBSI 1 section "Neighbourhood grey tone difference based features" (IPET).
+//!
+//! For every ROI voxel `k` with grey level `i`, the mean grey level `X̄_k` of its ROI
+//! neighbours within Chebyshev distance `δ` (`texture.ngtdm_distance`; centre excluded;
+//! in-plane for 2D, volumetric for 3D) is compared with `i`: `s_i = Σ_k |i - X̄_k|`, and
+//! `n_i` counts those voxels. A voxel without any ROI neighbour is not counted. Features
+//! are computed from `p_i = n_i / N_v,c` and `s_i` (see [`features`]).
+//!
+//! Aggregations (shared [`radx_texture::aggregate_neighbourhood`]): `2D` (features per
+//! slice, averaged: 8QNN), `2_5D` (slice matrices merged by summing `s_i` and `n_i`, then
+//! `p_i` recomputed: 62GR), `3D` (one volumetric matrix: KOBO).
+
+mod features;
+mod matrix;
+mod neighbourhood;
+
+pub use features::features;
+pub use matrix::{build, NgtdmMatrix};
+
+use radx_core::{FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, PluginError, PluginInfo};
+use radx_texture::{aggregate_neighbourhood, LevelVolume, NeighbourhoodFamily, Outcome, Scope};
+
+/// `(name, IBSI identifier)` of every feature, in output order; every feature is
+/// dimensionless.
+pub const FEATURES: [(&str, &str); 5] = [
+    ("coarseness", "QCDE"),
+    ("contrast", "65HE"),
+    ("busyness", "NQ30"),
+    ("complexity", "HDEZ"),
+    ("strength", "1X9X"),
+];
+
+/// Aggregation tags this family can emit.
+pub const AGGREGATIONS: [&str; 3] = ["2D", "2_5D", "3D"];
+
+/// The NGTDM family at Chebyshev distance `delta`, for the shared aggregation.
+#[derive(Debug, Clone, Copy)]
+pub struct Ngtdm {
+    pub delta: u32,
+}
+
+impl NeighbourhoodFamily for Ngtdm {
+    type Matrix = NgtdmMatrix;
+
+    fn build(&self, vol: &LevelVolume, scope: Scope) -> NgtdmMatrix {
+        build(vol, scope, self.delta)
+    }
+
+    fn features(&self, matrix: &NgtdmMatrix) -> Vec<Outcome> {
+        features(matrix)
+    }
+}
 
 pub struct Plugin(PluginInfo);
 
 pub fn plugin() -> Box<dyn FeaturePlugin> {
     Box::new(Plugin(PluginInfo {
         family: "ngtdm".into(),
-        prefix: "ngtdm".into(),
+        prefix: "ngt".into(),
         version: env!("CARGO_PKG_VERSION").into(),
-        features: vec![],
-        aggregations: vec![],
+        features: FEATURES
+            .iter()
+            .map(|(name, id)| FeatureDef::new(name, id, "1"))
+            .collect(),
+        aggregations: AGGREGATIONS.iter().map(|s| s.to_string()).collect(),
     }))
 }
 
@@ -17,7 +71,26 @@ impl FeaturePlugin for Plugin {
     fn info(&self) -> &PluginInfo {
         &self.0
     }
-    fn compute(&self, _input: &FeatureInput) -> Result<Vec<FeatureValue>, PluginError> {
-        Err(PluginError::Failed("not implemented yet".into()))
+
+    fn compute(&self, input: &FeatureInput) -> Result<Vec<FeatureValue>, PluginError> {
+        let d = input.texture.as_ref().map_err(|e| {
+            PluginError::Undefined(format!("texture discretisation failed: {e}"))
+        })?;
+        let vol = LevelVolume {
+            levels: d.levels.view(),
+            n_levels: d.n_levels,
+        };
+        let t = &input.settings.texture;
+        let family = Ngtdm {
+            delta: t.ngtdm_distance,
+        };
+        let aggregated = aggregate_neighbourhood(&family, &vol, &t.dimensions, FEATURES.len());
+        let mut out = Vec::with_capacity(aggregated.len() * FEATURES.len());
+        for (tag, values) in aggregated {
+            for ((name, _), v) in FEATURES.iter().zip(values) {
+                out.push(FeatureValue::outcome(name, Some(&tag), v));
+            }
+        }
+        Ok(out)
     }
 }
