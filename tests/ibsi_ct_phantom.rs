@@ -1,0 +1,48 @@
+//! IBSI 1 CT phantom, configurations A–E: every consensus row (features and diagnostic
+//! values of each processing step), through `radx validate ibsi --set config-X`.
+
+use radx_check::{validate_set, ReferenceData};
+use radx_pipeline::builtin_registry;
+
+fn check(set: &str, expected_total: usize) {
+    let data = ReferenceData::from_env();
+    let report = validate_set(set, &data, &builtin_registry()).unwrap();
+    assert_eq!(report.total, expected_total, "consensus rows of {set}");
+    let misses: Vec<String> = report
+        .misses
+        .iter()
+        .map(|m| format!("{}: {:?} ({:?}) vs {} ± {}", m.tag, m.value, m.reason, m.reference, m.tolerance))
+        .collect();
+    assert!(
+        misses.is_empty(),
+        "{set}: {} of {} matched; misses:\n{}",
+        report.matched,
+        report.total,
+        misses.join("\n")
+    );
+}
+
+#[test]
+fn config_a() {
+    check("config-a", 406);
+}
+
+#[test]
+fn config_b() {
+    check("config-b", 406);
+}
+
+#[test]
+fn config_c() {
+    check("config-c", 270);
+}
+
+#[test]
+fn config_d() {
+    check("config-d", 270);
+}
+
+#[test]
+fn config_e() {
+    check("config-e", 270);
+}
