@@ -33,6 +33,18 @@ enum Command {
     /// Validate radx against reference values.
     #[command(subcommand)]
     Validate(ValidateCommand),
+    /// Run-time plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Print a plugin library's descriptor and the sha256 to pin in a manifest.
+    Inspect {
+        /// The shared library (.so / .dylib / .dll).
+        lib: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -144,7 +156,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Settings(SettingsCommand::Check { file }) => {
             let s = Settings::from_file(&file)?;
-            radx_pipeline::check_families(&s, &builtin_registry())
+            let (registry, refused) = radx_pipeline::registry_for(&s);
+            if let Some(e) = refused.first() {
+                bail!("{}: {e}", file.display());
+            }
+            radx_pipeline::check_families(&s, &registry)
                 .with_context(|| file.display().to_string())?;
             println!("{}: valid (settings id {})", file.display(), s.id());
             Ok(ExitCode::SUCCESS)
@@ -156,15 +172,34 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Plugin(PluginCommand::Inspect { lib }) => {
+            let i = radx_plugin_host::inspect(&lib)?;
+            println!("name      {}", i.info.family);
+            println!("prefix    {}", i.info.prefix);
+            println!("version   {}", i.info.version);
+            println!("abi       {}", i.abi_version);
+            println!("sha256    {}", i.sha256);
+            println!("features");
+            for f in &i.info.features {
+                println!("  {}_{}\t{}\t{}", i.info.prefix, f.name, f.ibsi_id, f.unit);
+            }
+            println!();
+            println!("# to load it, add to a settings manifest:");
+            println!("[[plugins]]");
+            println!("name = \"{}\"", i.info.family);
+            println!("path = \"{}\"", lib.display());
+            println!("sha256 = \"{}\"", i.sha256);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Features(FeaturesCommand::List(src)) => {
             let s = src.load()?;
-            let registry = builtin_registry();
+            let (registry, refused) = radx_pipeline::registry_for(&s);
+            if let Some(e) = refused.first() {
+                bail!("{e}");
+            }
             println!("family\tname\tibsi_id\tunit\taggregations");
-            for p in registry.plugins() {
+            for p in registry.selected(&s) {
                 let info = p.info();
-                if !s.features.families.contains(&info.family) {
-                    continue;
-                }
                 for f in &info.features {
                     println!(
                         "{}\t{}\t{}\t{}\t{}",
@@ -206,14 +241,17 @@ fn extract(a: ExtractArgs) -> Result<ExitCode> {
             .build_global()
             .context("setting up the thread pool")?;
     }
-    let registry = builtin_registry();
+    let settings = if a.phantom && a.settings.settings.is_none() && a.settings.preset.is_none() {
+        Settings::preset("ibsi-digital-phantom")?
+    } else {
+        a.settings.load()?
+    };
+    let (registry, refused) = radx_pipeline::registry_for(&settings);
+    for e in &refused {
+        eprintln!("radx: warning: {e}; its features are reported missing, the other families run");
+    }
     let selector = a.label.map_or(MaskSelector::NonZero, MaskSelector::Label);
     let (table, provenance) = if a.phantom {
-        let settings = if a.settings.settings.is_none() && a.settings.preset.is_none() {
-            Settings::preset("ibsi-digital-phantom")?
-        } else {
-            a.settings.load()?
-        };
         radx_pipeline::check_families(&settings, &registry)?;
         let (image, mask) = radx_core::phantom::ibsi_digital_phantom();
         let labels = CaseLabels {
@@ -226,7 +264,6 @@ fn extract(a: ExtractArgs) -> Result<ExitCode> {
         let prov = radx_pipeline::provenance(&settings, &registry, Vec::new());
         (table, prov)
     } else {
-        let settings = a.settings.load()?;
         let image = a.image.as_deref().expect("clap requires --image");
         let mask = a.mask.as_deref().expect("clap requires --mask");
         let labels = CaseLabels {

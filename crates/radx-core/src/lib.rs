@@ -24,7 +24,8 @@ pub use discretise::{discretise, Discretised};
 pub use error::CoreError;
 pub use grid::Grid;
 pub use plugin::{
-    FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, PluginError, PluginInfo, Registry,
+    FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, PluginError, PluginInfo, PluginOrigin,
+    Registry,
 };
 pub use provenance::{Platform, PluginRecord, Provenance};
 pub use settings::{Settings, SettingsError};

@@ -111,10 +111,23 @@ pub enum PluginError {
     Failed(String),
 }
 
+/// Where a plugin's code comes from, for provenance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PluginOrigin {
+    /// Compiled into radx.
+    Builtin,
+    /// A run-time library, pinned by its sha256.
+    Library { path: String, sha256: String },
+}
+
 /// A feature family.
 pub trait FeaturePlugin: Send + Sync {
     fn info(&self) -> &PluginInfo;
     fn compute(&self, input: &FeatureInput) -> Result<Vec<FeatureValue>, PluginError>;
+    /// Where the plugin comes from. Built-in plugins keep the default.
+    fn origin(&self) -> PluginOrigin {
+        PluginOrigin::Builtin
+    }
 }
 
 /// The plugins available to an extraction, in computation order.
@@ -140,6 +153,15 @@ impl Registry {
 
     pub fn plugins(&self) -> impl Iterator<Item = &dyn FeaturePlugin> {
         self.plugins.iter().map(|p| p.as_ref())
+    }
+
+    /// The plugins an extraction with `settings` runs: built-in families named in
+    /// `[features] families`, and every run-time plugin (the manifest names each one).
+    pub fn selected<'a>(&'a self, settings: &'a Settings) -> impl Iterator<Item = &'a dyn FeaturePlugin> + 'a {
+        self.plugins().filter(move |p| {
+            p.origin() != PluginOrigin::Builtin
+                || settings.features.families.iter().any(|f| f == &p.info().family)
+        })
     }
 
     pub fn get(&self, family: &str) -> Option<&dyn FeaturePlugin> {

@@ -90,6 +90,42 @@ pub struct Settings {
     pub morphology: MorphologySettings,
     #[serde(default)]
     pub texture: TextureSettings,
+    /// `[[plugins]]`: run-time plugins, each pinned by the sha256 of its library. Absent
+    /// from the canonical form when there are none, so adding this section to the schema
+    /// changed no existing settings id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plugins: Vec<PluginSpec>,
+    /// Folder of the manifest file, against which relative plugin paths resolve. Not part
+    /// of the manifest or its canonical form.
+    #[serde(skip)]
+    pub source_dir: Option<std::path::PathBuf>,
+}
+
+/// One run-time plugin: a shared library speaking the radx plugin ABI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginSpec {
+    /// The plugin's family name; must equal the name in the library's descriptor.
+    pub name: String,
+    /// Path of the library; relative paths resolve against the manifest's folder.
+    pub path: String,
+    /// Lowercase hex sha256 of the library file (`radx plugin inspect LIB` prints it).
+    /// A library whose hash differs is refused.
+    pub sha256: String,
+    /// The plugin's own settings, passed to it as JSON.
+    #[serde(default)]
+    pub settings: toml::Table,
+}
+
+impl PluginSpec {
+    /// The library path, resolved against `base` when relative.
+    pub fn resolved_path(&self, base: Option<&Path>) -> std::path::PathBuf {
+        let p = Path::new(&self.path);
+        match base {
+            Some(b) if p.is_relative() => b.join(p),
+            _ => p.to_path_buf(),
+        }
+    }
 }
 
 /// `[input]`: how the image is taken in.
@@ -410,6 +446,8 @@ impl Default for Settings {
             discretisation: DiscretisationSettings::default(),
             morphology: MorphologySettings::default(),
             texture: TextureSettings::default(),
+            plugins: Vec::new(),
+            source_dir: None,
         }
     }
 }
@@ -457,7 +495,9 @@ impl Settings {
             source_name: name.clone(),
             message: e.to_string(),
         })?;
-        Self::from_toml_str(&text, &name)
+        let mut s = Self::from_toml_str(&text, &name)?;
+        s.source_dir = path.parent().map(|p| p.to_path_buf());
+        Ok(s)
     }
 
     /// A shipped preset by name (see [`PRESETS`]).
@@ -578,6 +618,27 @@ impl Settings {
                 "name at least one of \"avg\", \"comb\"".into(),
             ));
         }
+        let mut names = std::collections::BTreeSet::new();
+        for p in &self.plugins {
+            if p.name.is_empty() || BUILTIN_FAMILIES.contains(&p.name.as_str()) {
+                return Err(bad(
+                    "plugins.name",
+                    format!("`{}` must be a non-empty name that no built-in family uses", p.name),
+                ));
+            }
+            if !names.insert(&p.name) {
+                return Err(bad("plugins.name", format!("plugin `{}` is listed twice", p.name)));
+            }
+            if p.sha256.len() != 64 || !p.sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+                return Err(bad(
+                    "plugins.sha256",
+                    format!(
+                        "plugin `{}`: expected 64 lowercase hex digits (radx plugin inspect LIB prints it), got `{}`",
+                        p.name, p.sha256
+                    ),
+                ));
+            }
+        }
         let mut seen = std::collections::BTreeSet::new();
         for f in &self.features.families {
             if !seen.insert(f) {
@@ -654,6 +715,27 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("resegmentation.min"), "{e}");
+    }
+
+    #[test]
+    fn plugins_section_is_optional_and_checked() {
+        let with = "radx_settings = 1\n[[plugins]]\nname = \"fractal\"\npath = \"lib.so\"\nsha256 = \"".to_string()
+            + &"ab".repeat(32)
+            + "\"\n[plugins.settings]\nscales = 4\n";
+        let s = Settings::from_toml_str(&with, "p.toml").unwrap();
+        assert_eq!(s.plugins[0].settings["scales"].as_integer(), Some(4));
+        assert!(s.canonical().contains("[[plugins]]"));
+        let again = Settings::from_toml_str(&s.canonical(), "c").unwrap();
+        assert_eq!(again, s);
+        // no plugins: the canonical form does not mention them
+        assert!(!Settings::default().canonical().contains("plugins"));
+        let bad = with.replace(&"ab".repeat(32), "xyz");
+        let e = Settings::from_toml_str(&bad, "q.toml").unwrap_err().to_string();
+        assert!(e.contains("plugins.sha256") && e.contains("q.toml"), "{e}");
+        let e = Settings::from_toml_str(&with.replace("fractal", "glcm"), "r.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("plugins.name"), "{e}");
     }
 
     #[test]

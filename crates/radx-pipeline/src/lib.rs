@@ -6,10 +6,11 @@ use std::path::Path;
 use radx_core::provenance::InputRecord;
 use radx_core::{
     FeatureInput, FeatureRow, FeatureTable, FeatureValue, Image, Mask, Platform, PluginInfo,
-    PluginRecord,
+    PluginOrigin, PluginRecord,
     Provenance, Registry, Settings, RADX_VERSION,
 };
 use radx_io::{IoError, MaskSelector};
+pub use radx_plugin_host::PluginLoadError;
 use radx_process::{prepare, Prepared, ProcessError};
 use rayon::prelude::*;
 use thiserror::Error;
@@ -50,6 +51,20 @@ pub fn builtin_registry() -> Registry {
     r
 }
 
+/// The built-in registry plus every run-time plugin the manifest names. A plugin that is
+/// refused (hash, ABI, symbols) stays in the registry as a plugin that fails every case
+/// with the refusal as its reason, so the output says so and the other families run;
+/// the refusals are also returned for the caller to report.
+pub fn registry_for(settings: &Settings) -> (Registry, Vec<PluginLoadError>) {
+    let mut r = builtin_registry();
+    let (plugins, errors) = radx_plugin_host::load_all(settings);
+    for p in plugins {
+        // names are validated unique and distinct from built-ins by the settings
+        let _ = r.register(p);
+    }
+    (r, errors)
+}
+
 /// Checks that every family the settings select is provided by `registry`.
 pub fn check_families(settings: &Settings, registry: &Registry) -> Result<(), PipelineError> {
     for f in &settings.features.families {
@@ -84,10 +99,7 @@ pub fn compute_features(
         texture: &prepared.texture,
         ivh: &prepared.ivh,
     };
-    let selected: Vec<_> = registry
-        .plugins()
-        .filter(|p| settings.features.families.iter().any(|f| f == &p.info().family))
-        .collect();
+    let selected: Vec<_> = registry.selected(settings).collect();
     let per_plugin: Vec<Vec<FeatureRow>> = selected
         .par_iter()
         .map(|p| {
@@ -200,13 +212,18 @@ pub fn provenance(
         settings: settings.canonical(),
         inputs,
         plugins: registry
-            .plugins()
-            .filter(|p| settings.features.families.iter().any(|f| f == &p.info().family))
-            .map(|p| PluginRecord {
-                family: p.info().family.clone(),
-                version: p.info().version.clone(),
-                origin: "builtin".into(),
-                sha256: String::new(),
+            .selected(settings)
+            .map(|p| {
+                let (origin, sha256) = match p.origin() {
+                    PluginOrigin::Builtin => ("builtin".to_string(), String::new()),
+                    PluginOrigin::Library { path, sha256 } => (path, sha256),
+                };
+                PluginRecord {
+                    family: p.info().family.clone(),
+                    version: p.info().version.clone(),
+                    origin,
+                    sha256,
+                }
             })
             .collect(),
         platform: Platform::current(),
