@@ -36,6 +36,36 @@ enum Command {
     /// Run-time plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Extract a whole cohort: parallel, resumable, shardable.
+    Batch(BatchArgs),
+    /// Merge batch output folders (e.g. shards) into one table.
+    Merge {
+        /// Batch output folders.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// The merged long table (.csv).
+        #[arg(long, short = 'o')]
+        out: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct BatchArgs {
+    /// Cohort CSV: case_id,image,mask[,label][,roi][,site]; relative paths resolve against
+    /// the CSV's folder.
+    #[arg(long)]
+    cohort: PathBuf,
+    #[command(flatten)]
+    settings: SettingsSource,
+    /// Output folder (cases/, errors/, features.csv).
+    #[arg(long, short = 'o')]
+    out: PathBuf,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Take only shard i of n (1-based), e.g. 2/8: cases whose position modulo n is i - 1.
+    #[arg(long)]
+    shard: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -172,6 +202,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Batch(a) => batch(a),
+        Command::Merge { dirs, out } => {
+            let n = radx_batch::merge(&dirs, &out)?;
+            eprintln!("radx: merged {n} cases into {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Plugin(PluginCommand::Inspect { lib }) => {
             let i = radx_plugin_host::inspect(&lib)?;
             println!("name      {}", i.info.family);
@@ -231,8 +267,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn extract(a: ExtractArgs) -> Result<ExitCode> {
-    if let Some(n) = a.threads {
+fn set_threads(threads: Option<usize>) -> Result<()> {
+    if let Some(n) = threads {
         if n == 0 {
             bail!("--threads must be at least 1");
         }
@@ -241,6 +277,73 @@ fn extract(a: ExtractArgs) -> Result<ExitCode> {
             .build_global()
             .context("setting up the thread pool")?;
     }
+    Ok(())
+}
+
+/// `radx batch`: exit status 0 when every case succeeded, else the number of failed
+/// cases (at most 250); 2 when the batch could not start.
+fn batch(a: BatchArgs) -> Result<ExitCode> {
+    use std::io::IsTerminal;
+    set_threads(a.threads)?;
+    let settings = a.settings.load()?;
+    let (registry, refused) = radx_pipeline::registry_for(&settings);
+    for e in &refused {
+        eprintln!("radx: warning: {e}; its features are reported missing, the other families run");
+    }
+    radx_pipeline::check_families(&settings, &registry)?;
+    let mut cases = radx_batch::read_cohort(&a.cohort)?;
+    if let Some(s) = &a.shard {
+        let shard: radx_batch::Shard = s.parse()?;
+        cases = shard.select(cases);
+    }
+    let total = cases.len() as u64;
+    let bar = if std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(total);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cases, {elapsed} elapsed, eta {eta} {msg}")
+                .expect("valid template"),
+        );
+        Some(b)
+    } else {
+        None
+    };
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let progress = |c: &radx_batch::CohortCase, o: &radx_batch::CaseOutcome| {
+        let k = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let what = match o {
+            radx_batch::CaseOutcome::Done => "done".to_string(),
+            radx_batch::CaseOutcome::Skipped => "skipped (result exists)".to_string(),
+            radx_batch::CaseOutcome::Failed(e) => format!("FAILED at {}: {}", e.stage, e.message),
+        };
+        match &bar {
+            Some(b) => {
+                b.inc(1);
+                if let radx_batch::CaseOutcome::Failed(_) = o {
+                    b.println(format!("{}: {what}", c.case_id));
+                }
+            }
+            None => eprintln!("[{k}/{total}] {}: {what}", c.case_id),
+        }
+    };
+    let summary = radx_batch::run_batch(&cases, &settings, &registry, &a.out, &progress)?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    eprintln!(
+        "radx: {} done, {} skipped, {} failed; table {}",
+        summary.done,
+        summary.skipped,
+        summary.failed.len(),
+        a.out.join("features.csv").display()
+    );
+    Ok(match summary.failed.len() {
+        0 => ExitCode::SUCCESS,
+        n => ExitCode::from(n.min(250) as u8),
+    })
+}
+
+fn extract(a: ExtractArgs) -> Result<ExitCode> {
+    set_threads(a.threads)?;
     let settings = if a.phantom && a.settings.settings.is_none() && a.settings.preset.is_none() {
         Settings::preset("ibsi-digital-phantom")?
     } else {
