@@ -14,10 +14,27 @@ pub fn round_significant(v: f64, digits: i32) -> f64 {
         .unwrap_or(r)
 }
 
-/// IBSI compliance: `value` rounded to 3 significant digits lies within `tolerance` of
-/// `reference`. A small relative slack (1e-9) absorbs decimal representation error.
+/// Significant digits of a number as written in shortest form (`3065` -> 4, `0.0411` -> 3,
+/// `-8310000` -> 3).
+pub fn significant_digits(v: f64) -> i32 {
+    let text = format!("{}", v.abs());
+    let digits: String = text.chars().filter(|c| c.is_ascii_digit()).collect();
+    let trimmed = digits.trim_start_matches('0');
+    let trimmed = if text.contains('.') {
+        trimmed
+    } else {
+        trimmed.trim_end_matches('0')
+    };
+    trimmed.len().max(1) as i32
+}
+
+/// IBSI compliance: `value`, rounded to the significant digits the reference is published
+/// with (at least 3), lies within `tolerance` of `reference`. Reference values are
+/// published to 3 significant digits, except exact counts and intensities (e.g. 125256
+/// voxels, 3065 HU), which keep all their digits. A small relative slack (1e-9) absorbs
+/// decimal representation error.
 pub fn complies(value: f64, reference: f64, tolerance: f64) -> bool {
-    let r = round_significant(value, 3);
+    let r = round_significant(value, significant_digits(reference).max(3));
     (r - reference).abs() <= tolerance + 1e-9 * reference.abs().max(1.0)
 }
 
@@ -34,5 +51,12 @@ mod tests {
         assert!(complies(0.69849, 0.698, 0.0));
         assert!(!complies(0.6996, 0.698, 0.001));
         assert!(complies(13.14, 13.1, 0.1));
+        assert_eq!(significant_digits(3065.0), 4);
+        assert_eq!(significant_digits(125256.0), 6);
+        assert_eq!(significant_digits(-8_310_000.0), 3);
+        assert_eq!(significant_digits(0.0411), 3);
+        assert!(complies(3065.0, 3065.0, 0.0));
+        assert!(!complies(3066.0, 3065.0, 0.0));
+        assert!(complies(125256.0, 125256.0, 0.0));
     }
 }

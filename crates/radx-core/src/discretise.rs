@@ -83,12 +83,12 @@ pub fn discretise(
                     }
                 });
             let width = if range > 0.0 { range / ng } else { 1.0 };
-            return Ok(Discretised {
+            Ok(Discretised {
                 levels,
                 n_levels: bins,
                 lower_edge: lo,
                 bin_width: width,
-            });
+            })
         }
         Discretisation::Fbs {
             bin_width,

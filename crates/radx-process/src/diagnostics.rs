@@ -28,16 +28,19 @@ pub struct BBox {
 impl BBox {
     /// The bounding box of the set voxels, `None` when there are none.
     pub fn of(mask: ArrayView3<bool>) -> Option<BBox> {
-        let (nz, ny, _) = mask.dim();
         let mut lo = [usize::MAX; 3];
         let mut hi = [0usize; 3];
         let mut any = false;
-        for z in 0..nz {
-            for y in 0..ny {
-                let row = mask.slice(s![z, y, ..]);
-                let first = row.iter().position(|&m| m);
-                if let Some(f) = first {
-                    let l = row.len() - 1 - row.iter().rev().position(|&m| m).unwrap_or(0);
+        for (z, plane) in mask.outer_iter().enumerate() {
+            for (y, row) in plane.outer_iter().enumerate() {
+                let ends = match row.as_slice() {
+                    Some(r) => first_last_set(r),
+                    None => row.iter().position(|&m| m).map(|f| {
+                        let back = row.iter().rev().position(|&m| m).unwrap_or(0);
+                        (f, row.len() - 1 - back)
+                    }),
+                };
+                if let Some((f, l)) = ends {
                     any = true;
                     lo = [lo[0].min(z), lo[1].min(y), lo[2].min(f)];
                     hi = [hi[0].max(z), hi[1].max(y), hi[2].max(l)];
@@ -62,6 +65,23 @@ impl BBox {
     }
 }
 
+/// Indices of the first and the last set value of a row. Whole blocks of 32 are tested
+/// with a branch-free OR (which vectorises) before the set value is looked for.
+fn first_last_set(r: &[bool]) -> Option<(usize, usize)> {
+    const B: usize = 32;
+    let block_any = |c: &[bool]| c.iter().fold(false, |a, &b| a | b);
+    let nb = r.len().div_ceil(B);
+    let first_block = (0..nb).find(|&i| block_any(&r[i * B..((i + 1) * B).min(r.len())]))?;
+    let last_block = (first_block..nb)
+        .rev()
+        .find(|&i| block_any(&r[i * B..((i + 1) * B).min(r.len())]))
+        .unwrap_or(first_block);
+    let f = first_block * B + r[first_block * B..].iter().position(|&m| m)?;
+    let lb = &r[last_block * B..((last_block + 1) * B).min(r.len())];
+    let l = last_block * B + lb.iter().rposition(|&m| m).unwrap_or(0);
+    Some((f, l))
+}
+
 fn push(out: &mut Vec<Diagnostic>, tag: String, value: f64) {
     out.push(Diagnostic { tag, value });
 }
@@ -70,10 +90,18 @@ fn push(out: &mut Vec<Diagnostic>, tag: String, value: f64) {
 /// `{mean,min,max}_int` over the whole image (finite voxels; omitted when there is none).
 pub fn image_diagnostics(stage: &str, grid: &Grid, stats: &Stats, out: &mut Vec<Diagnostic>) {
     for (ax, a) in AXES_XYZ {
-        push(out, format!("img_dim_{ax}_{stage}_img"), grid.shape_zyx[a] as f64);
+        push(
+            out,
+            format!("img_dim_{ax}_{stage}_img"),
+            grid.shape_zyx[a] as f64,
+        );
     }
     for (ax, a) in AXES_XYZ {
-        push(out, format!("vox_dim_{ax}_{stage}_img"), grid.spacing_zyx[a]);
+        push(
+            out,
+            format!("vox_dim_{ax}_{stage}_img"),
+            grid.spacing_zyx[a],
+        );
     }
     if let Some(mean) = stats.mean() {
         push(out, format!("mean_int_{stage}_img"), mean);
@@ -98,18 +126,30 @@ pub fn roi_diagnostics(
     out: &mut Vec<Diagnostic>,
 ) {
     for (ax, a) in AXES_XYZ {
-        push(out, format!("int_mask_dim_{ax}_{stage}_roi"), image_dims[a] as f64);
+        push(
+            out,
+            format!("int_mask_dim_{ax}_{stage}_roi"),
+            image_dims[a] as f64,
+        );
     }
     if let Some(bb) = BBox::of(intensity) {
         let d = bb.dims();
         for (ax, a) in AXES_XYZ {
-            push(out, format!("int_mask_bb_dim_{ax}_{stage}_roi"), d[a] as f64);
+            push(
+                out,
+                format!("int_mask_bb_dim_{ax}_{stage}_roi"),
+                d[a] as f64,
+            );
         }
     }
     if let Some(bb) = BBox::of(morphological) {
         let d = bb.dims();
         for (ax, a) in AXES_XYZ {
-            push(out, format!("morph_mask_bb_dim_{ax}_{stage}_roi"), d[a] as f64);
+            push(
+                out,
+                format!("morph_mask_bb_dim_{ax}_{stage}_roi"),
+                d[a] as f64,
+            );
         }
     }
     let mut stats = Stats::default();
@@ -123,8 +163,16 @@ pub fn roi_diagnostics(
                 stats.push(v);
             }
         });
-    push(out, format!("int_mask_vox_count_{stage}_roi"), stats.count as f64);
-    push(out, format!("morph_mask_vox_count_{stage}_roi"), morph_count as f64);
+    push(
+        out,
+        format!("int_mask_vox_count_{stage}_roi"),
+        stats.count as f64,
+    );
+    push(
+        out,
+        format!("morph_mask_vox_count_{stage}_roi"),
+        morph_count as f64,
+    );
     if let Some(mean) = stats.mean() {
         push(out, format!("int_mask_mean_int_{stage}_roi"), mean);
         push(out, format!("int_mask_min_int_{stage}_roi"), stats.min);

@@ -160,7 +160,9 @@ impl Taps {
         if plan.identity {
             return Taps {
                 width: 1,
-                index: outputs.map(|k| k.clamp(src.start, src.end - 1) - src.start).collect(),
+                index: outputs
+                    .map(|k| k.clamp(src.start, src.end - 1) - src.start)
+                    .collect(),
                 weight: vec![1.0; m],
                 pad: 0,
                 copy: true,
@@ -272,6 +274,34 @@ pub fn resample_axis(
         return;
     }
     let mut coef = Vec::new();
+    if inner == 1 && taps.spline() {
+        // Lines along the contiguous axis: the recursive prefilter is a chain of dependent
+        // operations per line, so run LANES lines side by side (transposed into a small
+        // [n][LANES] block) to vectorise it.
+        const LANES: usize = 8;
+        let mut block = vec![0.0; n * LANES];
+        let mut res = vec![0.0; m * LANES];
+        let mut o = 0;
+        while o < outer {
+            let lanes = LANES.min(outer - o);
+            for l in 0..LANES {
+                let line = &src[(o + l.min(lanes - 1)) * n..][..n];
+                for (j, &v) in line.iter().enumerate() {
+                    block[j * LANES + l] = v;
+                }
+            }
+            spline_coefficients(&block, n, LANES, taps.pad, &mut coef);
+            apply_taps(&coef, LANES, taps, &mut res);
+            for l in 0..lanes {
+                let out = &mut dst[(o + l) * m..][..m];
+                for (k, v) in out.iter_mut().enumerate() {
+                    *v = res[k * LANES + l];
+                }
+            }
+            o += lanes;
+        }
+        return;
+    }
     for o in 0..outer {
         let block = &src[o * n * inner..(o + 1) * n * inner];
         let out = &mut dst[o * m * inner..(o + 1) * m * inner];
@@ -413,6 +443,60 @@ impl Default for Stats {
 }
 
 impl Stats {
+    /// Rounds `values` in place (when `round`, see [`crate::round_half_even`]) and adds the
+    /// finite ones; returns how many are not finite. Eight interleaved accumulators (a
+    /// fixed order, so the result is the same on every run) let the loop vectorise; a slice
+    /// with a value that is not finite is counted again, value by value.
+    #[inline(never)]
+    pub fn take_slice(&mut self, values: &mut [f64], round: bool) -> usize {
+        const L: usize = 8;
+        let mut sum = [0.0; L];
+        let mut min = [f64::INFINITY; L];
+        let mut max = [f64::NEG_INFINITY; L];
+        let mut bad = [0u64; L];
+        let mut chunks = values.chunks_exact_mut(L);
+        for c in &mut chunks {
+            for l in 0..L {
+                let mut x = c[l];
+                if round {
+                    x = crate::round_half_even(x);
+                    c[l] = x;
+                }
+                sum[l] += x;
+                min[l] = if x < min[l] { x } else { min[l] };
+                max[l] = if x > max[l] { x } else { max[l] };
+                bad[l] += (x.abs() >= f64::INFINITY || x.is_nan()) as u64;
+            }
+        }
+        for x in chunks.into_remainder() {
+            if round {
+                *x = crate::round_half_even(*x);
+            }
+        }
+        if bad.iter().sum::<u64>() > 0 || values.iter().rev().take(L).any(|v| !v.is_finite()) {
+            let mut non_finite = 0;
+            for &x in values.iter() {
+                if x.is_finite() {
+                    self.push(x);
+                } else {
+                    non_finite += 1;
+                }
+            }
+            return non_finite;
+        }
+        let whole = values.len() / L * L;
+        for l in 0..L {
+            self.sum += sum[l];
+            self.min = self.min.min(min[l]);
+            self.max = self.max.max(max[l]);
+        }
+        self.count += whole;
+        for &x in &values[whole..] {
+            self.push(x);
+        }
+        0
+    }
+
     pub fn push(&mut self, v: f64) {
         self.count += 1;
         self.sum += v;
@@ -473,12 +557,8 @@ pub fn interpolate_image(
     let mut boxed = vec![0.0; cz.len() * cny * cnx];
     let mut stats = Stats::default();
     let mut emit = |k: usize, slice: &mut [f64]| {
-        if round {
-            slice.iter_mut().for_each(|v| *v = v.round());
-        }
-        for &v in slice.iter() {
-            stats.push(v);
-        }
+        // The image is finite (checked by the caller), so is every interpolated value.
+        stats.take_slice(slice, round);
         if cz.contains(&k) {
             let base = (k - cz.start) * cny * cnx;
             for (r, y) in cy.clone().enumerate() {
