@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use ndarray::{Array3, Ix3};
-use nifti::{IntoNdArray, NiftiHeader, NiftiObject, NiftiType, ReaderOptions};
+use ndarray::Array3;
+use nifti::{NiftiHeader, NiftiType};
 use radx_core::{Grid, Image, Mask};
 
 use crate::{open_error, IoError};
@@ -18,6 +18,74 @@ pub enum MaskSelector {
     Label(i64),
 }
 
+/// Reads the file's bytes, gunzipping `.gz` (or anything starting with the gzip magic).
+fn read_bytes(path: &Path) -> Result<Vec<u8>, IoError> {
+    use std::io::Read;
+    let raw = std::fs::read(path).map_err(|e| open_error(path, e))?;
+    if raw.len() >= 2 && raw[0] == 0x1f && raw[1] == 0x8b {
+        let mut out = Vec::with_capacity(raw.len() * 4);
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .map_err(|e| IoError::Truncated {
+                path: path.into(),
+                message: format!("gzip stream: {e}"),
+            })?;
+        Ok(out)
+    } else {
+        Ok(raw)
+    }
+}
+
+/// Decodes voxel bytes of `datatype` in file order (x fastest, i.e. C order of (z, y, x))
+/// to f64, applying the header's scaling when it is set.
+fn decode(
+    bytes: &[u8],
+    datatype: NiftiType,
+    little: bool,
+    slope: f64,
+    inter: f64,
+) -> Vec<f64> {
+    macro_rules! conv {
+        ($t:ty) => {{
+            const N: usize = std::mem::size_of::<$t>();
+            bytes
+                .chunks_exact(N)
+                .map(|c| {
+                    let a: [u8; N] = c.try_into().expect("chunk size");
+                    (if little { <$t>::from_le_bytes(a) } else { <$t>::from_be_bytes(a) }) as f64
+                })
+                .collect::<Vec<f64>>()
+        }};
+    }
+    let mut v = match datatype {
+        NiftiType::Uint8 => bytes.iter().map(|&b| b as f64).collect(),
+        NiftiType::Int8 => bytes.iter().map(|&b| b as i8 as f64).collect(),
+        NiftiType::Uint16 => conv!(u16),
+        NiftiType::Int16 => conv!(i16),
+        NiftiType::Uint32 => conv!(u32),
+        NiftiType::Int32 => conv!(i32),
+        NiftiType::Uint64 => conv!(u64),
+        NiftiType::Int64 => conv!(i64),
+        NiftiType::Float32 => conv!(f32),
+        NiftiType::Float64 => conv!(f64),
+        _ => unreachable!("checked by the caller"),
+    };
+    if slope != 0.0 && (slope != 1.0 || inter != 0.0) {
+        v.iter_mut().for_each(|x| *x = *x * slope + inter);
+    }
+    v
+}
+
+fn bytes_per_voxel(t: NiftiType) -> Option<usize> {
+    Some(match t {
+        NiftiType::Uint8 | NiftiType::Int8 => 1,
+        NiftiType::Uint16 | NiftiType::Int16 => 2,
+        NiftiType::Uint32 | NiftiType::Int32 | NiftiType::Float32 => 4,
+        NiftiType::Uint64 | NiftiType::Int64 | NiftiType::Float64 => 8,
+        _ => return None,
+    })
+}
+
 fn read_volume(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
     let meta = std::fs::metadata(path).map_err(|e| open_error(path, e))?;
     if meta.is_dir() {
@@ -26,37 +94,43 @@ fn read_volume(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
             message: "is a folder; a NIfTI file (.nii or .nii.gz) is expected".into(),
         });
     }
-    let obj = ReaderOptions::new().read_file(path).map_err(|e| classify(path, e))?;
-    let header = obj.header().clone();
+    let bytes = read_bytes(path)?;
+    if bytes.len() < 348 {
+        return Err(IoError::NotNifti {
+            path: path.into(),
+            message: format!("{} bytes, shorter than a NIfTI-1 header (348)", bytes.len()),
+        });
+    }
+    let header = NiftiHeader::from_reader(&bytes[..]).map_err(|e| classify(path, e))?;
+    if &header.magic[..3] != b"n+1" {
+        return Err(IoError::Unsupported {
+            path: path.into(),
+            message: "a two-file NIfTI (.hdr/.img) or unknown magic; radx reads single-file .nii / .nii.gz".into(),
+        });
+    }
     let datatype = header.data_type().map_err(|e| IoError::Unsupported {
         path: path.into(),
         message: format!("unknown datatype code {}: {e}", header.datatype),
     })?;
-    match datatype {
-        NiftiType::Uint8
-        | NiftiType::Int8
-        | NiftiType::Uint16
-        | NiftiType::Int16
-        | NiftiType::Uint32
-        | NiftiType::Int32
-        | NiftiType::Uint64
-        | NiftiType::Int64
-        | NiftiType::Float32
-        | NiftiType::Float64 => {}
-        other => {
-            return Err(IoError::Unsupported {
-                path: path.into(),
-                message: format!(
-                    "datatype {other:?} is not supported (use an integer or float32/float64 image)"
-                ),
-            })
-        }
-    }
+    let Some(size) = bytes_per_voxel(datatype) else {
+        return Err(IoError::Unsupported {
+            path: path.into(),
+            message: format!(
+                "datatype {datatype:?} is not supported (use an integer or float32/float64 image)"
+            ),
+        });
+    };
     let ndim = header.dim[0] as usize;
     if !(1..=7).contains(&ndim) {
         return Err(IoError::Invalid {
             path: path.into(),
             message: format!("dim[0] = {} is not a valid dimension count", header.dim[0]),
+        });
+    }
+    if header.dim[1..=ndim].iter().any(|&d| d < 1) {
+        return Err(IoError::Invalid {
+            path: path.into(),
+            message: format!("dims {:?} must all be at least 1", &header.dim[1..=ndim]),
         });
     }
     if ndim > 3 && header.dim[4..=ndim].iter().any(|&d| d > 1) {
@@ -70,33 +144,35 @@ fn read_volume(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
         });
     }
     let dims: Vec<usize> = (1..=3)
-        .map(|i| if i <= ndim { header.dim[i].max(1) as usize } else { 1 })
+        .map(|i| if i <= ndim { header.dim[i] as usize } else { 1 })
         .collect();
-    let data = obj
-        .into_volume()
-        .into_ndarray::<f64>()
-        .map_err(|e| classify(path, e))?;
-    let mut data = data;
-    while data.ndim() > 3 {
-        let last = ndarray::Axis(data.ndim() - 1);
-        data = data.index_axis_move(last, 0);
-    }
-    while data.ndim() < 3 {
-        let next = ndarray::Axis(data.ndim());
-        data = data.insert_axis(next);
-    }
-    let data = data.into_dimensionality::<Ix3>().map_err(|e| IoError::Invalid {
-        path: path.into(),
-        message: e.to_string(),
-    })?;
-    if data.dim() != (dims[0], dims[1], dims[2]) {
-        return Err(IoError::Invalid {
+    let n = dims[0] * dims[1] * dims[2];
+    let offset = (header.vox_offset as usize).max(352);
+    let needed = n * size;
+    if bytes.len() < offset + needed {
+        return Err(IoError::Truncated {
             path: path.into(),
-            message: format!("voxel data shape {:?} does not fit dims {dims:?}", data.dim()),
+            message: format!(
+                "expected {needed} bytes of voxel data after offset {offset}, found {}",
+                bytes.len().saturating_sub(offset)
+            ),
         });
     }
-    // (x, y, z) -> (z, y, x), standard layout.
-    let data = data.permuted_axes([2, 1, 0]).as_standard_layout().to_owned();
+    let little = header.endianness == nifti::Endianness::Little;
+    let values = decode(
+        &bytes[offset..offset + needed],
+        datatype,
+        little,
+        header.scl_slope as f64,
+        header.scl_inter as f64,
+    );
+    // File order is x fastest: exactly C order of a (z, y, x) array.
+    let data = Array3::from_shape_vec((dims[2], dims[1], dims[0]), values).map_err(|e| {
+        IoError::Invalid {
+            path: path.into(),
+            message: e.to_string(),
+        }
+    })?;
     let grid = geometry(&header, [dims[2], dims[1], dims[0]], path)?;
     Ok((grid, data))
 }

@@ -71,13 +71,12 @@ impl Glszm {
     /// The GLSZM of `vol` within `scope`: zones counted by grey level and size.
     pub fn matrix(&self, vol: &LevelVolume, scope: Scope) -> ZoneMatrix {
         let z = zones::find_zones(vol.levels, scope, self.linkage);
-        let mut pairs: Vec<(u32, u32)> = z
+        let pairs = z
             .zone_level
             .iter()
             .copied()
-            .zip(z.zone_size.iter().copied())
-            .collect();
-        ZoneMatrix::from_zones(&mut pairs, z.n_voxels)
+            .zip(z.zone_size.iter().copied());
+        ZoneMatrix::from_zones(pairs, z.n_voxels)
     }
 }
 
@@ -112,9 +111,10 @@ pub fn feature_values(
 
 /// The grey levels of the texture discretisation, or why they are unavailable.
 pub fn texture_levels<'a>(input: &'a FeatureInput) -> Result<LevelVolume<'a>, PluginError> {
-    let d = input.texture.as_ref().map_err(|e| {
-        PluginError::Undefined(format!("the texture discretisation failed: {e}"))
-    })?;
+    let d = input
+        .texture
+        .as_ref()
+        .map_err(|e| PluginError::Undefined(format!("the texture discretisation failed: {e}")))?;
     Ok(LevelVolume {
         levels: d.levels.view(),
         n_levels: d.n_levels,

@@ -28,18 +28,28 @@ pub struct ZoneMatrix {
 
 impl ZoneMatrix {
     /// The matrix counting `zones`, given as `(grey level, column)` pairs, over `n_voxels`
-    /// ROI voxels. Sorts `zones` in place.
-    pub fn from_zones(zones: &mut [(u32, u32)], n_voxels: u64) -> Self {
-        zones.sort_unstable();
+    /// ROI voxels.
+    pub fn from_zones(zones: impl IntoIterator<Item = (u32, u32)>, n_voxels: u64) -> Self {
+        // one u64 key per zone, ordered as (level, column)
+        let mut keys: Vec<u64> = zones
+            .into_iter()
+            .map(|(level, column)| ((level as u64) << 32) | column as u64)
+            .collect();
+        keys.sort_unstable();
         let mut cells: Vec<Cell> = Vec::new();
-        for &(level, column) in zones.iter() {
-            match cells.last_mut() {
-                Some(c) if c.level == level && c.column == column => c.count += 1,
-                _ => cells.push(Cell {
-                    level,
-                    column,
+        let mut last = None;
+        for &k in &keys {
+            if last == Some(k) {
+                if let Some(c) = cells.last_mut() {
+                    c.count += 1;
+                }
+            } else {
+                cells.push(Cell {
+                    level: (k >> 32) as u32,
+                    column: k as u32,
                     count: 1,
-                }),
+                });
+                last = Some(k);
             }
         }
         ZoneMatrix { cells, n_voxels }
@@ -62,7 +72,10 @@ impl ZoneMatrix {
 
     /// The cells as `(level, column, count)` triples (for tests and display).
     pub fn triples(&self) -> Vec<(u32, u32, u64)> {
-        self.cells.iter().map(|c| (c.level, c.column, c.count)).collect()
+        self.cells
+            .iter()
+            .map(|c| (c.level, c.column, c.count))
+            .collect()
     }
 }
 
@@ -221,10 +234,10 @@ mod tests {
 
     #[test]
     fn from_zones_counts_and_merge_sums() {
-        let mut z = vec![(2, 1), (1, 3), (2, 1), (1, 1)];
-        let mut m = ZoneMatrix::from_zones(&mut z, 7);
+        let z = vec![(2, 1), (1, 3), (2, 1), (1, 1)];
+        let mut m = ZoneMatrix::from_zones(z, 7);
         assert_eq!(m.triples(), vec![(1, 1, 1), (1, 3, 1), (2, 1, 2)]);
-        let o = ZoneMatrix::from_zones(&mut [(1, 2), (2, 1), (3, 5)], 8);
+        let o = ZoneMatrix::from_zones([(1, 2), (2, 1), (3, 5)], 8);
         m.merge(&o);
         assert_eq!(
             m.triples(),
@@ -238,7 +251,7 @@ mod tests {
     #[test]
     fn features_by_hand() {
         // zones: level 1 size 2 (x2), level 3 size 1 (x1); N_s = 3, N_v = 5
-        let m = ZoneMatrix::from_zones(&mut [(1, 2), (1, 2), (3, 1)], 5);
+        let m = ZoneMatrix::from_zones([(1, 2), (1, 2), (3, 1)], 5);
         let f = zone_features(&m);
         assert!(close(&f[0], (2.0 / 4.0 + 1.0) / 3.0));
         assert!(close(&f[1], (2.0 * 4.0 + 1.0) / 3.0));

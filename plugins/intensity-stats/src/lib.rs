@@ -59,8 +59,7 @@ impl FeaturePlugin for Plugin {
     fn compute(&self, input: &FeatureInput) -> Result<Vec<FeatureValue>, PluginError> {
         let values = input.roi.intensity_values();
         let s = statistics(&values).map_err(PluginError::Undefined)?;
-        Ok(s
-            .values()
+        Ok(s.values()
             .into_iter()
             .map(|(name, v)| FeatureValue::outcome(name, None, v))
             .collect())

@@ -229,7 +229,10 @@ mod tests {
     fn single_voxel_and_flat_sets() {
         let s = statistics(&[0.1]).unwrap();
         assert_eq!((s.mean, s.var, s.skew, s.kurt), (0.1, 0.0, 0.0, 0.0));
-        assert_eq!((s.median, s.p10, s.p90, s.iqr, s.range), (0.1, 0.1, 0.1, 0.0, 0.0));
+        assert_eq!(
+            (s.median, s.p10, s.p90, s.iqr, s.range),
+            (0.1, 0.1, 0.1, 0.0, 0.0)
+        );
         assert_eq!(s.rmad, Ok(0.0));
         assert_eq!(s.cov, Ok(0.0));
         assert_eq!(s.qcod, Ok(0.0));
@@ -237,7 +240,10 @@ mod tests {
         assert_eq!((s.mean, s.var, s.mad, s.medad), (0.1, 0.0, 0.0, 0.0));
         let s = statistics(&[0.0; 3]).unwrap();
         assert!(s.cov.is_err() && s.qcod.is_err());
-        assert!(s.values().iter().all(|(_, v)| v.as_ref().map_or(true, |x| x.is_finite())));
+        assert!(s
+            .values()
+            .iter()
+            .all(|(_, v)| v.as_ref().map_or(true, |x| x.is_finite())));
     }
 
     #[test]

@@ -1,15 +1,84 @@
-//! Placeholder: being written.
-use radx_core::{FeatureInput, FeaturePlugin, FeatureValue, PluginError, PluginInfo};
+//! radx built-in plugin: neighbouring grey level dependence matrix (NGLDM) features,
+//! IBSI 1 section "Neighbouring grey level dependence based features" (REK0).
+//!
+//! Every ROI voxel `k` of grey level `i` is the centre of a Chebyshev neighbourhood of
+//! radius `δ` (`texture.ngldm_distance`; in-plane for 2D, volumetric for 3D). Its
+//! dependence count `j_k` is 1 (the centre itself) plus the number of neighbours inside
+//! the ROI whose grey level differs from `i` by at most `α` (`texture.ngldm_alpha`);
+//! neighbours outside the ROI are ignored. `s_ij` counts the voxels with grey level `i`
+//! and dependence `j`. Features: see [`features`].
+//!
+//! Aggregations (shared [`radx_texture::aggregate_neighbourhood`]): `2D` (features per
+//! slice, averaged: 8QNN), `2_5D` (slice matrices summed element-wise, with `N_v`: 62GR),
+//! `3D` (one volumetric matrix: KOBO).
+
+mod features;
+mod matrix;
+mod neighbourhood;
+
+pub use features::features;
+pub use matrix::{build, NgldmMatrix};
+
+use radx_core::{FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, PluginError, PluginInfo};
+use radx_texture::{aggregate_neighbourhood, LevelVolume, NeighbourhoodFamily, Outcome, Scope};
+
+/// `(name, IBSI identifier)` of every feature, in output order; every feature is
+/// dimensionless.
+pub const FEATURES: [(&str, &str); 17] = [
+    ("lde", "SODN"),
+    ("hde", "IMOQ"),
+    ("lgce", "TL9H"),
+    ("hgce", "OAE7"),
+    ("ldlge", "EQ3F"),
+    ("ldhge", "JA6D"),
+    ("hdlge", "NBZI"),
+    ("hdhge", "9QMG"),
+    ("glnu", "FP8K"),
+    ("glnu_norm", "5SPA"),
+    ("dcnu", "Z87G"),
+    ("dcnu_norm", "OKJI"),
+    ("dc_perc", "6XV8"),
+    ("gl_var", "1PFV"),
+    ("dc_var", "DNX2"),
+    ("dc_entr", "FCBV"),
+    ("dc_energy", "CAS9"),
+];
+
+/// Aggregation tags this family can emit.
+pub const AGGREGATIONS: [&str; 3] = ["2D", "2_5D", "3D"];
+
+/// The NGLDM family at Chebyshev distance `delta` with coarseness `alpha`, for the
+/// shared aggregation.
+#[derive(Debug, Clone, Copy)]
+pub struct Ngldm {
+    pub delta: u32,
+    pub alpha: u32,
+}
+
+impl NeighbourhoodFamily for Ngldm {
+    type Matrix = NgldmMatrix;
+
+    fn build(&self, vol: &LevelVolume, scope: Scope) -> NgldmMatrix {
+        build(vol, scope, self.delta, self.alpha)
+    }
+
+    fn features(&self, matrix: &NgldmMatrix) -> Vec<Outcome> {
+        features(matrix)
+    }
+}
 
 pub struct Plugin(PluginInfo);
 
 pub fn plugin() -> Box<dyn FeaturePlugin> {
     Box::new(Plugin(PluginInfo {
         family: "ngldm".into(),
-        prefix: "ngldm".into(),
+        prefix: "ngl".into(),
         version: env!("CARGO_PKG_VERSION").into(),
-        features: vec![],
-        aggregations: vec![],
+        features: FEATURES
+            .iter()
+            .map(|(name, id)| FeatureDef::new(name, id, "1"))
+            .collect(),
+        aggregations: AGGREGATIONS.iter().map(|s| s.to_string()).collect(),
     }))
 }
 
@@ -17,7 +86,28 @@ impl FeaturePlugin for Plugin {
     fn info(&self) -> &PluginInfo {
         &self.0
     }
-    fn compute(&self, _input: &FeatureInput) -> Result<Vec<FeatureValue>, PluginError> {
-        Err(PluginError::Failed("not implemented yet".into()))
+
+    fn compute(&self, input: &FeatureInput) -> Result<Vec<FeatureValue>, PluginError> {
+        let d = input
+            .texture
+            .as_ref()
+            .map_err(|e| PluginError::Undefined(format!("texture discretisation failed: {e}")))?;
+        let vol = LevelVolume {
+            levels: d.levels.view(),
+            n_levels: d.n_levels,
+        };
+        let t = &input.settings.texture;
+        let family = Ngldm {
+            delta: t.ngldm_distance,
+            alpha: t.ngldm_alpha,
+        };
+        let aggregated = aggregate_neighbourhood(&family, &vol, &t.dimensions, FEATURES.len());
+        let mut out = Vec::with_capacity(aggregated.len() * FEATURES.len());
+        for (tag, values) in aggregated {
+            for ((name, _), v) in FEATURES.iter().zip(values) {
+                out.push(FeatureValue::outcome(name, Some(&tag), v));
+            }
+        }
+        Ok(out)
     }
 }

@@ -86,7 +86,10 @@ fn coarseness(sum_ps: f64) -> Outcome {
 /// Undefined when `N_g,p = 1` (the manual sets 0 by convention).
 fn contrast(ngp: usize, pp_d2: f64, sum_s: f64, nvc: f64) -> Outcome {
     if ngp < 2 {
-        return Err("NGTDM contrast is undefined for a single grey level (IBSI sets 0 by convention)".into());
+        return Err(
+            "NGTDM contrast is undefined for a single grey level (IBSI sets 0 by convention)"
+                .into(),
+        );
     }
     let g = ngp as f64;
     Ok(pp_d2 / (g * (g - 1.0)) * (sum_s / nvc))
@@ -100,7 +103,10 @@ fn busyness(sum_ps: f64, denom: f64, ngp: usize) -> Outcome {
     if denom > 0.0 {
         Ok(sum_ps / denom)
     } else if ngp < 2 {
-        Err("NGTDM busyness is undefined for a single grey level (IBSI sets 0 by convention)".into())
+        Err(
+            "NGTDM busyness is undefined for a single grey level (IBSI sets 0 by convention)"
+                .into(),
+        )
     } else {
         Err("NGTDM busyness is undefined: Σ |i1 p_i1 - i2 p_i2| is 0".into())
     }

@@ -73,9 +73,10 @@ impl FeaturePlugin for Plugin {
     }
 
     fn compute(&self, input: &FeatureInput) -> Result<Vec<FeatureValue>, PluginError> {
-        let d = input.texture.as_ref().map_err(|e| {
-            PluginError::Undefined(format!("texture discretisation failed: {e}"))
-        })?;
+        let d = input
+            .texture
+            .as_ref()
+            .map_err(|e| PluginError::Undefined(format!("texture discretisation failed: {e}")))?;
         let vol = LevelVolume {
             levels: d.levels.view(),
             n_levels: d.n_levels,

@@ -96,22 +96,57 @@ pub fn build(vol: &LevelVolume, scope: Scope, delta: u32) -> NgtdmMatrix {
     let len = p.max_level as usize;
     let mut s = vec![0.0f64; len];
     let mut n = vec![0u64; len];
-    let data = &p.data;
-    let offsets = &p.offsets;
-    p.for_each_voxel(|i, l| {
-        let mut sum = 0u64;
-        let mut w = 0u64;
-        for &o in offsets {
-            let nb = data[i.wrapping_add_signed(o)];
-            if nb > 0 {
-                sum += nb as u64;
-                w += 1;
+    // Pass 1, along x: the sum of the grey levels and the number of ROI voxels in the
+    // window [x - δx, x + δx] of every voxel (stored at the voxel's own index).
+    let data = p.data();
+    let (row_len, px) = (p.row_len(), p.pad_x());
+    let padded_row = row_len + 2 * px;
+    let mut x_sum = vec![0u64; data.len()];
+    let mut x_count = vec![0u32; data.len()];
+    for ((src, sum), count) in data
+        .chunks_exact(padded_row)
+        .zip(x_sum.chunks_exact_mut(padded_row))
+        .zip(x_count.chunks_exact_mut(padded_row))
+    {
+        if src.iter().all(|&v| v == 0) {
+            continue; // a padding row, or a row without ROI voxel
+        }
+        let (sum, count) = (&mut sum[px..px + row_len], &mut count[px..px + row_len]);
+        for dx in 0..=2 * px {
+            let shifted = &src[dx..dx + row_len];
+            for (a, &v) in sum.iter_mut().zip(shifted) {
+                *a += v as u64;
+            }
+            for (c, &v) in count.iter_mut().zip(shifted) {
+                *c += (v != 0) as u32;
             }
         }
-        if w > 0 {
-            // |i - sum / W| = |i W - sum| / W with an exact integer numerator, so that a
+    }
+    // Pass 2, per image row: add up the x-windows of the (dz, dy) rows of the box, which
+    // gives the level sum and ROI count of each voxel's box, centre included.
+    let mut box_sum = vec![0u64; row_len];
+    let mut box_count = vec![0u32; row_len];
+    p.for_each_row(|levels, start| {
+        box_sum.fill(0);
+        box_count.fill(0);
+        for &o in p.row_offsets() {
+            let at = start.wrapping_add_signed(o);
+            for (a, &v) in box_sum.iter_mut().zip(&x_sum[at..at + row_len]) {
+                *a += v;
+            }
+            for (c, &v) in box_count.iter_mut().zip(&x_count[at..at + row_len]) {
+                *c += v;
+            }
+        }
+        for ((&l, &sum), &count) in levels.iter().zip(&box_sum).zip(&box_count) {
+            if l == 0 || count < 2 {
+                continue; // outside the ROI, or no ROI neighbour (W_k = 0)
+            }
+            // Without the centre: W_k = count - 1 neighbours summing to sum - l.
+            // |l - X̄_k| = |l W_k - Σ| / W_k with an exact integer numerator, so that a
             // voxel whose neighbours average exactly to its own level adds exactly 0.
-            let diff = (l as u64 * w).abs_diff(sum);
+            let w = (count - 1) as u64;
+            let diff = (l as u64 * w).abs_diff(sum - l as u64);
             let k = (l - 1) as usize;
             s[k] += diff as f64 / w as f64;
             n[k] += 1;

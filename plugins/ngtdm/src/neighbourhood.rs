@@ -2,29 +2,36 @@
 //! (one slice with in-plane neighbourhoods, or the whole volume).
 //!
 //! The ROI voxels of the scope are copied, within their bounding box, into a buffer
-//! padded with zeros (grey level 0 = outside the ROI) so that every neighbour of an ROI
-//! voxel is a valid index: a neighbour is then read as `data[i + offset]` with one
-//! precomputed flat offset per neighbourhood position, with no bounds test per axis.
+//! padded with zeros (grey level 0 = outside the ROI), so that every neighbour of an ROI
+//! voxel is a valid index. Callers visit the neighbourhood boxes row-wise: for each of
+//! the `(2δ+1)²` (3D) or `2δ+1` (2D) neighbour rows, at its precomputed flat offset, a
+//! contiguous slice of the buffer is combined element-wise with per-row accumulators
+//! (loops the compiler vectorises), instead of gathering neighbours voxel by voxel.
 //!
-//! The padding along an axis is the distance `delta` clamped to the bounding-box extent
+//! The padding along an axis is the distance `δ` clamped to the bounding-box extent
 //! minus one: a neighbour further away along that axis lies outside the bounding box,
 //! hence outside the ROI, and would not count anyway.
+//!
+//! (The NGTDM and NGLDM plugins hold identical copies of this module.)
 
+use ndarray::s;
 use radx_texture::{LevelVolume, Scope};
 
 /// The grey levels of one scope, copied into a zero-padded flat buffer (C order).
 pub(crate) struct PaddedScope {
     /// Grey levels, 0 outside the ROI (and in the padding).
-    pub data: Vec<u32>,
-    /// Flat offsets of the neighbourhood positions (centre excluded).
-    pub offsets: Vec<isize>,
+    data: Vec<u32>,
+    /// Flat offsets, relative to a voxel, of the voxel at `(dz, dy, 0)` of each row of
+    /// its neighbourhood box (the voxel's own row included).
+    row_offsets: Vec<isize>,
     /// Padded shape (z, y, x).
-    pub shape: [usize; 3],
+    shape: [usize; 3],
     /// Padding along (z, y, x); the ROI voxels lie in `pad[a]..shape[a] - pad[a]`.
-    pub pad: [usize; 3],
+    pad: [usize; 3],
     /// Highest grey level found in the scope.
     pub max_level: u32,
     /// Number of ROI voxels in the scope.
+    #[allow(dead_code)] // read by the NGLDM copy of this module
     pub n_voxels: u64,
 }
 
@@ -32,30 +39,34 @@ impl PaddedScope {
     /// The scope's ROI voxels with a Chebyshev neighbourhood of radius `delta` (in-plane
     /// for a slice, 3D for the volume); `None` when the scope holds no ROI voxel.
     pub fn new(vol: &LevelVolume, scope: Scope, delta: u32) -> Option<Self> {
-        let (nz, ny, nx) = vol.levels.dim();
+        let (nz, ny, _) = vol.levels.dim();
         let (z0, z1) = match scope {
             Scope::Slice(z) if z < nz => (z, z + 1),
             Scope::Slice(_) => return None,
             Scope::Volume => (0, nz),
         };
-        // Bounding box of the ROI voxels within the scope.
+        let sub = vol.levels.slice(s![z0..z1, .., ..]);
+        // Bounding box of the ROI voxels within the scope, row by row.
         let mut lo = [usize::MAX; 3];
         let mut hi = [0usize; 3];
         let mut n_voxels = 0u64;
         let mut max_level = 0u32;
-        for z in z0..z1 {
-            for y in 0..ny {
-                for x in 0..nx {
-                    let l = vol.levels[[z, y, x]];
-                    if l > 0 {
-                        n_voxels += 1;
-                        max_level = max_level.max(l);
-                        for (a, v) in [z, y, x].into_iter().enumerate() {
-                            lo[a] = lo[a].min(v);
-                            hi[a] = hi[a].max(v);
-                        }
-                    }
-                }
+        let mut scan = |zy: usize, row: &[u32]| {
+            let count = row.iter().filter(|&&l| l > 0).count();
+            if count > 0 {
+                n_voxels += count as u64;
+                max_level = max_level.max(row.iter().copied().max().unwrap_or(0));
+                let first = row.iter().position(|&l| l > 0).unwrap_or(0);
+                let last = row.iter().rposition(|&l| l > 0).unwrap_or(0);
+                let (z, y) = (z0 + zy / ny, zy % ny);
+                lo = [lo[0].min(z), lo[1].min(y), lo[2].min(first)];
+                hi = [hi[0].max(z), hi[1].max(y), hi[2].max(last)];
+            }
+        };
+        for (zy, row) in sub.rows().into_iter().enumerate() {
+            match row.as_slice() {
+                Some(r) => scan(zy, r),
+                None => scan(zy, &row.to_vec()),
             }
         }
         if n_voxels == 0 {
@@ -75,30 +86,29 @@ impl PaddedScope {
             ext[2] + 2 * pad[2],
         ];
         let mut data = vec![0u32; shape[0] * shape[1] * shape[2]];
-        for z in 0..ext[0] {
-            for y in 0..ext[1] {
-                let dst = ((z + pad[0]) * shape[1] + y + pad[1]) * shape[2] + pad[2];
-                let row = &mut data[dst..dst + ext[2]];
-                for (x, out) in row.iter_mut().enumerate() {
-                    *out = vol.levels[[z + lo[0], y + lo[1], x + lo[2]]];
-                }
+        let bbox = vol
+            .levels
+            .slice(s![lo[0]..=hi[0], lo[1]..=hi[1], lo[2]..=hi[2]]);
+        for (zy, row) in bbox.rows().into_iter().enumerate() {
+            let (z, y) = (zy / ext[1], zy % ext[1]);
+            let dst = ((z + pad[0]) * shape[1] + y + pad[1]) * shape[2] + pad[2];
+            let out = &mut data[dst..dst + ext[2]];
+            match row.as_slice() {
+                Some(src) => out.copy_from_slice(src),
+                None => out.iter_mut().zip(row.iter()).for_each(|(o, &l)| *o = l),
             }
         }
         let (sy, sz) = (shape[2] as isize, (shape[1] * shape[2]) as isize);
         let p = pad.map(|v| v as isize);
-        let mut offsets = Vec::new();
+        let mut row_offsets = Vec::new();
         for dz in -p[0]..=p[0] {
             for dy in -p[1]..=p[1] {
-                for dx in -p[2]..=p[2] {
-                    if (dz, dy, dx) != (0, 0, 0) {
-                        offsets.push(dz * sz + dy * sy + dx);
-                    }
-                }
+                row_offsets.push(dz * sz + dy * sy);
             }
         }
         Some(PaddedScope {
             data,
-            offsets,
+            row_offsets,
             shape,
             pad,
             max_level,
@@ -106,19 +116,42 @@ impl PaddedScope {
         })
     }
 
-    /// Calls `f(index, level)` for every ROI voxel of the scope, in memory order.
-    #[inline]
-    pub fn for_each_voxel(&self, mut f: impl FnMut(usize, u32)) {
+    /// Number of voxels of an image row of the scope (the bounding-box extent along x).
+    pub fn row_len(&self) -> usize {
+        self.shape[2] - 2 * self.pad[2]
+    }
+
+    /// Padding along x (the neighbourhood radius along x, clamped).
+    pub fn pad_x(&self) -> usize {
+        self.pad[2]
+    }
+
+    /// The padded grey levels (C order).
+    pub fn data(&self) -> &[u32] {
+        &self.data
+    }
+
+    /// Flat offsets, relative to a voxel, of the voxels at `(dz, dy, 0)` for every row
+    /// `(dz, dy)` of its neighbourhood box (the voxel's own row, offset 0, included).
+    pub fn row_offsets(&self) -> &[isize] {
+        &self.row_offsets
+    }
+
+    /// Calls `f(levels, start)` for every image row of the scope that holds an ROI
+    /// voxel, in memory order: `levels` are the row's grey levels (0 outside the ROI),
+    /// `start` the flat index of its first voxel in [`Self::data`]. Every index
+    /// `start + x + offset + dx` with `x < levels.len()`, `offset` from
+    /// [`Self::row_offsets`] and `|dx| <= pad_x` is valid.
+    pub fn for_each_row(&self, mut f: impl FnMut(&[u32], usize)) {
         let [pz, py, px] = self.pad;
         let [sz, sy, sx] = self.shape;
+        let n = sx - 2 * px;
         for z in pz..sz - pz {
             for y in py..sy - py {
                 let start = (z * sy + y) * sx + px;
-                let end = start + sx - 2 * px;
-                for (i, &l) in self.data[start..end].iter().enumerate() {
-                    if l > 0 {
-                        f(start + i, l);
-                    }
+                let levels = &self.data[start..start + n];
+                if levels.iter().any(|&l| l != 0) {
+                    f(levels, start);
                 }
             }
         }

@@ -3,8 +3,8 @@
 
 use radx_core::Discretised;
 use radx_ngtdm::{build, NgtdmMatrix};
-use radx_texture::{LevelVolume, Scope, TextureMatrix};
 use radx_testkit::{assert_complies, digital_phantom, input, reference_rows};
+use radx_texture::{LevelVolume, Scope, TextureMatrix};
 
 fn vol(d: &Discretised) -> LevelVolume<'_> {
     LevelVolume {
@@ -16,10 +16,20 @@ fn vol(d: &Discretised) -> LevelVolume<'_> {
 /// Asserts `m` holds exactly the rows `(i, s_i, n_i)` (s to the manual's printed digits).
 fn assert_matrix(m: &NgtdmMatrix, expected: &[(u32, f64, u64)], what: &str) {
     let got: Vec<(u32, f64, u64)> = m.rows().collect();
-    assert_eq!(got.len(), expected.len(), "{what}: rows {got:?} vs {expected:?}");
+    assert_eq!(
+        got.len(),
+        expected.len(),
+        "{what}: rows {got:?} vs {expected:?}"
+    );
     for (g, e) in got.iter().zip(expected) {
         assert_eq!((g.0, g.2), (e.0, e.2), "{what}: {got:?} vs {expected:?}");
-        assert!((g.1 - e.1).abs() < 1e-6, "{what}: s_{} = {} vs {}", g.0, g.1, e.1);
+        assert!(
+            (g.1 - e.1).abs() < 1e-6,
+            "{what}: s_{} = {} vs {}",
+            g.0,
+            g.1,
+            e.1
+        );
     }
 }
 
@@ -48,7 +58,12 @@ fn matrices_match_the_manual() {
     let m3 = build(&v, Scope::Volume, 1);
     assert_matrix(
         &m3,
-        &[(1, 39.946954, 50), (3, 0.2, 1), (4, 20.825401, 16), (6, 24.127005, 7)],
+        &[
+            (1, 39.946954, 50),
+            (3, 0.2, 1),
+            (4, 20.825401, 16),
+            (6, 24.127005, 7),
+        ],
         "3D",
     );
     // Every one of the 74 ROI voxels has a neighbour, in 3D and in-plane.
