@@ -270,3 +270,25 @@ fn unsupported_datatype_is_refused() {
     let e = fails(&["extract", "--image", &c.s("rgb.nii"), "--mask", &mask]);
     assert!(e.contains("rgb.nii") && e.contains("not supported"), "{e}");
 }
+
+#[test]
+fn compare_two_tables_guards_a_pipeline() {
+    let c = Case::new();
+    let a = c.s("a.csv");
+    assert!(radx(&["extract", "--phantom", "--out", &a]).status.success());
+    // identical tables agree
+    let o = radx(&["compare", &a, &a, "--max-rel-diff", "0", "--min-ccc", "0.99"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("morph_volume\t1\t0.000000e0"), "{}", stdout(&o));
+    // a changed bin count changes histogram features: the guard trips
+    std::fs::write(c.path("fbn.toml"), "radx_settings = 1\n[discretisation.histogram]\nmethod = \"fbn\"\nbins = 3\n[discretisation.texture]\nmethod = \"none\"\n").unwrap();
+    let b = c.s("b.csv");
+    let o = radx(&["extract", "--phantom", "--settings", &c.s("fbn.toml"), "--out", &b]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = radx(&["compare", &a, &b, "--max-rel-diff", "0.01", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let failing: Vec<&str> = v["failing"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
+    assert!(failing.contains(&"ih_mean"), "{failing:?}");
+    assert!(!failing.contains(&"morph_volume"), "{failing:?}");
+}

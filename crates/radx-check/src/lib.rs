@@ -1,6 +1,7 @@
 //! The checker: IBSI reference data (hash-checked against the project's manifest) and
 //! compliance validation of radx against it.
 
+pub mod compare;
 pub mod ibsi;
 pub mod reference;
 

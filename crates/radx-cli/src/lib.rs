@@ -38,6 +38,8 @@ enum Command {
     Plugin(PluginCommand),
     /// Extract a whole cohort: parallel, resumable, shardable.
     Batch(BatchArgs),
+    /// Agreement of two feature tables of the same cases, per feature.
+    Compare(CompareArgs),
     /// Merge batch output folders (e.g. shards) into one table.
     Merge {
         /// Batch output folders.
@@ -47,6 +49,26 @@ enum Command {
         #[arg(long, short = 'o')]
         out: PathBuf,
     },
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// First long table (radx CSV).
+    a: PathBuf,
+    /// Second long table (radx CSV).
+    b: PathBuf,
+    /// Fail (exit 1) when a feature's largest relative difference exceeds this.
+    #[arg(long)]
+    max_rel_diff: Option<f64>,
+    /// Fail (exit 1) when a feature's concordance correlation coefficient is below this.
+    #[arg(long)]
+    min_ccc: Option<f64>,
+    /// IBSI reference table (`value;tolerance;tag`) whose tolerances apply per tag.
+    #[arg(long)]
+    tolerances: Option<PathBuf>,
+    /// Output: text (default) or json.
+    #[arg(long, value_enum, default_value = "text")]
+    format: ReportFormat,
 }
 
 #[derive(Args)]
@@ -203,6 +225,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Batch(a) => batch(a),
+        Command::Compare(a) => compare(a),
         Command::Merge { dirs, out } => {
             let n = radx_batch::merge(&dirs, &out)?;
             eprintln!("radx: merged {n} cases into {}", out.display());
@@ -340,6 +363,63 @@ fn batch(a: BatchArgs) -> Result<ExitCode> {
         0 => ExitCode::SUCCESS,
         n => ExitCode::from(n.min(250) as u8),
     })
+}
+
+/// `radx compare`: exit 0 when every feature meets the thresholds, 1 otherwise.
+fn compare(a: CompareArgs) -> Result<ExitCode> {
+    use radx_check::compare::{compare_tables, read_long_table};
+    let ta = read_long_table(&a.a)?;
+    let tb = read_long_table(&a.b)?;
+    let tolerances = match &a.tolerances {
+        Some(p) => radx_check::reference::read_ibsi1_table(p)?
+            .into_iter()
+            .map(|r| (r.tag, r.tolerance))
+            .collect(),
+        None => Default::default(),
+    };
+    let rows = compare_tables(&ta, &tb, &tolerances);
+    if rows.is_empty() {
+        bail!(
+            "{} and {} share no feature value (same case, roi, image and tag)",
+            a.a.display(),
+            a.b.display()
+        );
+    }
+    let failing: Vec<&str> = rows
+        .iter()
+        .filter(|r| {
+            a.max_rel_diff.is_some_and(|m| r.max_rel_diff > m)
+                || a.min_ccc.is_some_and(|m| r.ccc.is_some_and(|c| c < m))
+                || r.within_tolerance == Some(false)
+        })
+        .map(|r| r.tag.as_str())
+        .collect();
+    match a.format {
+        ReportFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"features": rows, "failing": failing}))?
+        ),
+        ReportFormat::Text => {
+            println!("tag\tn\tmax_abs_diff\tmax_rel_diff\tccc\tbias\tloa_low\tloa_high\twithin_tolerance");
+            let opt = |v: Option<f64>| v.map_or("".to_string(), |x| format!("{x:.6e}"));
+            for r in &rows {
+                println!(
+                    "{}\t{}\t{:.6e}\t{:.6e}\t{}\t{:.6e}\t{}\t{}\t{}",
+                    r.tag,
+                    r.n,
+                    r.max_abs_diff,
+                    r.max_rel_diff,
+                    opt(r.ccc),
+                    r.bias,
+                    opt(r.loa_low),
+                    opt(r.loa_high),
+                    r.within_tolerance.map_or("".into(), |w| w.to_string())
+                );
+            }
+            eprintln!("radx: {} features compared, {} beyond the thresholds", rows.len(), failing.len());
+        }
+    }
+    Ok(if failing.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn extract(a: ExtractArgs) -> Result<ExitCode> {
