@@ -45,12 +45,17 @@
 //! from `HXY` (the mutual information) is clamped at 0 against rounding. Note that the
 //! IBSI takes entropies in base 2 but `exp` in base e in `info_corr2`; so does this code.
 //!
+//! The features that depend on `|i - j|` only (`contrast`, `dissimilarity`, the
+//! inverse differences, `inv_var`) are summed over the diagonal probabilities
+//! `p_{x-y}(k)`, as the IBSI also writes them. Marginal and diagonal counts are summed
+//! as exact integers before any division.
+//!
 //! Every feature is defined for a non-empty matrix except `corr` and `info_corr1`;
 //! the aggregation of `radx-texture` skips empty matrices.
 
 use radx_texture::Outcome;
 
-use crate::matrix::{Glcm, LevelIndex, ABSENT};
+use crate::matrix::Glcm;
 
 /// Number of GLCM features.
 pub const N_FEATURES: usize = 25;
@@ -94,48 +99,108 @@ fn neg_p_log2_p(p: f64) -> f64 {
     }
 }
 
-/// Mean, variance and entropy of a distribution given as `(key, probability)` pairs,
-/// after summing the probabilities of equal keys. `pairs` is sorted in place (stable,
-/// so the summation order is fixed).
-fn key_distribution(pairs: &mut [(u64, f64)]) -> (f64, f64, f64) {
-    pairs.sort_by_key(|&(k, _)| k);
-    let mut grouped: Vec<(f64, f64)> = Vec::with_capacity(pairs.len());
-    let mut last: Option<u64> = None;
-    for &(k, p) in pairs.iter() {
-        if last == Some(k) {
-            if let Some(g) = grouped.last_mut() {
-                g.1 += p;
-            }
-        } else {
-            grouped.push((k as f64, p));
-            last = Some(k);
+/// Largest key for which counts are summed in a dense table rather than by sorting.
+const DENSE_KEYS: u64 = 1 << 17;
+
+/// The counts of `pairs` summed by key: the non-zero `(key, count)` sorted by key.
+/// Integer sums are exact, so the result does not depend on the summation path.
+fn counts_by_key(pairs: impl Iterator<Item = (u64, u64)>, max_key: u64) -> Vec<(u64, u64)> {
+    if max_key <= DENSE_KEYS {
+        let mut table = vec![0u64; max_key as usize + 1];
+        for (k, n) in pairs {
+            table[k as usize] += n;
         }
+        table
+            .iter()
+            .enumerate()
+            .filter(|(_, &n)| n > 0)
+            .map(|(k, &n)| (k as u64, n))
+            .collect()
+    } else {
+        let mut v: Vec<(u64, u64)> = pairs.collect();
+        v.sort_unstable();
+        let mut out: Vec<(u64, u64)> = Vec::with_capacity(v.len());
+        for (k, n) in v {
+            match out.last_mut() {
+                Some(g) if g.0 == k => g.1 += n,
+                _ => out.push((k, n)),
+            }
+        }
+        out
     }
-    let mean: f64 = grouped.iter().map(|&(k, p)| k * p).sum();
-    let var: f64 = grouped.iter().map(|&(k, p)| (k - mean).powi(2) * p).sum();
-    let entr: f64 = grouped.iter().map(|&(_, p)| neg_p_log2_p(p)).sum();
-    (mean, var, entr)
+}
+
+/// Mean, variance and entropy (base 2) of the distribution `count / total` over keys,
+/// and the number of keys.
+fn moments(counts: &[(u64, u64)], total: f64) -> (f64, f64, f64, usize) {
+    let mut mean = 0.0;
+    let mut entr = 0.0;
+    for &(k, c) in counts {
+        let p = c as f64 / total;
+        mean += k as f64 * p;
+        entr += neg_p_log2_p(p);
+    }
+    let var = counts
+        .iter()
+        .map(|&(k, c)| (k as f64 - mean).powi(2) * (c as f64 / total))
+        .sum();
+    (mean, var, entr, counts.len())
 }
 
 /// Every GLCM feature of a non-empty matrix, in the order of [`FEATURES`]. `n_g` is the
-/// number of grey levels `N_g` of the discretisation; `index` ranks the grey levels
-/// that may occur in `m`.
-pub fn compute(m: &Glcm, index: &LevelIndex, n_g: f64) -> Vec<Outcome> {
+/// number of grey levels `N_g` of the discretisation.
+pub fn compute(m: &Glcm, n_g: f64) -> Vec<Outcome> {
     let total = m.total();
     if total == 0 {
         return vec![Err("no voxel pair to count".into()); N_FEATURES];
     }
     let tot = total as f64;
-    let k = index.len();
-    // Marginal counts by grey-level rank (exact integers).
-    let mut row = vec![0u64; k];
-    let mut col = vec![0u64; k];
-    let mut diff: Vec<(u64, f64)> = Vec::with_capacity(m.entries().len());
-    let mut sum: Vec<(u64, f64)> = Vec::with_capacity(m.entries().len());
+    let entries = m.entries();
 
-    let mut joint_max = 0.0f64;
+    // First pass over the non-zero elements: the features of p_ij itself and the row
+    // marginal counts `(grey level, count)`, exact integers (entries are sorted by
+    // `(i, j)`, so the row marginal is one sweep).
+    let mut row: Vec<(u64, u64)> = Vec::new();
+    let mut max_n = 0u64;
     let mut joint_entr = 0.0;
     let mut energy = 0.0;
+    let mut auto_corr = 0.0;
+    let mut max_level = 0u64;
+    for e in entries {
+        let p = e.n as f64 / tot;
+        match row.last_mut() {
+            Some(r) if r.0 == e.i as u64 => r.1 += e.n,
+            _ => row.push((e.i as u64, e.n)),
+        }
+        max_level = max_level.max(e.i.max(e.j) as u64);
+        max_n = max_n.max(e.n);
+        joint_entr += neg_p_log2_p(p);
+        energy += p * p;
+        auto_corr += e.i as f64 * e.j as f64 * p;
+    }
+    let joint_max = max_n as f64 / tot;
+
+    // Column marginal, diagonal (|i - j|) and cross-diagonal (i + j) counts.
+    let col = counts_by_key(entries.iter().map(|e| (e.j as u64, e.n)), max_level);
+    let diff = counts_by_key(
+        entries.iter().map(|e| (e.i.abs_diff(e.j) as u64, e.n)),
+        max_level,
+    );
+    let sum = counts_by_key(
+        entries.iter().map(|e| (e.i as u64 + e.j as u64, e.n)),
+        2 * max_level,
+    );
+
+    // Marginal moments and entropies; the number of grey levels each holds.
+    let (mu_x, var_x, hx, levels_x) = moments(&row, tot);
+    let (mu_y, var_y, hy, levels_y) = moments(&col, tot);
+    let (diff_avg, diff_var, diff_entr, _) = moments(&diff, tot);
+    let (sum_avg, sum_var, sum_entr, _) = moments(&sum, tot);
+
+    // Features that depend on |i - j| only, from the diagonal probabilities
+    // p_{x-y}(k) (the IBSI gives these forms too): contrast, dissimilarity, the inverse
+    // differences and the inverse variance.
+    let n_g2 = n_g * n_g;
     let mut contrast = 0.0;
     let mut dissimilarity = 0.0;
     let mut inv_diff = 0.0;
@@ -143,66 +208,26 @@ pub fn compute(m: &Glcm, index: &LevelIndex, n_g: f64) -> Vec<Outcome> {
     let mut inv_diff_mom = 0.0;
     let mut inv_diff_mom_norm = 0.0;
     let mut inv_var = 0.0;
-    let mut auto_corr = 0.0;
-    let n_g2 = n_g * n_g;
-    for e in m.entries() {
-        let p = e.n as f64 / tot;
-        let (i, j) = (e.i as f64, e.j as f64);
-        let (ri, rj) = (index.rank(e.i), index.rank(e.j));
-        if ri == ABSENT || rj == ABSENT {
-            return vec![Err("internal error: grey level outside the ROI's levels".into()); N_FEATURES];
+    for &(k, c) in &diff {
+        let p = c as f64 / tot;
+        let k = k as f64;
+        contrast += k * k * p;
+        dissimilarity += k * p;
+        inv_diff += p / (1.0 + k);
+        inv_diff_norm += p / (1.0 + k / n_g);
+        inv_diff_mom += p / (1.0 + k * k);
+        inv_diff_mom_norm += p / (1.0 + k * k / n_g2);
+        if k > 0.0 {
+            inv_var += p / (k * k);
         }
-        row[ri as usize] += e.n;
-        col[rj as usize] += e.n;
-        let d = e.i.abs_diff(e.j);
-        let df = d as f64;
-        diff.push((d as u64, p));
-        sum.push((e.i as u64 + e.j as u64, p));
-        joint_max = joint_max.max(p);
-        joint_entr += neg_p_log2_p(p);
-        energy += p * p;
-        contrast += df * df * p;
-        dissimilarity += df * p;
-        inv_diff += p / (1.0 + df);
-        inv_diff_norm += p / (1.0 + df / n_g);
-        inv_diff_mom += p / (1.0 + df * df);
-        inv_diff_mom_norm += p / (1.0 + df * df / n_g2);
-        if d > 0 {
-            inv_var += p / (df * df);
-        }
-        auto_corr += i * j * p;
     }
-
-    // Marginal moments and entropies.
-    let marginal = |counts: &[u64]| {
-        let mut mean = 0.0;
-        let mut entr = 0.0;
-        let mut levels = 0usize;
-        for (r, &c) in counts.iter().enumerate() {
-            if c > 0 {
-                let p = c as f64 / tot;
-                mean += index.values[r] as f64 * p;
-                entr += neg_p_log2_p(p);
-                levels += 1;
-            }
-        }
-        let mut var = 0.0;
-        for (r, &c) in counts.iter().enumerate() {
-            if c > 0 {
-                var += (index.values[r] as f64 - mean).powi(2) * (c as f64 / tot);
-            }
-        }
-        (mean, var, entr, levels)
-    };
-    let (mu_x, var_x, hx, levels_x) = marginal(&row);
-    let (mu_y, var_y, hy, levels_y) = marginal(&col);
 
     // Second pass: moments about the marginal means.
     let mut cov = 0.0;
     let mut clust_tend = 0.0;
     let mut clust_shade = 0.0;
     let mut clust_prom = 0.0;
-    for e in m.entries() {
+    for e in entries {
         let p = e.n as f64 / tot;
         let (i, j) = (e.i as f64, e.j as f64);
         cov += (i - mu_x) * (j - mu_y) * p;
@@ -212,9 +237,6 @@ pub fn compute(m: &Glcm, index: &LevelIndex, n_g: f64) -> Vec<Outcome> {
         clust_shade += t2 * t * p;
         clust_prom += t2 * t2 * p;
     }
-
-    let (diff_avg, diff_var, diff_entr) = key_distribution(&mut diff);
-    let (sum_avg, sum_var, sum_entr) = key_distribution(&mut sum);
 
     // Correlation is undefined when a marginal holds a single grey level (zero SD).
     let corr = if levels_x < 2 || levels_y < 2 {

@@ -16,12 +16,13 @@
 pub mod features;
 pub mod matrix;
 
+use ndarray::ArrayView3;
 use radx_core::settings::TextureSettings;
 use radx_core::{FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, PluginError, PluginInfo};
 use radx_texture::{aggregate_directional, DirectionalFamily, LevelVolume, Outcome, Scope};
 
 pub use features::{FEATURES, N_FEATURES};
-pub use matrix::{build_glcm, Entry, Glcm, LevelIndex};
+pub use matrix::{build_glcm, Entry, Glcm, RankVolume};
 
 /// The aggregation tags this family can emit.
 pub const AGGREGATIONS: [&str; 6] = [
@@ -33,21 +34,25 @@ pub const AGGREGATIONS: [&str; 6] = [
     "3D_comb",
 ];
 
-/// The GLCM family for one level volume: the grey levels present, the number of grey
-/// levels of the discretisation and the GLCM settings.
-pub struct GlcmFamily {
-    index: LevelIndex,
+/// The GLCM family for one level volume: the volume prepared once for counting (grey
+/// levels ranked, ROI extent of every row), the number of grey levels of the
+/// discretisation and the GLCM settings.
+pub struct GlcmFamily<'a> {
+    source: ArrayView3<'a, u32>,
+    prepared: RankVolume,
     n_g: f64,
     distance: isize,
     symmetric: bool,
     force_sort: bool,
 }
 
-impl GlcmFamily {
-    /// The family for `vol` (its grey levels are ranked once here).
-    pub fn new(vol: &LevelVolume, distance: u32, symmetric: bool) -> Self {
+impl<'a> GlcmFamily<'a> {
+    /// The family for `vol`, prepared once here; [`DirectionalFamily::build`] reuses the
+    /// preparation when it is given this same volume (and prepares any other volume anew).
+    pub fn new(vol: &LevelVolume<'a>, distance: u32, symmetric: bool) -> Self {
         GlcmFamily {
-            index: LevelIndex::of(&vol.levels),
+            source: vol.levels,
+            prepared: RankVolume::new(&vol.levels),
             n_g: vol.n_levels.max(1) as f64,
             distance: distance as isize,
             symmetric,
@@ -56,7 +61,7 @@ impl GlcmFamily {
     }
 
     /// From the texture settings.
-    pub fn from_settings(vol: &LevelVolume, t: &TextureSettings) -> Self {
+    pub fn from_settings(vol: &LevelVolume<'a>, t: &TextureSettings) -> Self {
         Self::new(vol, t.glcm_distance, t.glcm_symmetric)
     }
 
@@ -67,29 +72,28 @@ impl GlcmFamily {
         self
     }
 
-    /// The grey levels present.
-    pub fn levels(&self) -> &LevelIndex {
-        &self.index
+    fn is_source(&self, levels: &ArrayView3<u32>) -> bool {
+        levels.as_ptr() == self.source.as_ptr()
+            && levels.dim() == self.source.dim()
+            && levels.strides() == self.source.strides()
     }
 }
 
-impl DirectionalFamily for GlcmFamily {
+impl DirectionalFamily for GlcmFamily<'_> {
     type Matrix = Glcm;
 
     fn build(&self, vol: &LevelVolume, scope: Scope, direction: [isize; 3]) -> Glcm {
         let offset = direction.map(|d| d * self.distance);
-        build_glcm(
-            &vol.levels,
-            &self.index,
-            scope,
-            offset,
-            self.symmetric,
-            self.force_sort,
-        )
+        let build = |p: &RankVolume| build_glcm(p, scope, offset, self.symmetric, self.force_sort);
+        if self.is_source(&vol.levels) {
+            build(&self.prepared)
+        } else {
+            build(&RankVolume::new(&vol.levels))
+        }
     }
 
     fn features(&self, m: &Glcm) -> Vec<Outcome> {
-        features::compute(m, &self.index, self.n_g)
+        features::compute(m, self.n_g)
     }
 }
 

@@ -7,12 +7,14 @@
 //! are simply zero rows and columns. Merging two matrices (IBSI: "summing the
 //! co-occurrence counts in each matrix element") is a merge of two sorted lists.
 //!
-//! Counting uses the flat level array in C order with a precomputed index offset per
-//! direction, so a voxel pair is two array reads; rows of the volume are walked over
-//! exactly the voxels whose neighbour lies inside the array, so the inner loop has no
-//! bounds logic. Counts go to a dense scratch table over the grey levels present in
-//! the ROI (compacted, so its size does not depend on the discretisation range) and
-//! the touched elements are then read out in order.
+//! Counting works on a [`RankVolume`], prepared once per ROI: the flat C-order array of
+//! grey-level ranks plus one (0 outside the ROI) and the x-extent of the ROI in every
+//! row. A direction is a fixed index offset, so a voxel pair is two array reads; each
+//! row is walked only over the x where both it and its neighbour row hold ROI voxels,
+//! with no bounds logic in the inner loop. Pairs go to a dense scratch table over the
+//! grey levels present (so its size does not depend on the discretisation range), with
+//! an extra row and column 0 for voxels outside the ROI so that counting is a
+//! branch-free increment; for very many grey levels pair codes are sorted instead.
 
 use ndarray::ArrayView3;
 use radx_texture::{Scope, TextureMatrix};
@@ -122,99 +124,183 @@ pub fn merge_sorted(a: &[Entry], b: &[Entry]) -> Vec<Entry> {
     out
 }
 
-/// The grey levels present in a level volume, compacted: `index[level]` is the rank of
-/// `level` among the levels present (`ABSENT` for levels not present and for 0), and
-/// `values[rank]` the level itself.
+/// A level volume prepared for counting, cropped to the bounding box of the ROI: grey
+/// levels replaced by their rank among the levels present plus one (0 outside the ROI),
+/// and the extent of ROI voxels along x of every row, so that rows and row ends without
+/// ROI voxels are skipped.
 #[derive(Debug, Clone)]
-pub struct LevelIndex {
-    pub index: Vec<u32>,
+pub struct RankVolume {
+    /// Position `(z, y, x)` of the bounding box in the volume.
+    pub origin: [usize; 3],
+    /// Shape `(z, y, x)` of the bounding box.
+    pub dim: (usize, usize, usize),
+    /// Rank + 1 of every voxel's grey level in C order over the box, 0 outside the ROI.
+    pub ranks: Vec<u32>,
+    /// Per row `z * ny + y` of the box: `[first, last + 1)` of the x of its ROI voxels
+    /// (`(0, 0)` when it has none).
+    pub rows: Vec<(usize, usize)>,
+    /// `values[rank]`: the grey level of a rank, increasing.
     pub values: Vec<u32>,
-}
-
-/// Marks a grey level that does not occur in the volume.
-pub const ABSENT: u32 = u32::MAX;
-
-impl LevelIndex {
-    /// The levels present in `levels` (0, outside the ROI, excluded).
-    pub fn of(levels: &ArrayView3<u32>) -> Self {
-        let max = levels.iter().copied().max().unwrap_or(0) as usize;
-        if max <= DIRECT_LIMIT.max(2 * levels.len()) {
-            let mut present = vec![false; max + 1];
-            for &l in levels.iter() {
-                present[l as usize] = true;
-            }
-            let mut index = vec![ABSENT; max + 1];
-            let mut values = Vec::new();
-            for (l, &p) in present.iter().enumerate().skip(1) {
-                if p {
-                    index[l] = values.len() as u32;
-                    values.push(l as u32);
-                }
-            }
-            LevelIndex { index, values }
-        } else {
-            // Very large grey levels (e.g. no discretisation of raw intensities): no
-            // lookup table, ranks by binary search.
-            let mut values: Vec<u32> = levels.iter().copied().filter(|&l| l > 0).collect();
-            values.sort_unstable();
-            values.dedup();
-            LevelIndex {
-                index: Vec::new(),
-                values,
-            }
-        }
-    }
-
-    /// Number of grey levels present.
-    pub fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
-
-    /// Rank of `level`, or `ABSENT`.
-    #[inline]
-    pub fn rank(&self, level: u32) -> u32 {
-        if self.index.is_empty() {
-            match self.values.binary_search(&level) {
-                Ok(r) => r as u32,
-                Err(_) => ABSENT,
-            }
-        } else {
-            self.index.get(level as usize).copied().unwrap_or(ABSENT)
-        }
-    }
 }
 
 /// Highest grey level for which ranks are looked up in a table rather than searched.
 const DIRECT_LIMIT: usize = 1 << 16;
 
+/// The bounding box `(origin, shape)` of the non-zero voxels of a C-order array of
+/// shape `dim` (an empty box when there is none).
+pub fn bounding_box(flat: &[u32], dim: (usize, usize, usize)) -> ([usize; 3], [usize; 3]) {
+    let (_, ny, nx) = dim;
+    let (mut lo, mut hi) = ([usize::MAX; 3], [0usize; 3]);
+    if nx > 0 {
+        for (r, row) in flat.chunks_exact(nx).enumerate() {
+            if let Some(first) = row.iter().position(|&l| l != 0) {
+                let last = row.iter().rposition(|&l| l != 0).unwrap_or(first);
+                let (z, y) = (r / ny, r % ny);
+                lo = [lo[0].min(z), lo[1].min(y), lo[2].min(first)];
+                hi = [hi[0].max(z + 1), hi[1].max(y + 1), hi[2].max(last + 1)];
+            }
+        }
+    }
+    if lo[0] == usize::MAX {
+        return ([0; 3], [0; 3]);
+    }
+    (lo, [hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]])
+}
+
+impl RankVolume {
+    /// Prepares `levels` (0 outside the ROI, grey levels >= 1 inside).
+    pub fn new(levels: &ArrayView3<u32>) -> Self {
+        let full = levels.dim();
+        let std = levels.as_standard_layout();
+        let owned: Vec<u32>;
+        let flat: &[u32] = match std.as_slice() {
+            Some(s) => s,
+            None => {
+                owned = levels.iter().copied().collect();
+                &owned
+            }
+        };
+        let max = flat.iter().copied().max().unwrap_or(0) as usize;
+        if max <= DIRECT_LIMIT.max(2 * flat.len()) {
+            // table[level] = rank + 1 (0 for level 0)
+            let mut present = vec![false; max + 1];
+            for &l in flat {
+                present[l as usize] = true;
+            }
+            let mut table = vec![0u32; max + 1];
+            let mut values = Vec::new();
+            for (l, &p) in present.iter().enumerate().skip(1) {
+                if p {
+                    values.push(l as u32);
+                    table[l] = values.len() as u32;
+                }
+            }
+            Self::fill(flat, full, values, |l| table[l as usize])
+        } else {
+            // Very large grey levels (e.g. no discretisation of raw intensities): ranks
+            // by binary search.
+            let mut values: Vec<u32> = flat.iter().copied().filter(|&l| l > 0).collect();
+            values.sort_unstable();
+            values.dedup();
+            let search = values.clone();
+            Self::fill(flat, full, values, move |l| {
+                match search.binary_search(&l) {
+                    Ok(r) if l > 0 => r as u32 + 1,
+                    _ => 0,
+                }
+            })
+        }
+    }
+
+    /// Crops the C-order levels `flat` of shape `full` to the ROI and ranks them.
+    fn fill(
+        flat: &[u32],
+        full: (usize, usize, usize),
+        values: Vec<u32>,
+        rank_of: impl Fn(u32) -> u32,
+    ) -> Self {
+        let (origin, [bz, by, bx]) = bounding_box(flat, full);
+        let (_, ny, nx) = full;
+        let mut ranks = Vec::with_capacity(bz * by * bx);
+        let mut rows = Vec::with_capacity(bz * by);
+        for z in origin[0]..origin[0] + bz {
+            for y in origin[1]..origin[1] + by {
+                let start = (z * ny + y) * nx + origin[2];
+                let from = ranks.len();
+                ranks.extend(flat[start..start + bx].iter().map(|&l| rank_of(l)));
+                let row = &ranks[from..];
+                rows.push(match row.iter().position(|&a| a != 0) {
+                    Some(first) => {
+                        let last = row.iter().rposition(|&a| a != 0).unwrap_or(first);
+                        (first, last + 1)
+                    }
+                    None => (0, 0),
+                });
+            }
+        }
+        RankVolume {
+            origin,
+            dim: (bz, by, bx),
+            ranks,
+            rows,
+            values,
+        }
+    }
+
+    /// Number of grey levels present.
+    pub fn n_ranks(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Range `[start, end)` of the box's slices that a scope covers.
+    pub fn z_range(&self, scope: Scope) -> (usize, usize) {
+        let nz = self.dim.0;
+        match scope {
+            Scope::Volume => (0, nz),
+            Scope::Slice(z) if z >= self.origin[0] && z - self.origin[0] < nz => {
+                (z - self.origin[0], z - self.origin[0] + 1)
+            }
+            Scope::Slice(_) => (0, 0),
+        }
+    }
+}
+
 /// Largest number of grey levels present for which pairs are counted in a dense
 /// `K x K` scratch table (4 MiB); beyond it pairs are sorted instead.
 pub const DENSE_LIMIT: usize = 1024;
 
-/// Collects pair counts `(a, b)` of grey-level ranks.
+/// Largest number of grey levels for which the dense table is read out by scanning all
+/// of it; beyond it the touched elements are listed while counting.
+const SCAN_LIMIT: usize = 64;
+
+/// Collects voxel pairs `(a, b)`, given as grey-level rank + 1 with 0 for a voxel
+/// outside the ROI; pairs with a voxel outside the ROI are not counted.
 pub trait Tally {
     fn add(&mut self, a: u32, b: u32);
-    /// The counted elements, sorted by `(a, b)`, as `(rank a, rank b, count)`.
-    fn finish(self) -> Vec<(u32, u32, u64)>;
+    /// The counted matrix `C`, or `C + C^T` when `symmetric`, as its non-zero elements
+    /// `(rank a, rank b, count)` sorted by `(a, b)`.
+    fn finish(self, symmetric: bool) -> Vec<(u32, u32, u64)>;
 }
 
-/// Dense `K x K` counts plus the list of touched elements, so that reading out costs
-/// the number of distinct pairs rather than `K^2`.
+/// Dense `(K + 1) x (K + 1)` counts over rank + 1, row and column 0 collecting pairs
+/// with a voxel outside the ROI. For few grey levels every pair is counted by a
+/// branch-free increment and the whole table is scanned when read out; for more, pairs
+/// outside the ROI are skipped and the touched elements listed while counting, so that
+/// reading out costs the number of distinct pairs rather than `K^2`.
 pub struct DenseTally {
-    k: usize,
+    w: usize,
     counts: Vec<u32>,
+    track: bool,
     touched: Vec<u32>,
 }
 
 impl DenseTally {
     pub fn new(k: usize) -> Self {
+        let w = k + 1;
         DenseTally {
-            k,
-            counts: vec![0; k * k],
+            w,
+            counts: vec![0; w * w],
+            track: k > SCAN_LIMIT,
             touched: Vec::new(),
         }
     }
@@ -223,21 +309,55 @@ impl DenseTally {
 impl Tally for DenseTally {
     #[inline]
     fn add(&mut self, a: u32, b: u32) {
-        let c = a as usize * self.k + b as usize;
-        let slot = &mut self.counts[c];
-        if *slot == 0 {
-            self.touched.push(c as u32);
+        let c = a as usize * self.w + b as usize;
+        if self.track {
+            if a == 0 || b == 0 {
+                return;
+            }
+            if self.counts[c] == 0 {
+                self.touched.push(c as u32);
+            }
         }
-        *slot += 1;
+        self.counts[c] += 1;
     }
 
-    fn finish(mut self) -> Vec<(u32, u32, u64)> {
-        self.touched.sort_unstable();
-        let k = self.k as u32;
-        self.touched
-            .iter()
-            .map(|&c| (c / k, c % k, self.counts[c as usize] as u64))
-            .collect()
+    fn finish(mut self, symmetric: bool) -> Vec<(u32, u32, u64)> {
+        let w = self.w;
+        let count = |a: usize, b: usize| {
+            let n = self.counts[a * w + b] as u64;
+            if symmetric {
+                n + self.counts[b * w + a] as u64
+            } else {
+                n
+            }
+        };
+        let mut out = Vec::new();
+        if self.track {
+            if symmetric {
+                let transposed: Vec<u32> = self
+                    .touched
+                    .iter()
+                    .map(|&c| ((c as usize % w) * w + c as usize / w) as u32)
+                    .collect();
+                self.touched.extend(transposed);
+            }
+            self.touched.sort_unstable();
+            self.touched.dedup();
+            for &c in &self.touched {
+                let (a, b) = (c as usize / w, c as usize % w);
+                out.push((a as u32 - 1, b as u32 - 1, count(a, b)));
+            }
+        } else {
+            for a in 1..w {
+                for b in 1..w {
+                    let n = count(a, b);
+                    if n > 0 {
+                        out.push((a as u32 - 1, b as u32 - 1, n));
+                    }
+                }
+            }
+        }
+        out
     }
 }
 
@@ -251,10 +371,16 @@ pub struct SortTally {
 impl Tally for SortTally {
     #[inline]
     fn add(&mut self, a: u32, b: u32) {
-        self.codes.push(((a as u64) << 32) | b as u64);
+        if a != 0 && b != 0 {
+            self.codes.push((((a - 1) as u64) << 32) | (b - 1) as u64);
+        }
     }
 
-    fn finish(mut self) -> Vec<(u32, u32, u64)> {
+    fn finish(mut self, symmetric: bool) -> Vec<(u32, u32, u64)> {
+        if symmetric {
+            let transposed: Vec<u64> = self.codes.iter().map(|&c| c.rotate_left(32)).collect();
+            self.codes.extend(transposed);
+        }
         self.codes.sort_unstable();
         let mut out: Vec<(u32, u32, u64)> = Vec::new();
         for &c in &self.codes {
@@ -265,15 +391,6 @@ impl Tally for SortTally {
             }
         }
         out
-    }
-}
-
-/// Range of slices (z) a scope covers, as `[start, end)`.
-pub fn z_range(scope: Scope, nz: usize) -> (usize, usize) {
-    match scope {
-        Scope::Volume => (0, nz),
-        Scope::Slice(z) if z < nz => (z, z + 1),
-        Scope::Slice(_) => (0, 0),
     }
 }
 
@@ -288,20 +405,12 @@ fn pair_range(start: usize, end: usize, d: isize) -> (usize, usize) {
     }
 }
 
-/// Counts the voxel pairs `(k, k + offset)` with both voxels in the ROI and in `scope`;
-/// every pair is added as `(rank of level at k, rank of level at k + offset)`.
-///
-/// `levels` is the flat C-order level array of shape `dim`.
-pub fn count_pairs<T: Tally>(
-    levels: &[u32],
-    dim: (usize, usize, usize),
-    index: &LevelIndex,
-    scope: Scope,
-    offset: [isize; 3],
-    tally: &mut T,
-) {
-    let (nz, ny, nx) = dim;
-    let (zs, ze) = z_range(scope, nz);
+/// Counts the voxel pairs `(v, v + offset)` with both voxels in the ROI and in `scope`:
+/// every pair of voxels in the scope whose rows both hold ROI voxels is given to the
+/// tally as `(rank + 1 at v, rank + 1 at v + offset)`.
+pub fn count_pairs<T: Tally>(vol: &RankVolume, scope: Scope, offset: [isize; 3], tally: &mut T) {
+    let (_, ny, nx) = vol.dim;
+    let (zs, ze) = vol.z_range(scope);
     let (z0, z1) = pair_range(zs, ze, offset[0]);
     let (y0, y1) = pair_range(0, ny, offset[1]);
     let (x0, x1) = pair_range(0, nx, offset[2]);
@@ -309,76 +418,64 @@ pub fn count_pairs<T: Tally>(
         return;
     }
     let flat_offset = offset[0] * (ny * nx) as isize + offset[1] * nx as isize + offset[2];
-    let width = x1 - x0;
+    let dx = offset[2];
+    let ranks = &vol.ranks[..];
     for z in z0..z1 {
+        let zn = (z as isize + offset[0]) as usize;
         for y in y0..y1 {
-            let start = (z * ny + y) * nx + x0;
-            let here = &levels[start..start + width];
+            let (lo, hi) = vol.rows[z * ny + y];
+            let yn = (y as isize + offset[1]) as usize;
+            let (lo_n, hi_n) = vol.rows[zn * ny + yn];
+            // x with x in [lo, hi), x + dx in [lo_n, hi_n) and within [x0, x1).
+            let xs = (lo as isize).max(lo_n as isize - dx).max(x0 as isize);
+            let xe = (hi as isize).min(hi_n as isize - dx).min(x1 as isize);
+            if xs >= xe {
+                continue;
+            }
+            let (xs, width) = (xs as usize, (xe - xs) as usize);
+            let start = (z * ny + y) * nx + xs;
+            let here = &ranks[start..start + width];
             let nstart = (start as isize + flat_offset) as usize;
-            let there = &levels[nstart..nstart + width];
+            let there = &ranks[nstart..nstart + width];
             for (&a, &b) in here.iter().zip(there) {
-                if a != 0 && b != 0 {
-                    let (ra, rb) = (index.rank(a), index.rank(b));
-                    if ra != ABSENT && rb != ABSENT {
-                        tally.add(ra, rb);
-                    }
-                }
+                tally.add(a, b);
             }
         }
     }
 }
 
-/// Builds the GLCM of `levels` within `scope` for neighbour offset `offset`
+/// Builds the GLCM of a prepared volume within `scope` for neighbour offset `offset`
 /// (the unit direction times the distance). A symmetric GLCM counts every pair in both
-/// orders: `M = M(+m) + M(+m)^T` (IBSI).
+/// orders: `M = M(+m) + M(+m)^T` (IBSI); pairs are counted once, the sum is formed when the
+/// counts are read out.
 pub fn build_glcm(
-    levels: &ArrayView3<u32>,
-    index: &LevelIndex,
+    vol: &RankVolume,
     scope: Scope,
     offset: [isize; 3],
     symmetric: bool,
     force_sort: bool,
 ) -> Glcm {
-    let std = levels.as_standard_layout();
-    let Some(flat) = std.as_slice() else {
-        return Glcm::default();
-    };
-    let dim = levels.dim();
-    let k = index.len();
+    let k = vol.n_ranks();
     let counted = if k <= DENSE_LIMIT && !force_sort {
         let mut t = DenseTally::new(k);
-        count_pairs(flat, dim, index, scope, offset, &mut t);
-        t.finish()
+        count_pairs(vol, scope, offset, &mut t);
+        t.finish(symmetric)
     } else {
         let mut t = SortTally::default();
-        count_pairs(flat, dim, index, scope, offset, &mut t);
-        t.finish()
+        count_pairs(vol, scope, offset, &mut t);
+        t.finish(symmetric)
     };
-    let v = &index.values;
-    let forward = counted.iter().map(|&(a, b, n)| Entry {
-        i: v[a as usize],
-        j: v[b as usize],
-        n,
-    });
-    if symmetric {
-        let fwd: Vec<Entry> = forward.collect();
-        let mut back: Vec<Entry> = fwd
-            .iter()
-            .map(|e| Entry {
-                i: e.j,
-                j: e.i,
-                n: e.n,
-            })
-            .collect();
-        back.sort_by_key(|e| (e.i, e.j));
-        let entries = merge_sorted(&fwd, &back);
-        let total = entries.iter().map(|e| e.n).sum();
-        Glcm { entries, total }
-    } else {
-        let entries: Vec<Entry> = forward.collect();
-        let total = entries.iter().map(|e| e.n).sum();
-        Glcm { entries, total }
-    }
+    let v = &vol.values;
+    let entries: Vec<Entry> = counted
+        .iter()
+        .map(|&(a, b, n)| Entry {
+            i: v[a as usize],
+            j: v[b as usize],
+            n,
+        })
+        .collect();
+    let total = entries.iter().map(|e| e.n).sum();
+    Glcm { entries, total }
 }
 
 #[cfg(test)]
@@ -400,13 +497,16 @@ mod tests {
     fn figure_example_2d_row() {
         // One row 1 2 2 3 (x direction): pairs (1,2), (2,2), (2,3) forward.
         let a = Array3::from_shape_vec((1, 1, 4), vec![1u32, 2, 2, 3]).unwrap();
-        let idx = LevelIndex::of(&a.view());
-        let m = build_glcm(&a.view(), &idx, Scope::Volume, [0, 0, 1], false, false);
+        let idx = RankVolume::new(&a.view());
+        let m = build_glcm(&idx, Scope::Volume, [0, 0, 1], false, false);
         let e: Vec<_> = m.entries().iter().map(|e| (e.i, e.j, e.n)).collect();
         assert_eq!(e, vec![(1, 2, 1), (2, 2, 1), (2, 3, 1)]);
-        let s = build_glcm(&a.view(), &idx, Scope::Volume, [0, 0, 1], true, false);
+        let s = build_glcm(&idx, Scope::Volume, [0, 0, 1], true, false);
         let e: Vec<_> = s.entries().iter().map(|e| (e.i, e.j, e.n)).collect();
-        assert_eq!(e, vec![(1, 2, 1), (2, 1, 1), (2, 2, 2), (2, 3, 1), (3, 2, 1)]);
+        assert_eq!(
+            e,
+            vec![(1, 2, 1), (2, 1, 1), (2, 2, 2), (2, 3, 1), (3, 2, 1)]
+        );
         assert_eq!(s.total(), 6);
     }
 
@@ -414,28 +514,27 @@ mod tests {
     fn pairs_leaving_the_roi_are_not_counted() {
         // 0 marks voxels outside the ROI.
         let a = Array3::from_shape_vec((1, 2, 3), vec![1u32, 0, 1, 1, 1, 0]).unwrap();
-        let idx = LevelIndex::of(&a.view());
-        let m = build_glcm(&a.view(), &idx, Scope::Volume, [0, 0, 1], false, false);
+        let idx = RankVolume::new(&a.view());
+        let m = build_glcm(&idx, Scope::Volume, [0, 0, 1], false, false);
         assert_eq!(m.total(), 1);
-        let m = build_glcm(&a.view(), &idx, Scope::Volume, [0, 1, 0], false, false);
+        let m = build_glcm(&idx, Scope::Volume, [0, 1, 0], false, false);
         assert_eq!(m.total(), 1);
-        let m = build_glcm(&a.view(), &idx, Scope::Volume, [0, 1, -1], false, false);
+        let m = build_glcm(&idx, Scope::Volume, [0, 1, -1], false, false);
         assert_eq!(m.total(), 1);
-        let m = build_glcm(&a.view(), &idx, Scope::Volume, [0, 1, 1], false, false);
+        let m = build_glcm(&idx, Scope::Volume, [0, 1, 1], false, false);
+        assert_eq!(m.total(), 1);
+        let m = build_glcm(&idx, Scope::Volume, [0, 0, 2], false, false);
+        assert_eq!(m.total(), 1);
+        // the neighbour would lie outside the array
+        let m = build_glcm(&idx, Scope::Volume, [0, 2, 0], false, false);
         assert_eq!(m.total(), 0);
         assert!(m.is_empty());
     }
 
     #[test]
     fn merge_sums_elements() {
-        let a = Glcm::from_entries(vec![
-            Entry { i: 1, j: 1, n: 2 },
-            Entry { i: 2, j: 3, n: 1 },
-        ]);
-        let b = Glcm::from_entries(vec![
-            Entry { i: 2, j: 3, n: 4 },
-            Entry { i: 1, j: 2, n: 1 },
-        ]);
+        let a = Glcm::from_entries(vec![Entry { i: 1, j: 1, n: 2 }, Entry { i: 2, j: 3, n: 1 }]);
+        let b = Glcm::from_entries(vec![Entry { i: 2, j: 3, n: 4 }, Entry { i: 1, j: 2, n: 1 }]);
         let mut m = a.clone();
         m.merge(&b);
         let e: Vec<_> = m.entries().iter().map(|e| (e.i, e.j, e.n)).collect();
@@ -446,12 +545,12 @@ mod tests {
     #[test]
     fn slice_scope_ignores_other_slices() {
         let a = Array3::from_shape_vec((2, 1, 2), vec![1u32, 2, 3, 3]).unwrap();
-        let idx = LevelIndex::of(&a.view());
-        let m = build_glcm(&a.view(), &idx, Scope::Slice(1), [0, 0, 1], false, false);
+        let idx = RankVolume::new(&a.view());
+        let m = build_glcm(&idx, Scope::Slice(1), [0, 0, 1], false, false);
         let e: Vec<_> = m.entries().iter().map(|e| (e.i, e.j, e.n)).collect();
         assert_eq!(e, vec![(3, 3, 1)]);
         // an out-of-plane offset pairs nothing within one slice
-        let m = build_glcm(&a.view(), &idx, Scope::Slice(0), [1, 0, 0], false, false);
+        let m = build_glcm(&idx, Scope::Slice(0), [1, 0, 0], false, false);
         assert!(m.is_empty());
     }
 }

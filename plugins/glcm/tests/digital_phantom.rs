@@ -12,7 +12,11 @@ fn digital_phantom_every_cm_row() {
         values
             .iter()
             .find(|v| {
-                format!("{prefix}_{}_{}", v.name, v.aggregation.as_deref().unwrap_or("")) == tag
+                format!(
+                    "{prefix}_{}_{}",
+                    v.name,
+                    v.aggregation.as_deref().unwrap_or("")
+                ) == tag
             })
             .and_then(|v| v.value)
     };
