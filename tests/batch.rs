@@ -22,7 +22,8 @@ fn write_nifti(path: &Path, zyx: &Array3<f32>) {
     WriterOptions::new(path).write_nifti(&xyz).unwrap();
 }
 
-const SETTINGS: &str = "radx_settings = 1\n[discretisation.histogram]\nmethod = \"fbn\"\nbins = 16\n\
+const SETTINGS: &str =
+    "radx_settings = 1\n[discretisation.histogram]\nmethod = \"fbn\"\nbins = 16\n\
 [discretisation.texture]\nmethod = \"fbn\"\nbins = 16\n";
 
 /// `n` small synthetic cases (varied shapes and intensities) and the settings file.
@@ -89,13 +90,19 @@ fn bad_cases_get_error_records_and_the_rest_is_written() {
     let c = write_cohort(d, "cohort.csv", &lines);
     let out = d.join("out");
     let o = batch(&c, &out, &d.join("settings.toml"), &["--threads", "2"]);
-    assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     for (case, needle) in [
         ("bad_corrupt", "corrupt.nii.gz"),
         ("bad_missing", "nothere.nii.gz"),
         ("bad_empty", "empty.nii.gz"),
     ] {
-        let rec: serde_json::Value = serde_json::from_str(&read(out.join(format!("errors/{case}.json")))).unwrap();
+        let rec: serde_json::Value =
+            serde_json::from_str(&read(out.join(format!("errors/{case}.json")))).unwrap();
         assert_eq!(rec["case"], case);
         assert_eq!(rec["stage"], "read");
         assert!(rec["message"].as_str().unwrap().contains(needle), "{rec}");
@@ -118,7 +125,10 @@ fn bad_cases_get_error_records_and_the_rest_is_written() {
             single.to_str().unwrap(),
         ]);
         assert!(o.status.success());
-        assert_eq!(read(single), read(out.join(format!("cases/case{i:02}.csv"))));
+        assert_eq!(
+            read(single),
+            read(out.join(format!("cases/case{i:02}.csv")))
+        );
     }
     let table = read(out.join("features.csv"));
     assert!(table.lines().count() > 4 * 100);
@@ -163,18 +173,34 @@ fn a_killed_batch_resumes_to_the_same_table() {
     let c = write_cohort(d, "cohort.csv", &lines);
     let s = d.join("settings.toml");
     let reference_dir = d.join("reference");
-    assert!(batch(&c, &reference_dir, &s, &["--threads", "1"]).status.success());
+    assert!(batch(&c, &reference_dir, &s, &["--threads", "1"])
+        .status
+        .success());
 
     let out = d.join("interrupted");
     let mut child = radx()
-        .args(["batch", "--cohort", &c, "--settings", s.to_str().unwrap(), "--out", out.to_str().unwrap(), "--threads", "1"])
+        .args([
+            "batch",
+            "--cohort",
+            &c,
+            "--settings",
+            s.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--threads",
+            "1",
+        ])
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let start = Instant::now();
     let finished = |o: &Path| {
         std::fs::read_dir(o.join("cases"))
-            .map(|r| r.flatten().filter(|e| e.path().to_string_lossy().ends_with(".provenance.json")).count())
+            .map(|r| {
+                r.flatten()
+                    .filter(|e| e.path().to_string_lossy().ends_with(".provenance.json"))
+                    .count()
+            })
             .unwrap_or(0)
     };
     while finished(&out) < 3 && start.elapsed() < Duration::from_secs(60) {
@@ -184,23 +210,36 @@ fn a_killed_batch_resumes_to_the_same_table() {
     child.wait().unwrap();
     let before = finished(&out);
     assert!(before >= 3, "some cases finished before the kill");
-    assert!(before < n, "the kill came after the last case; make the cases slower");
+    assert!(
+        before < n,
+        "the kill came after the last case; make the cases slower"
+    );
     // resume
     let o = batch(&c, &out, &s, &["--threads", "2"]);
     assert!(o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains(&format!("{before} skipped")), "{err}");
-    assert_eq!(read(reference_dir.join("features.csv")), read(out.join("features.csv")));
+    assert_eq!(
+        read(reference_dir.join("features.csv")),
+        read(out.join("features.csv"))
+    );
 }
 
 #[test]
 fn cohort_errors_name_the_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let c = write_cohort(d, "dup.csv", &["case_id,image,mask".into(), "a,x,y".into(), "a,x,y".into()]);
+    let c = write_cohort(
+        d,
+        "dup.csv",
+        &["case_id,image,mask".into(), "a,x,y".into(), "a,x,y".into()],
+    );
     std::fs::write(d.join("s.toml"), SETTINGS).unwrap();
     let o = batch(&c, &d.join("o"), &d.join("s.toml"), &[]);
     assert_eq!(o.status.code(), Some(2));
     let e = String::from_utf8_lossy(&o.stderr);
-    assert!(e.contains("dup.csv") && e.contains("line 3") && e.contains("repeats"), "{e}");
+    assert!(
+        e.contains("dup.csv") && e.contains("line 3") && e.contains("repeats"),
+        "{e}"
+    );
 }

@@ -73,7 +73,8 @@ impl Case {
     }
 }
 
-const SMALL_SETTINGS: &str = "radx_settings = 1\n[discretisation.texture]\nmethod = \"fbn\"\nbins = 8\n";
+const SMALL_SETTINGS: &str =
+    "radx_settings = 1\n[discretisation.texture]\nmethod = \"fbn\"\nbins = 8\n";
 
 #[test]
 fn extract_builtin_phantom_writes_table_and_provenance() {
@@ -92,12 +93,21 @@ fn extract_builtin_phantom_writes_table_and_provenance() {
         .find(|l| l.contains(",morph_volume,"))
         .expect("a morph_volume row");
     assert!(volume.contains(",RNU0,"), "{volume}");
-    let prov: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(c.path("phantom.csv.provenance.json")).unwrap())
-            .unwrap();
+    let prov: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(c.path("phantom.csv.provenance.json")).unwrap(),
+    )
+    .unwrap();
     let id = prov["settings_id"].as_str().unwrap();
-    assert_eq!(id, radx_core::Settings::preset("ibsi-digital-phantom").unwrap().id());
-    assert!(prov["settings"].as_str().unwrap().contains("radx_settings = 1"));
+    assert_eq!(
+        id,
+        radx_core::Settings::preset("ibsi-digital-phantom")
+            .unwrap()
+            .id()
+    );
+    assert!(prov["settings"]
+        .as_str()
+        .unwrap()
+        .contains("radx_settings = 1"));
     assert_eq!(prov["radx_version"], env!("CARGO_PKG_VERSION"));
     assert!(prov["plugins"].as_array().unwrap().len() >= 11);
     assert!(prov["platform"]["arch"].as_str().is_some());
@@ -110,11 +120,21 @@ fn extract_files_records_input_hashes_and_json_output() {
     std::fs::write(c.path("s.toml"), SMALL_SETTINGS).unwrap();
     let out = c.s("out.json");
     let o = radx(&[
-        "extract", "--image", &img, "--mask", &mask, "--settings", &c.s("s.toml"), "--out", &out,
-        "--label", "2",
+        "extract",
+        "--image",
+        &img,
+        "--mask",
+        &mask,
+        "--settings",
+        &c.s("s.toml"),
+        "--out",
+        &out,
+        "--label",
+        "2",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     let inputs = v["provenance"]["inputs"].as_array().unwrap();
     assert_eq!(inputs.len(), 2);
     let img_hash = inputs[0]["sha256"].as_str().unwrap();
@@ -135,7 +155,9 @@ fn settings_show_check_and_presets() {
     let o = radx(&["settings", "show", "--settings", &c.s("s.toml")]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
-    let id = radx_core::Settings::from_toml_str(SMALL_SETTINGS, "x").unwrap().id();
+    let id = radx_core::Settings::from_toml_str(SMALL_SETTINGS, "x")
+        .unwrap()
+        .id();
     assert!(text.starts_with(&format!("# settings id: {id}")), "{text}");
     let o = radx(&["settings", "check", &c.s("s.toml")]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -149,8 +171,11 @@ fn features_list_names_ibsi_identifiers() {
     assert!(o.status.success());
     let t = stdout(&o);
     assert!(t.contains("morphology\tvolume\tRNU0\tmm^3"), "{t}");
-    let families: std::collections::BTreeSet<&str> =
-        t.lines().skip(1).filter_map(|l| l.split('\t').next()).collect();
+    let families: std::collections::BTreeSet<&str> = t
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split('\t').next())
+        .collect();
     assert_eq!(families.len(), 11, "{families:?}");
     // every feature has a 4-character IBSI identifier
     for l in t.lines().skip(1) {
@@ -162,7 +187,12 @@ fn features_list_names_ibsi_identifiers() {
 /// Runs extraction expecting failure; returns stderr.
 fn fails(args: &[&str]) -> String {
     let o = radx(args);
-    assert_eq!(o.status.code(), Some(2), "expected exit 2; stderr: {}", stderr(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "expected exit 2; stderr: {}",
+        stderr(&o)
+    );
     let e = stderr(&o);
     assert!(!e.contains("panicked"), "{e}");
     e
@@ -201,7 +231,10 @@ fn bad_input_different_grids() {
     let (img, _) = c.good();
     write_nifti(&c.path("small.nii.gz"), &cube(5, |_, _, _| 1.0));
     let e = fails(&["extract", "--image", &img, "--mask", &c.s("small.nii.gz")]);
-    assert!(e.contains("different grids") && e.contains("small.nii.gz"), "{e}");
+    assert!(
+        e.contains("different grids") && e.contains("small.nii.gz"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -218,7 +251,10 @@ fn bad_input_absent_label() {
     let c = Case::new();
     let (img, mask) = c.good();
     let e = fails(&["extract", "--image", &img, "--mask", &mask, "--label", "7"]);
-    assert!(e.contains("mask.nii.gz") && e.contains("label 7") && e.contains("1, 2"), "{e}");
+    assert!(
+        e.contains("mask.nii.gz") && e.contains("label 7") && e.contains("1, 2"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -227,7 +263,13 @@ fn bad_input_nan_in_roi() {
     let (_, mask) = c.good();
     write_nifti(
         &c.path("nan.nii.gz"),
-        &cube(6, |z, y, x| if (z, y, x) == (2, 2, 2) { f32::NAN } else { 1.0 }),
+        &cube(6, |z, y, x| {
+            if (z, y, x) == (2, 2, 2) {
+                f32::NAN
+            } else {
+                1.0
+            }
+        }),
     );
     let e = fails(&["extract", "--image", &c.s("nan.nii.gz"), "--mask", &mask]);
     assert!(e.contains("nan.nii.gz") && e.contains("NaN"), "{e}");
@@ -237,13 +279,36 @@ fn bad_input_nan_in_roi() {
 fn bad_input_invalid_settings() {
     let c = Case::new();
     let (img, mask) = c.good();
-    std::fs::write(c.path("bad.toml"), "radx_settings = 1\n[texture]\nglcm_distance = 0\n").unwrap();
-    let e = fails(&["extract", "--image", &img, "--mask", &mask, "--settings", &c.s("bad.toml")]);
-    assert!(e.contains("bad.toml") && e.contains("texture.glcm_distance"), "{e}");
-    std::fs::write(c.path("typo.toml"), "radx_settings = 1\n[interpolation]\nspacing = [1.0, 1.0, 1.0]\n").unwrap();
+    std::fs::write(
+        c.path("bad.toml"),
+        "radx_settings = 1\n[texture]\nglcm_distance = 0\n",
+    )
+    .unwrap();
+    let e = fails(&[
+        "extract",
+        "--image",
+        &img,
+        "--mask",
+        &mask,
+        "--settings",
+        &c.s("bad.toml"),
+    ]);
+    assert!(
+        e.contains("bad.toml") && e.contains("texture.glcm_distance"),
+        "{e}"
+    );
+    std::fs::write(
+        c.path("typo.toml"),
+        "radx_settings = 1\n[interpolation]\nspacing = [1.0, 1.0, 1.0]\n",
+    )
+    .unwrap();
     let e = fails(&["settings", "check", &c.s("typo.toml")]);
     assert!(e.contains("typo.toml") && e.contains("spacing"), "{e}");
-    std::fs::write(c.path("fam.toml"), "radx_settings = 1\n[features]\nfamilies = [\"glcm\", \"fractal\"]\n").unwrap();
+    std::fs::write(
+        c.path("fam.toml"),
+        "radx_settings = 1\n[features]\nfamilies = [\"glcm\", \"fractal\"]\n",
+    )
+    .unwrap();
     let e = fails(&["settings", "check", &c.s("fam.toml")]);
     assert!(e.contains("fam.toml") && e.contains("fractal"), "{e}");
 }
@@ -275,20 +340,54 @@ fn unsupported_datatype_is_refused() {
 fn compare_two_tables_guards_a_pipeline() {
     let c = Case::new();
     let a = c.s("a.csv");
-    assert!(radx(&["extract", "--phantom", "--out", &a]).status.success());
+    assert!(radx(&["extract", "--phantom", "--out", &a])
+        .status
+        .success());
     // identical tables agree
-    let o = radx(&["compare", &a, &a, "--max-rel-diff", "0", "--min-ccc", "0.99"]);
+    let o = radx(&[
+        "compare",
+        &a,
+        &a,
+        "--max-rel-diff",
+        "0",
+        "--min-ccc",
+        "0.99",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("morph_volume\t1\t0.000000e0"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("morph_volume\t1\t0.000000e0"),
+        "{}",
+        stdout(&o)
+    );
     // a changed bin count changes histogram features: the guard trips
     std::fs::write(c.path("fbn.toml"), "radx_settings = 1\n[discretisation.histogram]\nmethod = \"fbn\"\nbins = 3\n[discretisation.texture]\nmethod = \"none\"\n").unwrap();
     let b = c.s("b.csv");
-    let o = radx(&["extract", "--phantom", "--settings", &c.s("fbn.toml"), "--out", &b]);
+    let o = radx(&[
+        "extract",
+        "--phantom",
+        "--settings",
+        &c.s("fbn.toml"),
+        "--out",
+        &b,
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = radx(&["compare", &a, &b, "--max-rel-diff", "0.01", "--format", "json"]);
+    let o = radx(&[
+        "compare",
+        &a,
+        &b,
+        "--max-rel-diff",
+        "0.01",
+        "--format",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let failing: Vec<&str> = v["failing"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
+    let failing: Vec<&str> = v["failing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect();
     assert!(failing.contains(&"ih_mean"), "{failing:?}");
     assert!(!failing.contains(&"morph_volume"), "{failing:?}");
 }

@@ -4,7 +4,10 @@ use radx_core::Settings;
 use radx_pipeline::{builtin_registry, compute_features, CaseLabels};
 
 fn table_with_threads(threads: usize, p: &radx_process::Prepared, s: &Settings) -> String {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
     let registry = builtin_registry();
     let labels = CaseLabels {
         case: "ct".into(),

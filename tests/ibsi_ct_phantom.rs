@@ -11,7 +11,12 @@ fn check(set: &str, expected_total: usize) {
     let misses: Vec<String> = report
         .misses
         .iter()
-        .map(|m| format!("{}: {:?} ({:?}) vs {} ± {}", m.tag, m.value, m.reason, m.reference, m.tolerance))
+        .map(|m| {
+            format!(
+                "{}: {:?} ({:?}) vs {} ± {}",
+                m.tag, m.value, m.reason, m.reference, m.tolerance
+            )
+        })
         .collect();
     assert!(
         misses.is_empty(),

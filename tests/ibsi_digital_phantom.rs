@@ -12,7 +12,12 @@ fn digital_phantom_every_consensus_row() {
     let misses: Vec<String> = report
         .misses
         .iter()
-        .map(|m| format!("{}: {:?} ({:?}) vs {} ± {}", m.tag, m.value, m.reason, m.reference, m.tolerance))
+        .map(|m| {
+            format!(
+                "{}: {:?} ({:?}) vs {} ± {}",
+                m.tag, m.value, m.reason, m.reference, m.tolerance
+            )
+        })
         .collect();
     assert!(
         misses.is_empty(),

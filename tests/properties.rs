@@ -44,7 +44,8 @@ fn volume() -> impl Strategy<Value = (Array3<f64>, Array3<bool>)> {
             proptest::collection::vec(proptest::bool::weighted(0.6), n * n * n),
         )
             .prop_map(move |(v, m)| {
-                let img = Array3::from_shape_vec((n, n, n), v.iter().map(|x| x.round()).collect()).unwrap();
+                let img = Array3::from_shape_vec((n, n, n), v.iter().map(|x| x.round()).collect())
+                    .unwrap();
                 let mut mask = Array3::from_shape_vec((n, n, n), m).unwrap();
                 mask[[n / 2, n / 2, n / 2]] = true;
                 (img, mask)

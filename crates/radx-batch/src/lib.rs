@@ -106,7 +106,9 @@ pub struct Shard {
 impl std::str::FromStr for Shard {
     type Err = BatchError;
     fn from_str(s: &str) -> Result<Self, BatchError> {
-        let (a, b) = s.split_once('/').ok_or_else(|| BatchError::Shard(s.into()))?;
+        let (a, b) = s
+            .split_once('/')
+            .ok_or_else(|| BatchError::Shard(s.into()))?;
         let index: usize = a.trim().parse().map_err(|_| BatchError::Shard(s.into()))?;
         let count: usize = b.trim().parse().map_err(|_| BatchError::Shard(s.into()))?;
         if count == 0 || index == 0 || index > count {
@@ -195,10 +197,7 @@ fn already_done(out: &Path, case: &CohortCase, settings_id: &str) -> bool {
         return false;
     }
     let hash = |path: &Path| radx_io::sha256_file(path).ok();
-    let want = [
-        ("image", hash(&case.image)),
-        ("mask", hash(&case.mask)),
-    ];
+    let want = [("image", hash(&case.image)), ("mask", hash(&case.mask))];
     want.iter().all(|(role, h)| {
         h.is_some()
             && p.inputs
@@ -233,7 +232,9 @@ pub fn run_case(
         }),
         image: "original".into(),
     };
-    let selector = case.label.map_or(MaskSelector::NonZero, MaskSelector::Label);
+    let selector = case
+        .label
+        .map_or(MaskSelector::NonZero, MaskSelector::Label);
     let fail = |stage: &str, message: String| {
         let e = CaseError {
             case: case.case_id.clone(),
@@ -248,16 +249,27 @@ pub fn run_case(
         );
         CaseOutcome::Failed(e)
     };
-    match radx_pipeline::extract_files(&case.image, &case.mask, selector, settings, registry, &labels) {
+    match radx_pipeline::extract_files(
+        &case.image,
+        &case.mask,
+        selector,
+        settings,
+        registry,
+        &labels,
+    ) {
         Err(e) => fail(stage_of(&e), e.to_string()),
         Ok((table, provenance)) => {
-            let written = write_atomic(&table_path(out, &case.case_id), &radx_io::table_to_csv(&table))
-                .and_then(|_| {
-                    write_atomic(
-                        &provenance_path(out, &case.case_id),
-                        &(serde_json::to_string_pretty(&provenance).expect("provenance serialises") + "\n"),
-                    )
-                });
+            let written = write_atomic(
+                &table_path(out, &case.case_id),
+                &radx_io::table_to_csv(&table),
+            )
+            .and_then(|_| {
+                write_atomic(
+                    &provenance_path(out, &case.case_id),
+                    &(serde_json::to_string_pretty(&provenance).expect("provenance serialises")
+                        + "\n"),
+                )
+            });
             match written {
                 Ok(()) => {
                     let _ = std::fs::remove_file(error_path(out, &case.case_id));
@@ -317,7 +329,11 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, BatchError> {
         })?;
         for entry in entries.flatten() {
             let p = entry.path();
-            let name = p.file_name().unwrap_or_default().to_string_lossy().to_string();
+            let name = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_string();
             if let Some(case) = name.strip_suffix(".csv") {
                 if case.starts_with('.') || !provenance_path(d, case).is_file() {
                     continue; // unfinished

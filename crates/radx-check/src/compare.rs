@@ -37,14 +37,24 @@ pub fn read_long_table(path: &Path) -> Result<Vec<LongValue>, CheckError> {
     };
     let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
     let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().ok_or_else(|| bad("empty file".into()))?.split(',').collect();
+    let header: Vec<&str> = lines
+        .next()
+        .ok_or_else(|| bad("empty file".into()))?
+        .split(',')
+        .collect();
     let col = |name: &str| {
         header
             .iter()
             .position(|h| *h == name)
             .ok_or_else(|| bad(format!("no `{name}` column; expected a radx long table")))
     };
-    let (ci, ri, ii, ti, vi) = (col("case")?, col("roi")?, col("image")?, col("tag")?, col("value")?);
+    let (ci, ri, ii, ti, vi) = (
+        col("case")?,
+        col("roi")?,
+        col("image")?,
+        col("tag")?,
+        col("value")?,
+    );
     let mut out = Vec::new();
     for (n, line) in lines.enumerate() {
         let f = split_csv(line);
@@ -53,7 +63,10 @@ pub fn read_long_table(path: &Path) -> Result<Vec<LongValue>, CheckError> {
         let value = if v.is_empty() {
             None
         } else {
-            Some(v.parse::<f64>().map_err(|_| bad(format!("line {}: value `{v}` is not a number", n + 2)))?)
+            Some(
+                v.parse::<f64>()
+                    .map_err(|_| bad(format!("line {}: value `{v}` is not a number", n + 2)))?,
+            )
         };
         out.push(LongValue {
             case: get(ci),
@@ -117,7 +130,12 @@ pub fn ccc(a: &[f64], b: &[f64]) -> Option<f64> {
     let mb = b.iter().sum::<f64>() / nf;
     let va = a.iter().map(|x| (x - ma).powi(2)).sum::<f64>() / nf;
     let vb = b.iter().map(|x| (x - mb).powi(2)).sum::<f64>() / nf;
-    let cov = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum::<f64>() / nf;
+    let cov = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x - ma) * (y - mb))
+        .sum::<f64>()
+        / nf;
     let den = va + vb + (ma - mb).powi(2);
     if den == 0.0 {
         return Some(1.0);
@@ -147,12 +165,27 @@ pub fn compare_tables(
     type Key<'a> = (&'a str, &'a str, &'a str, &'a str);
     let index: BTreeMap<Key, f64> = b
         .iter()
-        .filter_map(|v| Some(((v.tag.as_str(), v.case.as_str(), v.roi.as_str(), v.image.as_str()), v.value?)))
+        .filter_map(|v| {
+            Some((
+                (
+                    v.tag.as_str(),
+                    v.case.as_str(),
+                    v.roi.as_str(),
+                    v.image.as_str(),
+                ),
+                v.value?,
+            ))
+        })
         .collect();
     let mut pairs: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
     for v in a {
         if let Some(x) = v.value {
-            if let Some(&y) = index.get(&(v.tag.as_str(), v.case.as_str(), v.roi.as_str(), v.image.as_str())) {
+            if let Some(&y) = index.get(&(
+                v.tag.as_str(),
+                v.case.as_str(),
+                v.roi.as_str(),
+                v.image.as_str(),
+            )) {
                 let e = pairs.entry(v.tag.as_str()).or_default();
                 e.0.push(x);
                 e.1.push(y);
@@ -226,8 +259,16 @@ mod tests {
             tag: tag.into(),
             value: v,
         };
-        let a = vec![mk("c1", "x", Some(1.0)), mk("c2", "x", Some(2.0)), mk("c1", "y", None)];
-        let b = vec![mk("c2", "x", Some(2.5)), mk("c1", "x", Some(1.0)), mk("c1", "y", Some(3.0))];
+        let a = vec![
+            mk("c1", "x", Some(1.0)),
+            mk("c2", "x", Some(2.0)),
+            mk("c1", "y", None),
+        ];
+        let b = vec![
+            mk("c2", "x", Some(2.5)),
+            mk("c1", "x", Some(1.0)),
+            mk("c1", "y", Some(3.0)),
+        ];
         let tol = BTreeMap::from([("x".to_string(), 0.1)]);
         let r = compare_tables(&a, &b, &tol);
         assert_eq!(r.len(), 1);

@@ -120,7 +120,11 @@ pub fn family_of(tag: &str) -> String {
 }
 
 /// Compares a feature table with reference rows.
-pub fn compare(set: &str, table: &FeatureTable, rows: &[crate::reference::ReferenceValue]) -> SetReport {
+pub fn compare(
+    set: &str,
+    table: &FeatureTable,
+    rows: &[crate::reference::ReferenceValue],
+) -> SetReport {
     let by_tag: BTreeMap<&str, &radx_core::FeatureRow> =
         table.rows.iter().map(|r| (r.tag.as_str(), r)).collect();
     let mut families: BTreeMap<String, Count> = BTreeMap::new();

@@ -145,7 +145,11 @@ pub fn read_ibsi1_table(path: &Path) -> Result<Vec<ReferenceValue>, CheckError> 
         out.push(ReferenceValue {
             tag: f[2].to_string(),
             value: num(f[0], "reference value")?,
-            tolerance: if f[1].is_empty() { 0.0 } else { num(f[1], "tolerance")? },
+            tolerance: if f[1].is_empty() {
+                0.0
+            } else {
+                num(f[1], "tolerance")?
+            },
         });
     }
     Ok(out)
@@ -177,7 +181,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("radx-ref-{}", std::process::id()));
         let sub = dir.join("reference_values/ibsi_1");
         std::fs::create_dir_all(&sub).unwrap();
-        std::fs::write(sub.join("ibsi_1_dig_phantom.csv"), "reference value;tolerance;tag\n").unwrap();
+        std::fs::write(
+            sub.join("ibsi_1_dig_phantom.csv"),
+            "reference value;tolerance;tag\n",
+        )
+        .unwrap();
         let r = ReferenceData::at(dir.clone());
         let e = r
             .verified("reference_values/ibsi_1/ibsi_1_dig_phantom.csv")

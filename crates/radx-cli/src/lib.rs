@@ -323,8 +323,10 @@ fn batch(a: BatchArgs) -> Result<ExitCode> {
     let bar = if std::io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new(total);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cases, {elapsed} elapsed, eta {eta} {msg}")
-                .expect("valid template"),
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} cases, {elapsed} elapsed, eta {eta} {msg}",
+            )
+            .expect("valid template"),
         );
         Some(b)
     } else {
@@ -397,7 +399,9 @@ fn compare(a: CompareArgs) -> Result<ExitCode> {
     match a.format {
         ReportFormat::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&serde_json::json!({"features": rows, "failing": failing}))?
+            serde_json::to_string_pretty(
+                &serde_json::json!({"features": rows, "failing": failing})
+            )?
         ),
         ReportFormat::Text => {
             println!("tag\tn\tmax_abs_diff\tmax_rel_diff\tccc\tbias\tloa_low\tloa_high\twithin_tolerance");
@@ -416,10 +420,18 @@ fn compare(a: CompareArgs) -> Result<ExitCode> {
                     r.within_tolerance.map_or("".into(), |w| w.to_string())
                 );
             }
-            eprintln!("radx: {} features compared, {} beyond the thresholds", rows.len(), failing.len());
+            eprintln!(
+                "radx: {} features compared, {} beyond the thresholds",
+                rows.len(),
+                failing.len()
+            );
         }
     }
-    Ok(if failing.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failing.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn extract(a: ExtractArgs) -> Result<ExitCode> {
@@ -438,7 +450,10 @@ fn extract(a: ExtractArgs) -> Result<ExitCode> {
         radx_pipeline::check_families(&settings, &registry)?;
         let (image, mask) = radx_core::phantom::ibsi_digital_phantom();
         let labels = CaseLabels {
-            case: a.case.clone().unwrap_or_else(|| "ibsi-digital-phantom".into()),
+            case: a
+                .case
+                .clone()
+                .unwrap_or_else(|| "ibsi-digital-phantom".into()),
             roi: "roi".into(),
             image: "original".into(),
         };

@@ -186,7 +186,12 @@ mod tests {
             bin_width: 25.0,
             lower_bound: None,
         };
-        let d = discretise(&roi(&[-500.0, -475.1, -475.0, 0.0, 400.0]), &m, Some(-500.0)).unwrap();
+        let d = discretise(
+            &roi(&[-500.0, -475.1, -475.0, 0.0, 400.0]),
+            &m,
+            Some(-500.0),
+        )
+        .unwrap();
         assert_eq!(d.roi_levels(), vec![1, 1, 2, 21, 37]);
         assert_eq!(d.n_levels, 37);
         // without a bound, the ROI minimum is the first edge

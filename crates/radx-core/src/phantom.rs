@@ -32,7 +32,10 @@ pub fn ibsi_digital_phantom() -> (Image, Mask) {
     let mask = Array3::from_shape_vec((4, 4, 5), MASK.iter().map(|&v| v == 1).collect())
         .expect("80 values");
     (
-        Image { grid: grid.clone(), data: image },
+        Image {
+            grid: grid.clone(),
+            data: image,
+        },
         Mask { grid, data: mask },
     )
 }

@@ -145,7 +145,9 @@ impl Registry {
     pub fn register(&mut self, plugin: Box<dyn FeaturePlugin>) -> Result<(), String> {
         let family = plugin.info().family.clone();
         if self.get(&family).is_some() {
-            return Err(format!("a plugin for family `{family}` is already registered"));
+            return Err(format!(
+                "a plugin for family `{family}` is already registered"
+            ));
         }
         self.plugins.push(plugin);
         Ok(())
@@ -157,15 +159,21 @@ impl Registry {
 
     /// The plugins an extraction with `settings` runs: built-in families named in
     /// `[features] families`, and every run-time plugin (the manifest names each one).
-    pub fn selected<'a>(&'a self, settings: &'a Settings) -> impl Iterator<Item = &'a dyn FeaturePlugin> + 'a {
+    pub fn selected<'a>(
+        &'a self,
+        settings: &'a Settings,
+    ) -> impl Iterator<Item = &'a dyn FeaturePlugin> + 'a {
         self.plugins().filter(move |p| {
             p.origin() != PluginOrigin::Builtin
-                || settings.features.families.iter().any(|f| f == &p.info().family)
+                || settings
+                    .features
+                    .families
+                    .iter()
+                    .any(|f| f == &p.info().family)
         })
     }
 
     pub fn get(&self, family: &str) -> Option<&dyn FeaturePlugin> {
-        self.plugins()
-            .find(|p| p.info().family == family)
+        self.plugins().find(|p| p.info().family == family)
     }
 }

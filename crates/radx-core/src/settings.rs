@@ -39,11 +39,26 @@ pub const PRESETS: &[(&str, &str)] = &[
         "ibsi-digital-phantom",
         include_str!("../presets/ibsi-digital-phantom.toml"),
     ),
-    ("ibsi-config-a", include_str!("../presets/ibsi-config-a.toml")),
-    ("ibsi-config-b", include_str!("../presets/ibsi-config-b.toml")),
-    ("ibsi-config-c", include_str!("../presets/ibsi-config-c.toml")),
-    ("ibsi-config-d", include_str!("../presets/ibsi-config-d.toml")),
-    ("ibsi-config-e", include_str!("../presets/ibsi-config-e.toml")),
+    (
+        "ibsi-config-a",
+        include_str!("../presets/ibsi-config-a.toml"),
+    ),
+    (
+        "ibsi-config-b",
+        include_str!("../presets/ibsi-config-b.toml"),
+    ),
+    (
+        "ibsi-config-c",
+        include_str!("../presets/ibsi-config-c.toml"),
+    ),
+    (
+        "ibsi-config-d",
+        include_str!("../presets/ibsi-config-d.toml"),
+    ),
+    (
+        "ibsi-config-e",
+        include_str!("../presets/ibsi-config-e.toml"),
+    ),
 ];
 
 /// Errors reading or validating a settings manifest. Each names its source (a file path
@@ -542,10 +557,7 @@ impl Settings {
             ));
         }
         let r = &self.resegmentation;
-        for (key, v) in [
-            ("resegmentation.min", r.min),
-            ("resegmentation.max", r.max),
-        ] {
+        for (key, v) in [("resegmentation.min", r.min), ("resegmentation.max", r.max)] {
             if let Some(v) = v {
                 if !v.is_finite() {
                     return Err(bad(key, format!("must be a finite number, got {v}")));
@@ -577,7 +589,9 @@ impl Settings {
                 Discretisation::Fbn { bins } if *bins == 0 => {
                     return Err(bad(&format!("{key}.bins"), "must be at least 1".into()))
                 }
-                Discretisation::Fbs { bin_width, .. } if !(bin_width.is_finite() && *bin_width > 0.0) => {
+                Discretisation::Fbs { bin_width, .. }
+                    if !(bin_width.is_finite() && *bin_width > 0.0) =>
+                {
                     return Err(bad(
                         &format!("{key}.bin_width"),
                         format!("must be a positive number, got {bin_width}"),
@@ -623,13 +637,24 @@ impl Settings {
             if p.name.is_empty() || BUILTIN_FAMILIES.contains(&p.name.as_str()) {
                 return Err(bad(
                     "plugins.name",
-                    format!("`{}` must be a non-empty name that no built-in family uses", p.name),
+                    format!(
+                        "`{}` must be a non-empty name that no built-in family uses",
+                        p.name
+                    ),
                 ));
             }
             if !names.insert(&p.name) {
-                return Err(bad("plugins.name", format!("plugin `{}` is listed twice", p.name)));
+                return Err(bad(
+                    "plugins.name",
+                    format!("plugin `{}` is listed twice", p.name),
+                ));
             }
-            if p.sha256.len() != 64 || !p.sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+            if p.sha256.len() != 64
+                || !p
+                    .sha256
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+            {
                 return Err(bad(
                     "plugins.sha256",
                     format!(
@@ -696,9 +721,12 @@ mod tests {
 
     #[test]
     fn unknown_key_is_named() {
-        let e = Settings::from_toml_str("radx_settings = 1\n[texture]\nglcm_distanse = 2\n", "x.toml")
-            .unwrap_err()
-            .to_string();
+        let e = Settings::from_toml_str(
+            "radx_settings = 1\n[texture]\nglcm_distanse = 2\n",
+            "x.toml",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("x.toml") && e.contains("glcm_distanse"), "{e}");
     }
 
@@ -710,18 +738,26 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("y.toml") && e.contains("discretisation.texture.bin_width"), "{e}");
-        let e = Settings::from_toml_str("radx_settings = 1\n[resegmentation]\nmin = 5.0\nmax = 1.0\n", "z.toml")
-            .unwrap_err()
-            .to_string();
+        assert!(
+            e.contains("y.toml") && e.contains("discretisation.texture.bin_width"),
+            "{e}"
+        );
+        let e = Settings::from_toml_str(
+            "radx_settings = 1\n[resegmentation]\nmin = 5.0\nmax = 1.0\n",
+            "z.toml",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("resegmentation.min"), "{e}");
     }
 
     #[test]
     fn plugins_section_is_optional_and_checked() {
-        let with = "radx_settings = 1\n[[plugins]]\nname = \"fractal\"\npath = \"lib.so\"\nsha256 = \"".to_string()
-            + &"ab".repeat(32)
-            + "\"\n[plugins.settings]\nscales = 4\n";
+        let with =
+            "radx_settings = 1\n[[plugins]]\nname = \"fractal\"\npath = \"lib.so\"\nsha256 = \""
+                .to_string()
+                + &"ab".repeat(32)
+                + "\"\n[plugins.settings]\nscales = 4\n";
         let s = Settings::from_toml_str(&with, "p.toml").unwrap();
         assert_eq!(s.plugins[0].settings["scales"].as_integer(), Some(4));
         assert!(s.canonical().contains("[[plugins]]"));
@@ -730,7 +766,9 @@ mod tests {
         // no plugins: the canonical form does not mention them
         assert!(!Settings::default().canonical().contains("plugins"));
         let bad = with.replace(&"ab".repeat(32), "xyz");
-        let e = Settings::from_toml_str(&bad, "q.toml").unwrap_err().to_string();
+        let e = Settings::from_toml_str(&bad, "q.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("plugins.sha256") && e.contains("q.toml"), "{e}");
         let e = Settings::from_toml_str(&with.replace("fractal", "glcm"), "r.toml")
             .unwrap_err()
@@ -740,9 +778,13 @@ mod tests {
 
     #[test]
     fn schema_version_is_required_and_checked() {
-        let e = Settings::from_toml_str("[texture]\n", "a.toml").unwrap_err().to_string();
+        let e = Settings::from_toml_str("[texture]\n", "a.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("radx_settings"), "{e}");
-        let e = Settings::from_toml_str("radx_settings = 7\n", "b.toml").unwrap_err().to_string();
+        let e = Settings::from_toml_str("radx_settings = 7\n", "b.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("schema version 7"), "{e}");
     }
 }

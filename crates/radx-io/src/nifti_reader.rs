@@ -38,13 +38,7 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>, IoError> {
 
 /// Decodes voxel bytes of `datatype` in file order (x fastest, i.e. C order of (z, y, x))
 /// to f64, applying the header's scaling when it is set.
-fn decode(
-    bytes: &[u8],
-    datatype: NiftiType,
-    little: bool,
-    slope: f64,
-    inter: f64,
-) -> Vec<f64> {
+fn decode(bytes: &[u8], datatype: NiftiType, little: bool, slope: f64, inter: f64) -> Vec<f64> {
     macro_rules! conv {
         ($t:ty) => {{
             const N: usize = std::mem::size_of::<$t>();
@@ -52,7 +46,11 @@ fn decode(
                 .chunks_exact(N)
                 .map(|c| {
                     let a: [u8; N] = c.try_into().expect("chunk size");
-                    (if little { <$t>::from_le_bytes(a) } else { <$t>::from_be_bytes(a) }) as f64
+                    (if little {
+                        <$t>::from_le_bytes(a)
+                    } else {
+                        <$t>::from_be_bytes(a)
+                    }) as f64
                 })
                 .collect::<Vec<f64>>()
         }};
@@ -230,9 +228,21 @@ fn geometry(h: &NiftiHeader, shape_zyx: [usize; 3], path: &Path) -> Result<Grid,
         let (b, c, d) = (h.quatern_b as f64, h.quatern_c as f64, h.quatern_d as f64);
         let a = (1.0 - (b * b + c * c + d * d)).max(0.0).sqrt();
         let rot = [
-            [a * a + b * b - c * c - d * d, 2.0 * (b * c - a * d), 2.0 * (b * d + a * c)],
-            [2.0 * (b * c + a * d), a * a + c * c - b * b - d * d, 2.0 * (c * d - a * b)],
-            [2.0 * (b * d - a * c), 2.0 * (c * d + a * b), a * a + d * d - b * b - c * c],
+            [
+                a * a + b * b - c * c - d * d,
+                2.0 * (b * c - a * d),
+                2.0 * (b * d + a * c),
+            ],
+            [
+                2.0 * (b * c + a * d),
+                a * a + c * c - b * b - d * d,
+                2.0 * (c * d - a * b),
+            ],
+            [
+                2.0 * (b * d - a * c),
+                2.0 * (c * d + a * b),
+                a * a + d * d - b * b - c * c,
+            ],
         ];
         let qfac = if h.pixdim[0] < 0.0 { -1.0 } else { 1.0 };
         let sp = [pix[0].abs(), pix[1].abs(), pix[2].abs() * qfac];
@@ -300,7 +310,9 @@ pub fn read_mask(path: &Path, selector: MaskSelector) -> Result<Mask, IoError> {
     }
     let sel = match selector {
         MaskSelector::NonZero => data.mapv(|v| v != 0.0),
-        MaskSelector::Label(l) => data.mapv(|v| v.round() as i64 == l && v != 0.0 || (l == 0 && v == 0.0)),
+        MaskSelector::Label(l) => {
+            data.mapv(|v| v.round() as i64 == l && v != 0.0 || (l == 0 && v == 0.0))
+        }
     };
     if !sel.iter().any(|&v| v) {
         let mut labels: Vec<i64> = data.iter().map(|v| v.round() as i64).collect();

@@ -6,7 +6,10 @@ use nifti::NiftiHeader;
 use radx_io::{read_image, read_mask, IoError, MaskSelector};
 
 fn xyz<T: Clone>(zyx: &Array3<T>) -> Array3<T> {
-    zyx.clone().permuted_axes([2, 1, 0]).as_standard_layout().to_owned()
+    zyx.clone()
+        .permuted_axes([2, 1, 0])
+        .as_standard_layout()
+        .to_owned()
 }
 
 #[test]
@@ -37,15 +40,20 @@ fn every_common_data_type_reads_back() {
 fn geometry_comes_from_the_sform() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("g.nii.gz");
-    let mut h = NiftiHeader::default();
-    h.sform_code = 1;
-    h.qform_code = 0;
-    h.pixdim = [1.0, 0.5, 0.8, 3.0, 1.0, 1.0, 1.0, 1.0];
-    h.srow_x = [-0.5, 0.0, 0.0, 10.0];
-    h.srow_y = [0.0, 0.8, 0.0, -20.0];
-    h.srow_z = [0.0, 0.0, 3.0, 5.0];
+    let h = NiftiHeader {
+        sform_code: 1,
+        qform_code: 0,
+        pixdim: [1.0, 0.5, 0.8, 3.0, 1.0, 1.0, 1.0, 1.0],
+        srow_x: [-0.5, 0.0, 0.0, 10.0],
+        srow_y: [0.0, 0.8, 0.0, -20.0],
+        srow_z: [0.0, 0.0, 3.0, 5.0],
+        ..Default::default()
+    };
     let a = Array3::<f32>::zeros((4, 3, 2));
-    WriterOptions::new(&p).reference_header(&h).write_nifti(&a).unwrap();
+    WriterOptions::new(&p)
+        .reference_header(&h)
+        .write_nifti(&a)
+        .unwrap();
     let img = read_image(&p).unwrap();
     assert_eq!(img.grid.shape_zyx, [2, 3, 4]);
     assert_eq!(img.grid.spacing_zyx, [3.0, 0.800000011920929, 0.5]);
@@ -63,10 +71,16 @@ fn mask_label_selection() {
     let all = read_mask(&p, MaskSelector::NonZero).unwrap();
     assert_eq!(all.count(), 3);
     let two = read_mask(&p, MaskSelector::Label(2)).unwrap();
-    assert_eq!(two.data.iter().copied().collect::<Vec<_>>(), vec![false, false, true, false]);
+    assert_eq!(
+        two.data.iter().copied().collect::<Vec<_>>(),
+        vec![false, false, true, false]
+    );
     let e = read_mask(&p, MaskSelector::Label(9)).unwrap_err();
     assert!(matches!(e, IoError::Invalid { .. }));
-    assert!(e.to_string().contains("label 9") && e.to_string().contains("0, 1, 2, 3"), "{e}");
+    assert!(
+        e.to_string().contains("label 9") && e.to_string().contains("0, 1, 2, 3"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -6,8 +6,7 @@ use std::path::Path;
 use radx_core::provenance::InputRecord;
 use radx_core::{
     FeatureInput, FeatureRow, FeatureTable, FeatureValue, Image, Mask, Platform, PluginInfo,
-    PluginOrigin, PluginRecord,
-    Provenance, Registry, Settings, RADX_VERSION,
+    PluginOrigin, PluginRecord, Provenance, Registry, Settings, RADX_VERSION,
 };
 use radx_io::{IoError, MaskSelector};
 pub use radx_plugin_host::PluginLoadError;
@@ -69,7 +68,10 @@ pub fn registry_for(settings: &Settings) -> (Registry, Vec<PluginLoadError>) {
 pub fn check_families(settings: &Settings, registry: &Registry) -> Result<(), PipelineError> {
     for f in &settings.features.families {
         if registry.get(f).is_none() {
-            let all: Vec<String> = registry.plugins().map(|p| p.info().family.clone()).collect();
+            let all: Vec<String> = registry
+                .plugins()
+                .map(|p| p.info().family.clone())
+                .collect();
             return Err(PipelineError::UnknownFamily(f.clone(), all.join(", ")));
         }
     }
@@ -165,9 +167,10 @@ fn missing_family(info: &PluginInfo, settings: &Settings, reason: &str) -> Vec<F
         info.aggregations
             .iter()
             .filter(|a| {
-                let dim_ok = t.dimensions.iter().any(|d| {
-                    a.as_str() == d.tag() || a.starts_with(&format!("{}_", d.tag()))
-                });
+                let dim_ok = t
+                    .dimensions
+                    .iter()
+                    .any(|d| a.as_str() == d.tag() || a.starts_with(&format!("{}_", d.tag())));
                 let merge_ok = t
                     .direction_merging
                     .iter()

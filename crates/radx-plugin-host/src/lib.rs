@@ -12,9 +12,7 @@ use radx_core::{
     FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, PluginError, PluginInfo, PluginOrigin,
     Settings,
 };
-use radx_plugin_sdk::{
-    symbols, RadxDescriptor, RadxInput, RadxOutput, RADX_PLUGIN_ABI_VERSION,
-};
+use radx_plugin_sdk::{symbols, RadxDescriptor, RadxInput, RadxOutput, RADX_PLUGIN_ABI_VERSION};
 use thiserror::Error;
 
 /// Why a plugin library was refused.
@@ -152,10 +150,11 @@ fn open(path: &Path) -> Result<Opened, PluginLoadError> {
         let free = *lib
             .get::<FreeFn>(symbols::FREE.as_bytes())
             .map_err(|_| missing(symbols::FREE))?;
-        let info = read_descriptor(descriptor()).map_err(|message| PluginLoadError::Descriptor {
-            path: path.into(),
-            message,
-        })?;
+        let info =
+            read_descriptor(descriptor()).map_err(|message| PluginLoadError::Descriptor {
+                path: path.into(),
+                message,
+            })?;
         Ok(Opened {
             lib,
             info,
@@ -296,7 +295,11 @@ impl FeaturePlugin for RuntimePlugin {
         let to_u8 = |m: &ndarray::Array3<bool>| -> Vec<u8> { m.iter().map(|&b| b as u8).collect() };
         let intensity = to_u8(&roi.intensity);
         let morphological = to_u8(&roi.morphological);
-        let levels = input.texture.as_ref().ok().map(|d| d.levels.as_standard_layout().to_owned());
+        let levels = input
+            .texture
+            .as_ref()
+            .ok()
+            .map(|d| d.levels.as_standard_layout().to_owned());
         let n_levels = input.texture.as_ref().map(|d| d.n_levels).unwrap_or(0);
         let (z, y, x) = roi.image.dim();
         let abi_input = RadxInput {
@@ -320,14 +323,20 @@ impl FeaturePlugin for RuntimePlugin {
 }
 
 impl RuntimePlugin {
-    unsafe fn convert(&self, status: i32, out: &RadxOutput) -> Result<Vec<FeatureValue>, PluginError> {
+    unsafe fn convert(
+        &self,
+        status: i32,
+        out: &RadxOutput,
+    ) -> Result<Vec<FeatureValue>, PluginError> {
         let who = format!("plugin `{}` ({})", self.info.family, self.path.display());
         if !out.error.is_null() {
             let msg = CStr::from_ptr(out.error).to_string_lossy();
             return Err(PluginError::Failed(format!("{who}: {msg}")));
         }
         if status != 0 {
-            return Err(PluginError::Failed(format!("{who}: returned status {status}")));
+            return Err(PluginError::Failed(format!(
+                "{who}: returned status {status}"
+            )));
         }
         let n = out.n_values as usize;
         if n != self.info.features.len() {

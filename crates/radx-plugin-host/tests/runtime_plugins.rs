@@ -111,13 +111,23 @@ fn builtins_present(t: &FeatureTable) {
 #[test]
 fn rust_fractal_plugin_runs_beside_builtins() {
     let lib = rust_plugin("radx-example-fractal", "radx_example_fractal");
-    let s = manifest(&[("fractal", &lib, &sha(&lib), "[plugins.settings]\nmax_scales = 4\n")]);
+    let s = manifest(&[(
+        "fractal",
+        &lib,
+        &sha(&lib),
+        "[plugins.settings]\nmax_scales = 4\n",
+    )]);
     let (t, refused) = run(&s);
     assert!(refused.is_empty(), "{refused:?}");
     builtins_present(&t);
     // a solid 20³ cube: N(s) = 20³, 10³, 5³, 3³ boxes for s = 1, 2, 4, 8; the dimension is
     // the least-squares slope of ln N against ln(1/s), worked out here by hand
-    let pts = [(0.0, 8000f64), (-2f64.ln(), 1000.0), (-4f64.ln(), 125.0), (-8f64.ln(), 27.0)];
+    let pts = [
+        (0.0, 8000f64),
+        (-2f64.ln(), 1000.0),
+        (-4f64.ln(), 125.0),
+        (-8f64.ln(), 27.0),
+    ];
     let mx = pts.iter().map(|p| p.0).sum::<f64>() / 4.0;
     let my = pts.iter().map(|p| p.1.ln()).sum::<f64>() / 4.0;
     let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1.ln() - my)).sum();
@@ -178,7 +188,10 @@ fn wrong_hash_is_refused_before_loading() {
     let lib = c_plugin(&dir, "roi_stats", &[]);
     let s = manifest(&[("roi_stats", &lib, &"0".repeat(64), "")]);
     let (_, refused) = run(&s);
-    assert!(refused[0].contains("sha256") && refused[0].contains("roi_stats"), "{refused:?}");
+    assert!(
+        refused[0].contains("sha256") && refused[0].contains("roi_stats"),
+        "{refused:?}"
+    );
     refused_with(&s, "roi_stats_plugin", &["sha256", "differs"]);
 }
 
@@ -195,20 +208,34 @@ fn missing_symbol_is_refused() {
     let dir = tempfile_dir("sym");
     let lib = c_plugin(&dir, "roi_stats_nofree", &["-DRADX_TEST_OMIT_FREE"]);
     let s = manifest(&[("roi_stats", &lib, &sha(&lib), "")]);
-    refused_with(&s, "roi_stats_plugin", &["missing symbol", "radx_plugin_free"]);
+    refused_with(
+        &s,
+        "roi_stats_plugin",
+        &["missing symbol", "radx_plugin_free"],
+    );
 }
 
 #[test]
 fn a_panicking_plugin_becomes_an_error_for_the_case() {
     let lib = rust_plugin("radx-example-faulty", "radx_example_faulty");
-    let s = manifest(&[("faulty", &lib, &sha(&lib), "[plugins.settings]\nmode = \"panic\"\n")]);
+    let s = manifest(&[(
+        "faulty",
+        &lib,
+        &sha(&lib),
+        "[plugins.settings]\nmode = \"panic\"\n",
+    )]);
     refused_with(&s, "faulty_voxels", &["panicked", "deliberate panic"]);
 }
 
 #[test]
 fn a_wrong_number_of_values_is_refused() {
     let lib = rust_plugin("radx-example-faulty", "radx_example_faulty");
-    let s = manifest(&[("faulty", &lib, &sha(&lib), "[plugins.settings]\nmode = \"short\"\n")]);
+    let s = manifest(&[(
+        "faulty",
+        &lib,
+        &sha(&lib),
+        "[plugins.settings]\nmode = \"short\"\n",
+    )]);
     refused_with(&s, "faulty_voxels", &["returned 1 values for 2 features"]);
     // and the well-behaved mode works
     let ok = manifest(&[("faulty", &lib, &sha(&lib), "")]);

@@ -184,7 +184,11 @@ pub mod guest {
 
     /// # Safety
     /// `input` and `output` must be valid pointers as the ABI describes.
-    pub unsafe fn compute(plugin: &Exported, input: *const RadxInput, output: *mut RadxOutput) -> i32 {
+    pub unsafe fn compute(
+        plugin: &Exported,
+        input: *const RadxInput,
+        output: *mut RadxOutput,
+    ) -> i32 {
         if input.is_null() || output.is_null() {
             return 2;
         }
@@ -199,10 +203,17 @@ pub mod guest {
             ];
             let n = shape[0] * shape[1] * shape[2];
             let dim = (shape[0], shape[1], shape[2]);
-            let image = Array3::from_shape_vec(dim, std::slice::from_raw_parts(inp.image, n).to_vec())
-                .map_err(|e| e.to_string())?;
+            let image =
+                Array3::from_shape_vec(dim, std::slice::from_raw_parts(inp.image, n).to_vec())
+                    .map_err(|e| e.to_string())?;
             let to_mask = |p: *const u8| {
-                Array3::from_shape_vec(dim, std::slice::from_raw_parts(p, n).iter().map(|&v| v != 0).collect())
+                Array3::from_shape_vec(
+                    dim,
+                    std::slice::from_raw_parts(p, n)
+                        .iter()
+                        .map(|&v| v != 0)
+                        .collect(),
+                )
             };
             let intensity = to_mask(inp.intensity_mask).map_err(|e| e.to_string())?;
             let morphological = to_mask(inp.morphological_mask).map_err(|e| e.to_string())?;
@@ -218,8 +229,11 @@ pub mod guest {
                 Err("texture discretisation undefined for this ROI".into())
             } else {
                 Ok(Discretised {
-                    levels: Array3::from_shape_vec(dim, std::slice::from_raw_parts(inp.texture_levels, n).to_vec())
-                        .map_err(|e| e.to_string())?,
+                    levels: Array3::from_shape_vec(
+                        dim,
+                        std::slice::from_raw_parts(inp.texture_levels, n).to_vec(),
+                    )
+                    .map_err(|e| e.to_string())?,
                     n_levels: inp.n_texture_levels,
                     lower_edge: 0.5,
                     bin_width: 1.0,
@@ -230,7 +244,9 @@ pub mod guest {
             let settings_json = if inp.settings_json.is_null() {
                 "{}".to_string()
             } else {
-                CStr::from_ptr(inp.settings_json).to_string_lossy().into_owned()
+                CStr::from_ptr(inp.settings_json)
+                    .to_string_lossy()
+                    .into_owned()
             };
             PLUGIN_SETTINGS.with(|s| *s.borrow_mut() = settings_json);
             let settings = Settings::default();
@@ -294,7 +310,9 @@ pub mod guest {
             }
         }
         if !out.values.is_null() {
-            drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(out.values, n)));
+            drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(
+                out.values, n,
+            )));
         }
         if !out.error.is_null() {
             drop(CString::from_raw(out.error));

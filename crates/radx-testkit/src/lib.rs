@@ -16,7 +16,8 @@ pub fn data(rel: &str) -> PathBuf {
 /// processing chain with `settings`.
 pub fn prepared(image: &str, mask: &str, settings: &Settings) -> Prepared {
     let img = radx_io::read_image(&data(image)).expect("reference image reads");
-    let mask = radx_io::read_mask(&data(mask), MaskSelector::NonZero).expect("reference mask reads");
+    let mask =
+        radx_io::read_mask(&data(mask), MaskSelector::NonZero).expect("reference mask reads");
     radx_process::prepare(img, mask, settings).expect("processing chain runs")
 }
 
@@ -85,7 +86,11 @@ pub fn reference_rows(file: &str, prefix: &str) -> Vec<ReferenceRow> {
             if !tag.starts_with(prefix) {
                 return None;
             }
-            Some((tag, f[0].trim().parse().ok()?, f[1].trim().parse().unwrap_or(0.0)))
+            Some((
+                tag,
+                f[0].trim().parse().ok()?,
+                f[1].trim().parse().unwrap_or(0.0),
+            ))
         })
         .collect()
 }

@@ -11,7 +11,10 @@ fn digital_phantom_loads() {
 #[test]
 fn built_in_phantom_equals_the_ibsi_file() {
     let (img, mask) = radx_core::phantom::ibsi_digital_phantom();
-    let file_img = radx_io::read_image(&radx_testkit::data("ibsi_1_digital_phantom/nifti/image/phantom.nii.gz")).unwrap();
+    let file_img = radx_io::read_image(&radx_testkit::data(
+        "ibsi_1_digital_phantom/nifti/image/phantom.nii.gz",
+    ))
+    .unwrap();
     let file_mask = radx_io::read_mask(
         &radx_testkit::data("ibsi_1_digital_phantom/nifti/mask/mask.nii.gz"),
         radx_io::MaskSelector::NonZero,

@@ -128,7 +128,9 @@ pub fn average(sets: &[Vec<Outcome>]) -> Vec<Outcome> {
             if n > 0 {
                 Ok(sum / n as f64)
             } else {
-                Err(reason.cloned().unwrap_or_else(|| "no matrix to average".into()))
+                Err(reason
+                    .cloned()
+                    .unwrap_or_else(|| "no matrix to average".into()))
             }
         })
         .collect()
@@ -254,7 +256,11 @@ pub fn aggregate_directional<F: DirectionalFamily>(
         for &mg in merging {
             let values = match mg {
                 DirectionMerging::Avg => avg_or_undefined(
-                    per_dir.iter().filter(|m| !m.is_empty()).map(feats).collect(),
+                    per_dir
+                        .iter()
+                        .filter(|m| !m.is_empty())
+                        .map(feats)
+                        .collect(),
                     n_features,
                     NO_MATRIX,
                 ),
@@ -292,7 +298,11 @@ pub fn aggregate_neighbourhood<F: NeighbourhoodFamily>(
             out.push((
                 "2D".to_string(),
                 avg_or_undefined(
-                    per_slice.iter().filter(|m| !m.is_empty()).map(feats).collect(),
+                    per_slice
+                        .iter()
+                        .filter(|m| !m.is_empty())
+                        .map(feats)
+                        .collect(),
                     n_features,
                     NO_MATRIX,
                 ),
@@ -321,9 +331,16 @@ pub fn aggregate_neighbourhood<F: NeighbourhoodFamily>(
 }
 
 /// The aggregation tags a directional family emits for these settings, in output order.
-pub fn directional_tags(dimensions: &[TextureDimension], merging: &[DirectionMerging]) -> Vec<String> {
+pub fn directional_tags(
+    dimensions: &[TextureDimension],
+    merging: &[DirectionMerging],
+) -> Vec<String> {
     let mut v = Vec::new();
-    for d in [TextureDimension::D2, TextureDimension::D25, TextureDimension::D3] {
+    for d in [
+        TextureDimension::D2,
+        TextureDimension::D25,
+        TextureDimension::D3,
+    ] {
         if dimensions.contains(&d) {
             for &m in merging {
                 v.push(format!("{}_{}", d.tag(), m.tag()));
@@ -363,7 +380,8 @@ mod tests {
                 }
                 for y in 0..ny {
                     for x in 0..nx {
-                        let (z2, y2, x2) = (z as isize + d[0], y as isize + d[1], x as isize + d[2]);
+                        let (z2, y2, x2) =
+                            (z as isize + d[0], y as isize + d[1], x as isize + d[2]);
                         if vol.levels[[z, y, x]] > 0
                             && z2 >= 0
                             && y2 >= 0
@@ -395,11 +413,19 @@ mod tests {
         let out = aggregate_directional(
             &PairCount,
             &vol,
-            &[TextureDimension::D2, TextureDimension::D25, TextureDimension::D3],
+            &[
+                TextureDimension::D2,
+                TextureDimension::D25,
+                TextureDimension::D3,
+            ],
             &[DirectionMerging::Avg, DirectionMerging::Comb],
             1,
         );
-        let get = |t: &str| out.iter().find(|(k, _)| k == t).unwrap().1[0].clone().unwrap();
+        let get = |t: &str| {
+            out.iter().find(|(k, _)| k == t).unwrap().1[0]
+                .clone()
+                .unwrap()
+        };
         // In a 2x2 slice: direction (0,0,1) 2 pairs, (0,1,-1) 1, (0,1,0) 2, (0,1,1) 1.
         assert_eq!(get("2D_avg"), 1.5);
         assert_eq!(get("2D_comb"), 6.0);

@@ -85,7 +85,11 @@ pub fn dimension(counts: &[(usize, usize)]) -> Result<(f64, f64), String> {
     let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
     let syy: f64 = pts.iter().map(|p| (p.1 - my).powi(2)).sum();
     let slope = sxy / sxx;
-    let r2 = if syy > 0.0 { sxy * sxy / (sxx * syy) } else { 1.0 };
+    let r2 = if syy > 0.0 {
+        sxy * sxy / (sxx * syy)
+    } else {
+        1.0
+    };
     Ok((slope, r2))
 }
 
@@ -128,7 +132,10 @@ mod tests {
         let mut cube = Array3::from_elem((34, 34, 34), false);
         cube.slice_mut(s![1..33, 1..33, 1..33]).fill(true);
         let (d, r2) = dimension(&box_counts(&cube, 6)).unwrap();
-        assert!((d - 3.0).abs() < 1e-12 && (r2 - 1.0).abs() < 1e-12, "{d} {r2}");
+        assert!(
+            (d - 3.0).abs() < 1e-12 && (r2 - 1.0).abs() < 1e-12,
+            "{d} {r2}"
+        );
         let mut plane = Array3::from_elem((3, 34, 34), false);
         plane.slice_mut(s![1..2, 1..33, 1..33]).fill(true);
         let (d, _) = dimension(&box_counts(&plane, 6)).unwrap();

@@ -193,7 +193,7 @@ fn plugin_on_degenerate_rois() {
         let values = radx_ngtdm::plugin().compute(&input).unwrap();
         assert_eq!(values.len(), 15);
         for v in &values {
-            assert!(v.value.map_or(true, f64::is_finite));
+            assert!(v.value.is_none_or(f64::is_finite));
             assert_eq!(v.value.is_none(), v.missing_reason.is_some());
         }
     }
