@@ -10,7 +10,8 @@
 //!   the same constant;
 //! * Bland–Altman bias `d̄ = mean(a - b)` and 95% limits of agreement
 //!   `d̄ ± 1.96 s_d` with the sample standard deviation of the differences;
-//! * whether every pair lies within a tolerance, when one is given for the tag.
+//! * whether every pair lies within a tolerance, when one is given for the tag (with a
+//!   relative slack of 1e-9 for floating-point representation).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -219,7 +220,11 @@ pub fn compare_tables(
                 bias,
                 loa_low: loa.map(|l| l.0),
                 loa_high: loa.map(|l| l.1),
-                within_tolerance: tolerances.get(tag).map(|t| diffs.iter().all(|d| *d <= *t)),
+                within_tolerance: tolerances.get(tag).map(|t| {
+                    xa.iter()
+                        .zip(&xb)
+                        .all(|(x, y)| (x - y).abs() <= t + 1e-9 * x.abs().max(y.abs()).max(1.0))
+                }),
             }
         })
         .collect()

@@ -66,6 +66,10 @@ struct CompareArgs {
     /// IBSI reference table (`value;tolerance;tag`) whose tolerances apply per tag.
     #[arg(long)]
     tolerances: Option<PathBuf>,
+    /// Pair values by case, image and tag only (e.g. the same ROI named differently by
+    /// two readers).
+    #[arg(long)]
+    ignore_roi: bool,
     /// Output: text (default) or json.
     #[arg(long, value_enum, default_value = "text")]
     format: ReportFormat,
@@ -121,12 +125,22 @@ impl SettingsSource {
 
 #[derive(Args)]
 struct ExtractArgs {
-    /// Image file (NIfTI .nii or .nii.gz).
+    /// Image: a NIfTI (.nii, .nii.gz) or NRRD (.nrrd, .nhdr) file, or a DICOM series
+    /// folder.
     #[arg(long, short = 'i', required_unless_present = "phantom")]
     image: Option<PathBuf>,
-    /// Mask file (NIfTI), on the image's grid.
+    /// Mask: a NIfTI or NRRD label map on the image's grid, a DICOM RTSTRUCT or SEG file.
     #[arg(long, short = 'm', required_unless_present = "phantom")]
     mask: Option<PathBuf>,
+    /// RTSTRUCT / SEG: the ROI or segment, by name or number (label maps: use --label).
+    #[arg(long, conflicts_with = "label")]
+    roi: Option<String>,
+    /// DICOM PET: convert to SUV (body weight, decay-corrected) from the DICOM tags.
+    #[arg(long)]
+    suv: bool,
+    /// DICOM: the SeriesInstanceUID to read when the folder holds several series.
+    #[arg(long)]
+    series_uid: Option<String>,
     /// Use the built-in IBSI digital phantom (no files needed; default preset
     /// `ibsi-digital-phantom`).
     #[arg(long, conflicts_with_all = ["image", "mask"])]
@@ -370,8 +384,11 @@ fn batch(a: BatchArgs) -> Result<ExitCode> {
 /// `radx compare`: exit 0 when every feature meets the thresholds, 1 otherwise.
 fn compare(a: CompareArgs) -> Result<ExitCode> {
     use radx_check::compare::{compare_tables, read_long_table};
-    let ta = read_long_table(&a.a)?;
-    let tb = read_long_table(&a.b)?;
+    let mut ta = read_long_table(&a.a)?;
+    let mut tb = read_long_table(&a.b)?;
+    if a.ignore_roi {
+        ta.iter_mut().chain(tb.iter_mut()).for_each(|v| v.roi.clear());
+    }
     let tolerances = match &a.tolerances {
         Some(p) => radx_check::reference::read_ibsi1_table(p)?
             .into_iter()
@@ -466,10 +483,20 @@ fn extract(a: ExtractArgs) -> Result<ExitCode> {
         let mask = a.mask.as_deref().expect("clap requires --mask");
         let labels = CaseLabels {
             case: a.case.clone().unwrap_or_else(|| case_name(image)),
-            roi: a.label.map_or("nonzero".into(), |l| format!("label_{l}")),
+            roi: match (&a.roi, a.label) {
+                (Some(r), _) => r.clone(),
+                (None, Some(l)) => format!("label_{l}"),
+                (None, None) => "nonzero".into(),
+            },
             image: "original".into(),
         };
-        radx_pipeline::extract_files(image, mask, selector, &settings, &registry, &labels)?
+        let mut options = radx_pipeline::InputOptions::from(selector);
+        if let Some(r) = &a.roi {
+            options.roi = radx_pipeline::RoiSelector::parse(r);
+        }
+        options.series.suv = a.suv;
+        options.series.series_uid = a.series_uid.clone();
+        radx_pipeline::extract_inputs(image, mask, &options, &settings, &registry, &labels)?
     };
     match &a.out {
         Some(out) => {

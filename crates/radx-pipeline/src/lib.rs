@@ -9,6 +9,7 @@ use radx_core::{
     PluginOrigin, PluginRecord, Provenance, Registry, Settings, RADX_VERSION,
 };
 use radx_io::{IoError, MaskSelector};
+pub use radx_dicom::{RoiSelector, SeriesOptions};
 pub use radx_plugin_host::PluginLoadError;
 use radx_process::{prepare, Prepared, ProcessError};
 use rayon::prelude::*;
@@ -234,7 +235,95 @@ pub fn provenance(
     }
 }
 
-/// Reads an image and mask from files and extracts features, with provenance.
+/// How to read the inputs: which ROI of the mask, and DICOM options.
+#[derive(Debug, Clone, Default)]
+pub struct InputOptions {
+    /// Label maps: `Auto` (non-zero) or a label; RTSTRUCT / SEG: a name or number.
+    pub roi: RoiSelector,
+    /// DICOM series: which series, SUV conversion.
+    pub series: SeriesOptions,
+}
+
+impl From<MaskSelector> for InputOptions {
+    fn from(s: MaskSelector) -> Self {
+        InputOptions {
+            roi: match s {
+                MaskSelector::NonZero => RoiSelector::Auto,
+                MaskSelector::Label(l) => RoiSelector::Label(l),
+            },
+            series: SeriesOptions::default(),
+        }
+    }
+}
+
+/// sha256 of an input: of the file's bytes, or for a folder (a DICOM series) of the
+/// lines `<file name> <sha256>` of its files in name order.
+pub fn hash_input(path: &Path) -> Result<String, IoError> {
+    if !path.is_dir() {
+        return radx_io::sha256_file(path);
+    }
+    let mut files: Vec<_> = std::fs::read_dir(path)
+        .map_err(|e| IoError::Read {
+            path: path.into(),
+            message: e.to_string(),
+        })?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    let mut listing = String::new();
+    for f in &files {
+        listing.push_str(&format!(
+            "{} {}\n",
+            f.file_name().unwrap_or_default().to_string_lossy(),
+            radx_io::sha256_file(f)?
+        ));
+    }
+    Ok(radx_core::settings::hex(&sha2_digest(listing.as_bytes())))
+}
+
+fn sha2_digest(bytes: &[u8]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).to_vec()
+}
+
+/// Reads an image and mask (NIfTI, NRRD, DICOM series, RTSTRUCT, SEG: detected from the
+/// path) and extracts features, with provenance.
+pub fn extract_inputs(
+    image_path: &Path,
+    mask_path: &Path,
+    options: &InputOptions,
+    settings: &Settings,
+    registry: &Registry,
+    labels: &CaseLabels,
+) -> Result<(FeatureTable, Provenance), PipelineError> {
+    check_families(settings, registry)?;
+    let loaded = radx_dicom::read_image_any(image_path, &options.series)?;
+    let mask = radx_dicom::read_mask_any(mask_path, &loaded.mask_target(), &options.roi)?;
+    let inputs = vec![
+        InputRecord {
+            role: "image".into(),
+            path: image_path.display().to_string(),
+            sha256: hash_input(image_path)?,
+        },
+        InputRecord {
+            role: "mask".into(),
+            path: mask_path.display().to_string(),
+            sha256: hash_input(mask_path)?,
+        },
+    ];
+    let table = extract(loaded.image, mask, settings, registry, labels).map_err(|source| {
+        PipelineError::Process {
+            image: image_path.display().to_string(),
+            mask: mask_path.display().to_string(),
+            source,
+        }
+    })?;
+    Ok((table, provenance(settings, registry, inputs)))
+}
+
+/// [`extract_inputs`] with a label-map selector.
 pub fn extract_files(
     image_path: &Path,
     mask_path: &Path,
@@ -243,27 +332,12 @@ pub fn extract_files(
     registry: &Registry,
     labels: &CaseLabels,
 ) -> Result<(FeatureTable, Provenance), PipelineError> {
-    check_families(settings, registry)?;
-    let image = radx_io::read_image(image_path)?;
-    let mask = radx_io::read_mask(mask_path, selector)?;
-    let inputs = vec![
-        InputRecord {
-            role: "image".into(),
-            path: image_path.display().to_string(),
-            sha256: radx_io::sha256_file(image_path)?,
-        },
-        InputRecord {
-            role: "mask".into(),
-            path: mask_path.display().to_string(),
-            sha256: radx_io::sha256_file(mask_path)?,
-        },
-    ];
-    let table = extract(image, mask, settings, registry, labels).map_err(|source| {
-        PipelineError::Process {
-            image: image_path.display().to_string(),
-            mask: mask_path.display().to_string(),
-            source,
-        }
-    })?;
-    Ok((table, provenance(settings, registry, inputs)))
+    extract_inputs(
+        image_path,
+        mask_path,
+        &selector.into(),
+        settings,
+        registry,
+        labels,
+    )
 }

@@ -1,0 +1,372 @@
+//! radx clinical input formats: DICOM image series (CT, MR, PET with body-weight SUV),
+//! DICOM RTSTRUCT and SEG masks, and NRRD; plus format detection over these and NIfTI.
+//!
+//! Every reader returns radx-core types on the project's conventions: arrays indexed
+//! `(z, y, x)` in C order, [`Grid`] geometry in millimetres with world coordinates in
+//! **RAS** (as the NIfTI reader takes the sform). DICOM patient coordinates are LPS, so
+//! DICOM positions and directions are converted with x → −x, y → −y; NRRD files are
+//! converted from the space their header names. Every error is a [`radx_io::IoError`]
+//! that names the file (or folder) and the problem; no input makes a reader panic.
+//!
+//! Entry points:
+//! * [`read_image_any`] — a NIfTI file, an NRRD file (`.nrrd`/`.nhdr`), a DICOM series
+//!   folder, or one DICOM slice file (its folder's series is read).
+//! * [`read_mask_any`] — a NIfTI or NRRD label map, a DICOM RTSTRUCT or SEG file, or a
+//!   folder holding exactly one RTSTRUCT or SEG file, onto the grid of an image.
+//! * Lower level: [`read_series`], [`list_series`], [`read_rtstruct`] /
+//!   [`RtStruct::rasterise`], [`read_seg_mask`] / [`list_segments`], [`read_nrrd`],
+//!   [`write_nrrd_image`], [`write_nrrd_mask`].
+//!
+//! Limits (each an error naming the file, never a silent approximation): DICOM series must
+//! be single-frame slices (enhanced multi-frame objects are not read), stacked along the
+//! slice normal (no gantry tilt), evenly spaced, greyscale; compressed transfer syntaxes
+//! are decoded where dicom-rs has a pure-Rust decoder (RLE Lossless, JPEG baseline,
+//! extended and lossless), not JPEG 2000 or JPEG-LS; a SEG must lie on the image grid
+//! (no resampling); NRRD files must be 3D scalar volumes.
+//!
+//! Robustness: before the DICOM parser sees a file, its element headers are walked
+//! (module `scan`) so that a corrupt or truncated length is reported at once instead of
+//! making the parser allocate the declared size; a panic inside the third-party parser or
+//! decoders is turned into an error.
+
+mod dcm;
+mod nrrd;
+mod rtstruct;
+mod scan;
+mod seg;
+mod series;
+
+use std::path::Path;
+
+use ndarray::Array3;
+use radx_core::{Grid, Image, Mask};
+pub use radx_io::IoError;
+
+pub use nrrd::{read_nrrd, read_nrrd_image, write_nrrd_image, write_nrrd_mask, NrrdEncoding};
+pub use rtstruct::{read_rtstruct, Contour, RtStruct, StructureRoi};
+pub use seg::{list_segments, read_seg_mask, SegmentInfo};
+pub use series::{
+    list_series, read_series, DicomSeries, SeriesInfo, SeriesOptions, SeriesSummary, SuvInfo,
+};
+
+/// Default threshold for fractional SEG segments: a voxel is inside when its fraction is
+/// at least one half.
+pub const SEG_FRACTION_THRESHOLD: f64 = 0.5;
+
+/// The input formats radx recognises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// NIfTI-1 (`.nii`, `.nii.gz`), read by radx-io.
+    Nifti,
+    /// NRRD with attached or detached data.
+    Nrrd,
+    /// A DICOM image series (a folder, or one slice of it).
+    DicomSeries,
+    /// A DICOM RT Structure Set file.
+    RtStruct,
+    /// A DICOM Segmentation file.
+    Seg,
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Format::Nifti => "NIfTI",
+            Format::Nrrd => "NRRD",
+            Format::DicomSeries => "DICOM series",
+            Format::RtStruct => "DICOM RTSTRUCT",
+            Format::Seg => "DICOM SEG",
+        })
+    }
+}
+
+const ACCEPTED: &str = "expected a NIfTI file (.nii, .nii.gz), an NRRD file (.nrrd, .nhdr), \
+a folder of DICOM slices, or a DICOM RTSTRUCT or SEG file";
+
+/// Recognises the format of a path by its content (not its name). A folder is a DICOM
+/// series, unless its only DICOM file is an RTSTRUCT or SEG (then that format). A file is
+/// NRRD when it starts with `NRRD000`, DICOM when it has the Part 10 signature (then
+/// RTSTRUCT, SEG or an image slice by its SOP class and modality), NIfTI when it is gzip
+/// data or starts with the NIfTI-1 header size 348.
+pub fn detect_format(path: &Path) -> Result<Format, IoError> {
+    let meta = std::fs::metadata(path).map_err(|e| dcm::open_error(path, e))?;
+    if meta.is_dir() {
+        let files = series::dicom_files(path)?;
+        if files.is_empty() {
+            return Err(dcm::invalid(
+                path,
+                format!("folder holds no DICOM file; {ACCEPTED}"),
+            ));
+        }
+        if files.len() == 1 {
+            if let [(_, f)] = seg::mask_files_in(path)?.as_slice() {
+                return Ok(*f);
+            }
+        }
+        return Ok(Format::DicomSeries);
+    }
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(|e| dcm::open_error(path, e))?;
+    let mut head = Vec::with_capacity(352);
+    f.by_ref()
+        .take(352)
+        .read_to_end(&mut head)
+        .map_err(|e| dcm::open_error(path, e))?;
+    if nrrd::has_nrrd_magic(&head) {
+        return Ok(Format::Nrrd);
+    }
+    if dcm::has_dicm_magic(&head) {
+        let obj = dcm::open(path, dcm::Upto::Identity)?;
+        let a = dcm::Attrs::new(&obj, path);
+        let class = a
+            .str_opt(dicom_dictionary_std::tags::SOP_CLASS_UID)
+            .unwrap_or_default();
+        let modality = a
+            .str_opt(dicom_dictionary_std::tags::MODALITY)
+            .unwrap_or_default();
+        return Ok(
+            if class == dcm::RTSTRUCT_SOP_CLASS || modality == "RTSTRUCT" {
+                Format::RtStruct
+            } else if class == dcm::SEG_SOP_CLASS || modality == "SEG" {
+                Format::Seg
+            } else {
+                Format::DicomSeries
+            },
+        );
+    }
+    if head.starts_with(&[0x1f, 0x8b]) {
+        return Ok(Format::Nifti);
+    }
+    if head.len() >= 4 {
+        let le = i32::from_le_bytes([head[0], head[1], head[2], head[3]]);
+        let be = i32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+        if le == 348 || be == 348 {
+            return Ok(Format::Nifti);
+        }
+    }
+    if head.is_empty() {
+        return Err(IoError::Truncated {
+            path: path.into(),
+            message: "file is empty".into(),
+        });
+    }
+    Err(dcm::invalid(
+        path,
+        format!("unrecognised format; {ACCEPTED}"),
+    ))
+}
+
+/// How to read an image.
+pub type ImageOptions = SeriesOptions;
+
+/// An image with where it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedImage {
+    pub image: Image,
+    pub format: Format,
+    /// Identity of the DICOM series, when the image is one (used to check that an
+    /// RTSTRUCT or SEG refers to it).
+    pub series: Option<SeriesInfo>,
+}
+
+impl LoadedImage {
+    /// What a mask must be rasterised onto / checked against.
+    pub fn mask_target(&self) -> MaskTarget {
+        MaskTarget {
+            grid: self.image.grid.clone(),
+            series: self.series.clone(),
+        }
+    }
+}
+
+/// The grid a mask is read onto, with the DICOM identity of the image when known.
+#[derive(Debug, Clone)]
+pub struct MaskTarget {
+    pub grid: Grid,
+    pub series: Option<SeriesInfo>,
+}
+
+impl From<&Grid> for MaskTarget {
+    fn from(grid: &Grid) -> Self {
+        MaskTarget {
+            grid: grid.clone(),
+            series: None,
+        }
+    }
+}
+
+/// Which region of a mask file forms the ROI.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum RoiSelector {
+    /// Label maps (NIfTI, NRRD): every non-zero voxel. RTSTRUCT / SEG: the only ROI or
+    /// segment (an error listing them when there are several).
+    #[default]
+    Auto,
+    /// Label maps: voxels of this value. RTSTRUCT: ROINumber. SEG: SegmentNumber.
+    Label(i64),
+    /// RTSTRUCT: ROIName (exact). SEG: SegmentLabel (exact). Not valid for label maps.
+    Name(String),
+}
+
+impl RoiSelector {
+    /// From command-line text: empty → Auto, an integer → Label, anything else → Name.
+    pub fn parse(s: &str) -> RoiSelector {
+        let t = s.trim();
+        if t.is_empty() {
+            RoiSelector::Auto
+        } else if let Ok(n) = t.parse::<i64>() {
+            RoiSelector::Label(n)
+        } else {
+            RoiSelector::Name(t.to_string())
+        }
+    }
+}
+
+/// Reads an image in any supported format (see [`detect_format`]). `opts.series_uid`
+/// chooses a DICOM series; `opts.suv` converts a DICOM PET series to body-weight SUV and
+/// is an error for other formats (they carry no PET dose information).
+pub fn read_image_any(path: &Path, opts: &ImageOptions) -> Result<LoadedImage, IoError> {
+    let format = detect_format(path)?;
+    let not_dicom = |what: &str| {
+        dcm::invalid(
+            path,
+            format!("{what} only applies to DICOM series; this is a {format} file"),
+        )
+    };
+    match format {
+        Format::Nifti | Format::Nrrd => {
+            if opts.suv {
+                return Err(not_dicom("SUV conversion"));
+            }
+            if opts.series_uid.is_some() {
+                return Err(not_dicom("a series UID"));
+            }
+            let image = if format == Format::Nifti {
+                radx_io::read_image(path)?
+            } else {
+                nrrd::read_nrrd_image(path)?
+            };
+            Ok(LoadedImage {
+                image,
+                format,
+                series: None,
+            })
+        }
+        Format::DicomSeries => {
+            let s = read_series(path, opts)?;
+            Ok(LoadedImage {
+                image: s.image,
+                format,
+                series: Some(s.info),
+            })
+        }
+        Format::RtStruct | Format::Seg => Err(dcm::invalid(
+            path,
+            format!("is a {format} (a mask), not an image"),
+        )),
+    }
+}
+
+/// Reads a mask in any supported format onto `target` (the image's grid).
+///
+/// * NIfTI / NRRD label maps: voxels selected by `sel` (Auto = non-zero); the file's grid
+///   must match the target's within 1e-3 mm (positions) and relative 1e-4 (spacing,
+///   direction), and the mask is returned on the target grid.
+/// * RTSTRUCT: the ROI's contours rasterised onto the target grid
+///   (rule: [`RtStruct::rasterise`] / the `rtstruct` module documentation).
+/// * SEG: the segment pasted onto the target grid ([`read_seg_mask`], threshold
+///   [`SEG_FRACTION_THRESHOLD`] for fractional segments).
+/// * A folder: its single RTSTRUCT or SEG file.
+pub fn read_mask_any(path: &Path, target: &MaskTarget, sel: &RoiSelector) -> Result<Mask, IoError> {
+    if path.is_dir() {
+        let masks = seg::mask_files_in(path)?;
+        return match masks.as_slice() {
+            [(p, _)] => read_mask_any(p, target, sel),
+            [] => Err(dcm::invalid(
+                path,
+                "folder holds no RTSTRUCT or SEG file: not a mask (give the mask file)",
+            )),
+            many => Err(dcm::invalid(
+                path,
+                format!(
+                    "folder holds {} RTSTRUCT/SEG files; name one: {}",
+                    many.len(),
+                    many.iter()
+                        .map(|(p, _)| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        };
+    }
+    let format = detect_format(path)?;
+    match format {
+        Format::Nifti | Format::Nrrd => {
+            let (grid, data) = if format == Format::Nifti {
+                let m = radx_io::read_image(path)?;
+                (m.grid, m.data)
+            } else {
+                nrrd::read_nrrd(path)?
+            };
+            if let Some(why) = target.grid.mismatch(&grid, 1e-3) {
+                return Err(dcm::invalid(
+                    path,
+                    format!("mask grid differs from the image grid: {why}"),
+                ));
+            }
+            let data = select_labels(path, &data, sel)?;
+            Mask::new(target.grid.clone(), data).map_err(|e| dcm::invalid(path, e.to_string()))
+        }
+        Format::RtStruct => read_rtstruct(path)?.rasterise(sel, target),
+        Format::Seg => read_seg_mask(path, target, sel, SEG_FRACTION_THRESHOLD),
+        Format::DicomSeries => Err(dcm::invalid(
+            path,
+            "is a DICOM image slice, not a mask (RTSTRUCT or SEG expected)",
+        )),
+    }
+}
+
+/// Label-map selection shared by NIfTI and NRRD masks.
+fn select_labels(
+    path: &Path,
+    data: &Array3<f64>,
+    sel: &RoiSelector,
+) -> Result<Array3<bool>, IoError> {
+    if data.iter().any(|v| !v.is_finite()) {
+        return Err(dcm::invalid(path, "mask holds non-finite values"));
+    }
+    let out = match sel {
+        RoiSelector::Auto => data.mapv(|v| v != 0.0),
+        RoiSelector::Label(l) => {
+            let l = *l as f64;
+            data.mapv(|v| v == l)
+        }
+        RoiSelector::Name(n) => {
+            return Err(dcm::invalid(
+                path,
+                format!("a label map has no ROI names; give a label number instead of {n:?}"),
+            ))
+        }
+    };
+    if !out.iter().any(|&v| v) {
+        let mut labels: Vec<i64> = data
+            .iter()
+            .filter(|v| v.fract() == 0.0)
+            .map(|&v| v as i64)
+            .collect();
+        labels.sort_unstable();
+        labels.dedup();
+        let shown: Vec<String> = labels.iter().take(20).map(|l| l.to_string()).collect();
+        return Err(dcm::invalid(
+            path,
+            match sel {
+                RoiSelector::Label(l) => format!(
+                    "label {l} is absent from the mask; labels present: {}",
+                    shown.join(", ")
+                ),
+                _ => "mask is empty: no non-zero voxel".to_string(),
+            },
+        ));
+    }
+    Ok(out)
+}

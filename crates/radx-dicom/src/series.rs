@@ -1,0 +1,921 @@
+//! DICOM image series: a folder of single-frame slices → one [`Image`].
+//!
+//! Geometry rules (every one checked, every failure an error naming the folder or file):
+//!
+//! * Slices are the DICOM files of the folder (not its subfolders) that hold pixel data
+//!   and are neither an RTSTRUCT nor a SEG. Files without the DICOM Part 10 signature
+//!   are skipped; a file with the signature that does not parse is an error.
+//! * One series is read: the one named by [`SeriesOptions::series_uid`], else the only one
+//!   present. Several series and no choice → an error listing them.
+//! * The row and column directions come from ImageOrientationPatient (identical, within
+//!   1e-4, on every slice); the slice normal is their cross product. Slices are sorted by
+//!   the projection of ImagePositionPatient on the normal (never by file name or
+//!   InstanceNumber), and the index z axis points along the normal.
+//! * The spacing between slices is (last − first position) / (count − 1) along the
+//!   normal; SliceThickness is not used (except for a single-slice series, where
+//!   SpacingBetweenSlices, else SliceThickness, gives the z spacing). Two slices at one
+//!   position, a gap, or any step differing from the median step by more than 1 % (or
+//!   0.01 mm, whichever is larger) is an error listing the positions. Slices whose positions
+//!   drift in-plane (a tilted gantry) are an error too.
+//! * Pixel (row, column) `(j, i)` of the slice at sorted place `k` becomes voxel
+//!   `(z, y, x) = (k, j, i)`; x runs along the row direction and y along the column
+//!   direction; spacing (y, x) = PixelSpacing (row spacing, column spacing).
+//! * World coordinates are converted from DICOM's LPS to the project's RAS (as the NIfTI
+//!   reader takes the sform): x → −x, y → −y for the origin and every direction.
+//! * Values: stored value × RescaleSlope + RescaleIntercept, per slice (1 and 0 when
+//!   absent), then × the SUV factor when [`SeriesOptions::suv`] asks for it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use dicom_dictionary_std::tags;
+use dicom_object::DefaultDicomObject;
+use ndarray::Array3;
+use radx_core::{Grid, Image};
+use radx_io::IoError;
+
+use crate::dcm::{
+    self, append_values, cross, dot, invalid, lps_to_ras, norm, orientation, sub, unsupported,
+    Attrs, PixelFormat,
+};
+
+/// How to read a DICOM series.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SeriesOptions {
+    /// SeriesInstanceUID of the series to read; needed when the folder holds several.
+    pub series_uid: Option<String>,
+    /// Convert PET activity concentration to body-weight SUV (see [`SuvInfo`]).
+    pub suv: bool,
+}
+
+/// How body-weight SUV was obtained.
+///
+/// SUVbw = C · W / D(t), with C the activity concentration in Bq/mL (the rescaled
+/// voxel value, Units = BQML), W the patient weight in g (PatientWeight × 1000) and
+/// D(t) = D₀ · 2^(−Δt / T½) the injected dose D₀ (RadionuclideTotalDose, Bq) decayed over
+/// Δt with half-life T½ (RadionuclideHalfLife, s). Δt follows DecayCorrection:
+/// `ADMIN` (images already decay corrected to the administration time) → Δt = 0;
+/// `START` (corrected to the acquisition start) → Δt = series start − injection time,
+/// where series start is SeriesDate/SeriesTime, or the earliest AcquisitionDate/Time when
+/// the series time is missing or later than it; `NONE` (not decay corrected) → Δt per
+/// slice = that slice's acquisition time − injection time. Injection time is
+/// RadiopharmaceuticalStartDateTime, else RadiopharmaceuticalStartTime on the series
+/// date. Images whose Units are already `GML` with SUVType `BW` (or no SUVType) are body
+/// weight SUV: they are taken as they are (factor 1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SuvInfo {
+    /// Units of the stored values: "BQML" or "GML".
+    pub source_units: String,
+    /// DecayCorrection of the images (ADMIN, START or NONE); empty for GML input.
+    pub decay_correction: String,
+    pub weight_kg: Option<f64>,
+    pub injected_dose_bq: Option<f64>,
+    pub half_life_s: Option<f64>,
+    /// Decay time Δt in s for each slice in z order (one value repeated unless NONE).
+    pub decay_time_s: Vec<f64>,
+    /// The factor each slice's values were multiplied by, in z order.
+    pub factor: Vec<f64>,
+}
+
+/// What was read, beside the voxels: the identity of the series (for checking masks that
+/// refer to it) and the file of every slice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesInfo {
+    pub folder: PathBuf,
+    pub series_uid: String,
+    pub study_uid: Option<String>,
+    pub frame_of_reference_uid: Option<String>,
+    pub modality: Option<String>,
+    pub series_description: Option<String>,
+    /// SOPInstanceUID of each slice, in z order.
+    pub sop_instance_uids: Vec<String>,
+    /// File of each slice, in z order.
+    pub files: Vec<PathBuf>,
+    /// Position of each slice along the slice normal (LPS, mm), in z order.
+    pub slice_positions_mm: Vec<f64>,
+    /// Transfer syntax UID of the first slice.
+    pub transfer_syntax: String,
+    /// Present when SUV was asked for.
+    pub suv: Option<SuvInfo>,
+}
+
+/// A DICOM series as an image plus what identifies it.
+#[derive(Debug, Clone)]
+pub struct DicomSeries {
+    pub image: Image,
+    pub info: SeriesInfo,
+}
+
+/// One series found in a folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesSummary {
+    pub series_uid: String,
+    pub modality: Option<String>,
+    pub series_description: Option<String>,
+    pub series_number: Option<String>,
+    pub files: usize,
+}
+
+impl std::fmt::Display for SeriesSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({} files, modality {}, series number {}, description {:?})",
+            self.series_uid,
+            self.files,
+            self.modality.as_deref().unwrap_or("?"),
+            self.series_number.as_deref().unwrap_or("?"),
+            self.series_description.as_deref().unwrap_or("")
+        )
+    }
+}
+
+/// Regular files directly in `folder` that carry the DICOM Part 10 signature, by name.
+pub(crate) fn dicom_files(folder: &Path) -> Result<Vec<PathBuf>, IoError> {
+    let rd = std::fs::read_dir(folder).map_err(|e| dcm::open_error(folder, e))?;
+    let mut out = Vec::new();
+    for entry in rd {
+        let entry = entry.map_err(|e| dcm::open_error(folder, e))?;
+        let p = entry.path();
+        if !p.is_file() {
+            continue;
+        }
+        if is_dicom_file(&p)? {
+            out.push(p);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Whether a file starts with a 128-byte preamble and "DICM".
+pub(crate) fn is_dicom_file(p: &Path) -> Result<bool, IoError> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(p).map_err(|e| dcm::open_error(p, e))?;
+    let mut head = [0u8; 132];
+    let mut got = 0;
+    while got < head.len() {
+        match f.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) => return Err(dcm::open_error(p, e)),
+        }
+    }
+    Ok(dcm::has_dicm_magic(&head[..got]))
+}
+
+/// Whether a parsed DICOM object is an image slice (pixel data, not RTSTRUCT/SEG).
+fn is_image(obj: &DefaultDicomObject) -> bool {
+    let a = Attrs::new(obj, Path::new(""));
+    let class = a.str_opt(tags::SOP_CLASS_UID).unwrap_or_default();
+    let modality = a.str_opt(tags::MODALITY).unwrap_or_default();
+    obj.get(tags::PIXEL_DATA).is_some()
+        && class != dcm::RTSTRUCT_SOP_CLASS
+        && class != dcm::SEG_SOP_CLASS
+        && modality != "SEG"
+        && modality != "RTSTRUCT"
+}
+
+/// Lists the image series in a folder (reads headers only).
+pub fn list_series(folder: &Path) -> Result<Vec<SeriesSummary>, IoError> {
+    let mut map: BTreeMap<String, SeriesSummary> = BTreeMap::new();
+    for p in dicom_files(folder)? {
+        let obj = dcm::open(&p, dcm::Upto::Identity)?;
+        let a = Attrs::new(&obj, &p);
+        let class = a.str_opt(tags::SOP_CLASS_UID).unwrap_or_default();
+        let modality = a.str_opt(tags::MODALITY);
+        if class == dcm::RTSTRUCT_SOP_CLASS
+            || class == dcm::SEG_SOP_CLASS
+            || matches!(modality.as_deref(), Some("SEG" | "RTSTRUCT"))
+        {
+            continue;
+        }
+        let uid = a.str_req(tags::SERIES_INSTANCE_UID)?;
+        let e = map.entry(uid.clone()).or_insert_with(|| SeriesSummary {
+            series_uid: uid,
+            modality,
+            series_description: a.str_opt(tags::SERIES_DESCRIPTION),
+            series_number: a.str_opt(tags::SERIES_NUMBER),
+            files: 0,
+        });
+        e.files += 1;
+    }
+    Ok(map.into_values().collect())
+}
+
+struct Slice {
+    path: PathBuf,
+    obj: DefaultDicomObject,
+    pos: [f64; 3],
+    along: f64,
+}
+
+/// Reads a DICOM series from a folder (or from the folder of a given slice file, choosing
+/// that file's series unless `opts.series_uid` says otherwise). See the module
+/// documentation for the geometry rules.
+pub fn read_series(path: &Path, opts: &SeriesOptions) -> Result<DicomSeries, IoError> {
+    let meta = std::fs::metadata(path).map_err(|e| dcm::open_error(path, e))?;
+    let (folder, mut wanted) = if meta.is_dir() {
+        (path.to_path_buf(), opts.series_uid.clone())
+    } else {
+        let obj = dcm::open(path, dcm::Upto::Identity)?;
+        let uid = Attrs::new(&obj, path).str_req(tags::SERIES_INSTANCE_UID)?;
+        let folder = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        (folder, Some(opts.series_uid.clone().unwrap_or(uid)))
+    };
+    let files = dicom_files(&folder)?;
+    if files.is_empty() {
+        return Err(invalid(&folder, "holds no DICOM file"));
+    }
+
+    // One pass: parse every file; keep the slices of the wanted series (or of the first
+    // series met when none is named) and only summaries of the others.
+    let mut kept: Vec<(PathBuf, DefaultDicomObject)> = Vec::new();
+    let mut summaries: BTreeMap<String, SeriesSummary> = BTreeMap::new();
+    for p in files {
+        let obj = dcm::open(&p, dcm::Upto::All)?;
+        if !is_image(&obj) {
+            continue;
+        }
+        let a = Attrs::new(&obj, &p);
+        let uid = a.str_req(tags::SERIES_INSTANCE_UID)?;
+        summaries
+            .entry(uid.clone())
+            .or_insert_with(|| SeriesSummary {
+                series_uid: uid.clone(),
+                modality: a.str_opt(tags::MODALITY),
+                series_description: a.str_opt(tags::SERIES_DESCRIPTION),
+                series_number: a.str_opt(tags::SERIES_NUMBER),
+                files: 0,
+            })
+            .files += 1;
+        if opts.series_uid.is_none() && wanted.is_none() {
+            wanted = Some(uid.clone());
+        }
+        if wanted.as_deref() == Some(uid.as_str()) {
+            kept.push((p, obj));
+        }
+    }
+    let list = |s: &BTreeMap<String, SeriesSummary>| {
+        s.values()
+            .map(|v| format!("  {v}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    if summaries.is_empty() {
+        return Err(invalid(
+            &folder,
+            "holds no DICOM image (no file with pixel data)",
+        ));
+    }
+    if opts.series_uid.is_none() && meta.is_dir() && summaries.len() > 1 {
+        return Err(invalid(
+            &folder,
+            format!(
+                "holds {} image series; choose one by SeriesInstanceUID:\n{}",
+                summaries.len(),
+                list(&summaries)
+            ),
+        ));
+    }
+    let wanted = wanted.unwrap_or_default();
+    if kept.is_empty() {
+        return Err(invalid(
+            &folder,
+            format!(
+                "holds no series with SeriesInstanceUID {wanted}; series present:\n{}",
+                list(&summaries)
+            ),
+        ));
+    }
+    build(&folder, wanted, kept, opts)
+}
+
+fn build(
+    folder: &Path,
+    series_uid: String,
+    kept: Vec<(PathBuf, DefaultDicomObject)>,
+    opts: &SeriesOptions,
+) -> Result<DicomSeries, IoError> {
+    // Reference geometry from the first file (by name); every slice must agree with it.
+    let p0 = kept[0].0.clone();
+    let a0 = Attrs::new(&kept[0].1, &p0);
+    let iop0 = a0.f64s_req(tags::IMAGE_ORIENTATION_PATIENT, 6)?;
+    let (row_dir, col_dir) = orientation(&iop0, &p0, "ImageOrientationPatient")?;
+    let normal = cross(row_dir, col_dir);
+    let ps0 = a0.f64s_req(tags::PIXEL_SPACING, 2)?;
+    if ps0.iter().any(|&v| v <= 0.0) {
+        return Err(invalid(
+            &p0,
+            format!("PixelSpacing {ps0:?} is not positive"),
+        ));
+    }
+    let fmt0 = PixelFormat::read(&a0)?;
+
+    let mut slices = Vec::with_capacity(kept.len());
+    for (path, obj) in kept {
+        let a = Attrs::new(&obj, &path);
+        let fmt = PixelFormat::read(&a)?;
+        if fmt.frames != 1 {
+            return Err(unsupported(
+                &path,
+                format!(
+                    "multi-frame image ({} frames); radx reads series of single-frame slices",
+                    fmt.frames
+                ),
+            ));
+        }
+        if (fmt.rows, fmt.columns) != (fmt0.rows, fmt0.columns) {
+            return Err(invalid(
+                &path,
+                format!(
+                    "{} rows x {} columns, but {} has {} x {}; a series must have one slice size",
+                    fmt.rows,
+                    fmt.columns,
+                    p0.display(),
+                    fmt0.rows,
+                    fmt0.columns
+                ),
+            ));
+        }
+        let iop = a.f64s_req(tags::IMAGE_ORIENTATION_PATIENT, 6)?;
+        if iop.iter().zip(&iop0).any(|(x, y)| (x - y).abs() > 1e-4) {
+            return Err(invalid(
+                &path,
+                format!(
+                    "ImageOrientationPatient {iop:?} differs from {iop0:?} of {}",
+                    p0.display()
+                ),
+            ));
+        }
+        let ps = a.f64s_req(tags::PIXEL_SPACING, 2)?;
+        if ps
+            .iter()
+            .zip(&ps0)
+            .any(|(x, y)| (x - y).abs() > 1e-4 * y.abs().max(1e-3))
+        {
+            return Err(invalid(
+                &path,
+                format!(
+                    "PixelSpacing {ps:?} differs from {ps0:?} of {}",
+                    p0.display()
+                ),
+            ));
+        }
+        let ipp = a.f64s_req(tags::IMAGE_POSITION_PATIENT, 3)?;
+        let pos = [ipp[0], ipp[1], ipp[2]];
+        slices.push(Slice {
+            along: dot(pos, normal),
+            pos,
+            path,
+            obj,
+        });
+    }
+    // Sort along the normal; ties keep file-name order (then reported as duplicates).
+    slices.sort_by(|a, b| a.along.total_cmp(&b.along));
+    let n = slices.len();
+
+    let spacing_z =
+        if n == 1 {
+            let a = Attrs::new(&slices[0].obj, &slices[0].path);
+            match a
+                .f64_opt(tags::SPACING_BETWEEN_SLICES)?
+                .or(a.f64_opt(tags::SLICE_THICKNESS)?)
+            {
+                Some(v) if v > 0.0 => v,
+                _ => return Err(invalid(
+                    &slices[0].path,
+                    "single-slice series without a positive SpacingBetweenSlices or SliceThickness",
+                )),
+            }
+        } else {
+            check_spacing(folder, &slices)?
+        };
+    check_stacking(folder, &slices, row_dir, col_dir, ps0[0].min(ps0[1]))?;
+
+    // Voxels.
+    let (ny, nx) = (fmt0.rows, fmt0.columns);
+    let suv = if opts.suv {
+        Some(suv_factors(folder, &slices)?)
+    } else {
+        None
+    };
+    // Reserve for the whole volume only once the first slice has shown real pixel data of
+    // the declared size (a header alone never makes radx allocate).
+    let mut data: Vec<f64> = Vec::new();
+    let mut sop_uids = Vec::with_capacity(n);
+    for (k, s) in slices.iter().enumerate() {
+        let a = Attrs::new(&s.obj, &s.path);
+        let fmt = PixelFormat::read(&a)?;
+        let slope = a.f64_opt(tags::RESCALE_SLOPE)?.unwrap_or(1.0);
+        let intercept = a.f64_opt(tags::RESCALE_INTERCEPT)?.unwrap_or(0.0);
+        let factor = suv.as_ref().map_or(1.0, |s| s.factor[k]);
+        append_values(
+            &s.obj,
+            &s.path,
+            &fmt,
+            (slope * factor, intercept * factor),
+            &mut data,
+        )?;
+        if k == 0 {
+            data.reserve_exact((n - 1) * ny * nx);
+        }
+        sop_uids.push(a.str_opt(tags::SOP_INSTANCE_UID).unwrap_or_default());
+    }
+    let data = Array3::from_shape_vec((n, ny, nx), data)
+        .map_err(|e| invalid(folder, format!("voxel array: {e}")))?;
+
+    let origin = lps_to_ras(slices[0].pos);
+    let cols = [lps_to_ras(row_dir), lps_to_ras(col_dir), lps_to_ras(normal)];
+    let mut direction = [[0.0; 3]; 3];
+    for (c, col) in cols.iter().enumerate() {
+        let l = norm(*col);
+        for r in 0..3 {
+            direction[r][c] = col[r] / l;
+        }
+    }
+    let grid = Grid {
+        shape_zyx: [n, ny, nx],
+        spacing_zyx: [spacing_z, ps0[0], ps0[1]],
+        origin_xyz: origin,
+        direction,
+    };
+    let image = Image::new(grid, data).map_err(|e| invalid(folder, e.to_string()))?;
+
+    let a0 = Attrs::new(&slices[0].obj, &slices[0].path);
+    let info = SeriesInfo {
+        folder: folder.to_path_buf(),
+        series_uid,
+        study_uid: a0.str_opt(tags::STUDY_INSTANCE_UID),
+        frame_of_reference_uid: a0.str_opt(tags::FRAME_OF_REFERENCE_UID),
+        modality: a0.str_opt(tags::MODALITY),
+        series_description: a0.str_opt(tags::SERIES_DESCRIPTION),
+        sop_instance_uids: sop_uids,
+        files: slices.iter().map(|s| s.path.clone()).collect(),
+        slice_positions_mm: slices.iter().map(|s| s.along).collect(),
+        transfer_syntax: slices[0]
+            .obj
+            .meta()
+            .transfer_syntax()
+            .trim_end_matches('\0')
+            .to_string(),
+        suv,
+    };
+    Ok(DicomSeries { image, info })
+}
+
+fn fmt_positions(slices: &[Slice]) -> String {
+    slices
+        .iter()
+        .map(|s| format!("{:.3}", s.along))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Mean spacing along the normal, after checking that consecutive steps are equal.
+fn check_spacing(folder: &Path, slices: &[Slice]) -> Result<f64, IoError> {
+    let n = slices.len();
+    for w in slices.windows(2) {
+        if (w[1].along - w[0].along).abs() < 1e-3 {
+            return Err(invalid(
+                folder,
+                format!(
+                    "two slices at the same position {:.3} mm along the slice normal: {} and {} \
+                     (several acquisitions, echoes or time points in one series are not supported)",
+                    w[0].along,
+                    w[0].path.display(),
+                    w[1].path.display()
+                ),
+            ));
+        }
+    }
+    let mean = (slices[n - 1].along - slices[0].along) / (n - 1) as f64;
+    // Steps are compared with their median, so that one gap stands out on its own.
+    let mut steps: Vec<f64> = (1..n)
+        .map(|k| slices[k].along - slices[k - 1].along)
+        .collect();
+    steps.sort_by(|a, b| a.total_cmp(b));
+    let median = steps[steps.len() / 2];
+    let tol = (0.01 * median).max(0.01);
+    let bad: Vec<usize> = (1..n)
+        .filter(|&k| ((slices[k].along - slices[k - 1].along) - median).abs() > tol)
+        .collect();
+    if !bad.is_empty() {
+        let steps: Vec<String> = bad
+            .iter()
+            .take(10)
+            .map(|&k| {
+                format!(
+                    "{:.3} -> {:.3} (step {:.3}, {} -> {})",
+                    slices[k - 1].along,
+                    slices[k].along,
+                    slices[k].along - slices[k - 1].along,
+                    file_name(&slices[k - 1].path),
+                    file_name(&slices[k].path)
+                )
+            })
+            .collect();
+        return Err(invalid(
+            folder,
+            format!(
+                "slices are not evenly spaced (missing slice or uneven spacing): usual step {median:.4} mm, \
+                 uneven steps along the slice normal: {}; all positions (mm): {}",
+                steps.join("; "),
+                fmt_positions(slices)
+            ),
+        ));
+    }
+    Ok(mean)
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string())
+}
+
+/// Every slice position must lie on the line through the first along the normal.
+fn check_stacking(
+    folder: &Path,
+    slices: &[Slice],
+    row_dir: [f64; 3],
+    col_dir: [f64; 3],
+    pixel: f64,
+) -> Result<(), IoError> {
+    let tol = (0.01 * pixel).max(0.01);
+    let p0 = slices[0].pos;
+    for s in slices {
+        let d = sub(s.pos, p0);
+        let (u, v) = (dot(d, row_dir), dot(d, col_dir));
+        if u.abs() > tol || v.abs() > tol {
+            return Err(invalid(
+                folder,
+                format!(
+                    "slice {} is shifted in-plane by ({u:.3}, {v:.3}) mm from the first slice: slices \
+                     are not stacked along the slice normal (tilted gantry?), not supported",
+                    s.path.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+// ----- time parsing (DA, TM, DT) -----
+
+/// Days since 1970-01-01 of a DICOM date `YYYYMMDD`.
+pub(crate) fn parse_da(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let s: String = s.chars().filter(|c| *c != '.' && *c != '-').collect();
+    if s.len() != 8 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let y: i64 = s[0..4].parse().ok()?;
+    let m: i64 = s[4..6].parse().ok()?;
+    let d: i64 = s[6..8].parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // days from civil (proleptic Gregorian)
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146097 + doe - 719468)
+}
+
+/// Seconds since midnight of a DICOM time `HH[MM[SS[.F+]]]` (or the old `HH:MM:SS.F`).
+pub(crate) fn parse_tm(s: &str) -> Option<f64> {
+    let s: String = s.trim().chars().filter(|c| *c != ':').collect();
+    let (whole, frac) = match s.split_once('.') {
+        Some((w, f)) => (w.to_string(), f.to_string()),
+        None => (s.clone(), String::new()),
+    };
+    if whole.is_empty()
+        || whole.len() % 2 == 1
+        || whole.len() > 6
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let h: f64 = whole[0..2].parse().ok()?;
+    let m: f64 = if whole.len() >= 4 {
+        whole[2..4].parse().ok()?
+    } else {
+        0.0
+    };
+    let sec: f64 = if whole.len() >= 6 {
+        whole[4..6].parse().ok()?
+    } else {
+        0.0
+    };
+    let f: f64 = if frac.is_empty() {
+        0.0
+    } else {
+        format!("0.{frac}").parse().ok()?
+    };
+    if h >= 24.0 || m >= 60.0 || sec >= 61.0 {
+        return None;
+    }
+    Some(h * 3600.0 + m * 60.0 + sec + f)
+}
+
+/// Seconds since 1970-01-01 of a DICOM date-time `YYYYMMDDHHMMSS.F[&ZZXX]` (offset ignored:
+/// every time compared comes from one file set).
+pub(crate) fn parse_dt(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let s = s.split(['+', '-']).next()?;
+    if s.len() < 8 {
+        return None;
+    }
+    let day = parse_da(&s[..8])?;
+    let t = if s.len() > 8 { parse_tm(&s[8..])? } else { 0.0 };
+    Some(day as f64 * 86400.0 + t)
+}
+
+/// A point in time: seconds since 1970 when the date is known, else seconds since an
+/// unknown midnight.
+#[derive(Clone, Copy, Debug)]
+struct When {
+    secs: f64,
+    dated: bool,
+}
+
+fn when(date: Option<String>, time: Option<String>, datetime: Option<String>) -> Option<When> {
+    if let Some(dt) = datetime.as_deref().and_then(parse_dt) {
+        return Some(When {
+            secs: dt,
+            dated: true,
+        });
+    }
+    let t = parse_tm(time.as_deref()?)?;
+    match date.as_deref().and_then(parse_da) {
+        Some(d) => Some(When {
+            secs: d as f64 * 86400.0 + t,
+            dated: true,
+        }),
+        None => Some(When {
+            secs: t,
+            dated: false,
+        }),
+    }
+}
+
+fn elapsed(from: When, to: When) -> f64 {
+    if from.dated && to.dated {
+        to.secs - from.secs
+    } else {
+        // Times of day only: the scan is taken to follow the injection within 24 h.
+        (to.secs.rem_euclid(86400.0) - from.secs.rem_euclid(86400.0)).rem_euclid(86400.0)
+    }
+}
+
+/// Body-weight SUV factor of each slice (see [`SuvInfo`]).
+fn suv_factors(folder: &Path, slices: &[Slice]) -> Result<SuvInfo, IoError> {
+    let s0 = &slices[0];
+    let a = Attrs::new(&s0.obj, &s0.path);
+    let path = &s0.path;
+    let modality = a.str_opt(tags::MODALITY).unwrap_or_default();
+    if modality != "PT" {
+        return Err(invalid(
+            path,
+            format!("SUV asked for, but Modality is {modality:?}, not PT (PET)"),
+        ));
+    }
+    let units = a.str_opt(tags::UNITS).ok_or_else(|| {
+        invalid(
+            path,
+            format!(
+                "cannot compute SUV: missing {} (BQML expected)",
+                dcm::tag_name(tags::UNITS)
+            ),
+        )
+    })?;
+    let n = slices.len();
+    if units == "GML" {
+        if let Some(t) = a.str_opt(tags::SUV_TYPE) {
+            if t != "BW" {
+                return Err(invalid(
+                    path,
+                    format!("values are already SUV of type {t} (SUVType), not body weight (BW)"),
+                ));
+            }
+        }
+        return Ok(SuvInfo {
+            source_units: units,
+            decay_correction: a.str_opt(tags::DECAY_CORRECTION).unwrap_or_default(),
+            weight_kg: a.f64_opt(tags::PATIENT_WEIGHT)?,
+            injected_dose_bq: None,
+            half_life_s: None,
+            decay_time_s: vec![0.0; n],
+            factor: vec![1.0; n],
+        });
+    }
+    if units != "BQML" {
+        return Err(invalid(
+            path,
+            format!(
+                "cannot compute SUV from Units {units:?}: activity concentration in BQML is needed"
+            ),
+        ));
+    }
+    let mut missing: Vec<String> = Vec::new();
+    let weight = a.f64_opt(tags::PATIENT_WEIGHT)?;
+    if weight.is_none() {
+        missing.push(dcm::tag_name(tags::PATIENT_WEIGHT));
+    }
+    let decay = a.str_opt(tags::DECAY_CORRECTION);
+    if decay.is_none() {
+        missing.push(dcm::tag_name(tags::DECAY_CORRECTION));
+    }
+    let rp_items = a.items(tags::RADIOPHARMACEUTICAL_INFORMATION_SEQUENCE);
+    let ctx = "RadiopharmaceuticalInformationSequence";
+    let (mut dose, mut half, mut inj) = (None, None, None);
+    if let Some(item) = rp_items.first() {
+        let r = a.at(item, ctx);
+        dose = r.f64_opt(tags::RADIONUCLIDE_TOTAL_DOSE)?;
+        half = r.f64_opt(tags::RADIONUCLIDE_HALF_LIFE)?;
+        inj = when(
+            a.str_opt(tags::SERIES_DATE).or(a.str_opt(tags::STUDY_DATE)),
+            r.str_opt(tags::RADIOPHARMACEUTICAL_START_TIME),
+            r.str_opt(tags::RADIOPHARMACEUTICAL_START_DATE_TIME),
+        );
+        for (v, tag) in [
+            (dose.is_some(), tags::RADIONUCLIDE_TOTAL_DOSE),
+            (half.is_some(), tags::RADIONUCLIDE_HALF_LIFE),
+        ] {
+            if !v {
+                missing.push(format!("{} in {ctx}", dcm::tag_name(tag)));
+            }
+        }
+        if inj.is_none() && decay.as_deref() != Some("ADMIN") {
+            missing.push(format!(
+                "{} or {} in {ctx}",
+                dcm::tag_name(tags::RADIOPHARMACEUTICAL_START_DATE_TIME),
+                dcm::tag_name(tags::RADIOPHARMACEUTICAL_START_TIME)
+            ));
+        }
+    } else {
+        missing.push(dcm::tag_name(
+            tags::RADIOPHARMACEUTICAL_INFORMATION_SEQUENCE,
+        ));
+    }
+    if !missing.is_empty() {
+        return Err(invalid(
+            path,
+            format!("cannot compute SUV: missing {}", missing.join(", ")),
+        ));
+    }
+    let (weight, dose, half, decay) = (
+        weight.unwrap_or_default(),
+        dose.unwrap_or_default(),
+        half.unwrap_or_default(),
+        decay.unwrap_or_default(),
+    );
+    for (name, v) in [
+        ("PatientWeight", weight),
+        ("RadionuclideTotalDose", dose),
+        ("RadionuclideHalfLife", half),
+    ] {
+        if v <= 0.0 {
+            return Err(invalid(
+                path,
+                format!("cannot compute SUV: {name} is {v}, not a positive number"),
+            ));
+        }
+    }
+    let acq = |s: &Slice| {
+        let a = Attrs::new(&s.obj, &s.path);
+        when(
+            a.str_opt(tags::ACQUISITION_DATE)
+                .or(a.str_opt(tags::SERIES_DATE)),
+            a.str_opt(tags::ACQUISITION_TIME),
+            a.str_opt(tags::ACQUISITION_DATE_TIME),
+        )
+    };
+    let decay_time: Vec<f64> = match decay.as_str() {
+        "ADMIN" => vec![0.0; n],
+        "START" => {
+            let inj = inj.unwrap_or(When {
+                secs: 0.0,
+                dated: false,
+            });
+            let series = when(
+                a.str_opt(tags::SERIES_DATE),
+                a.str_opt(tags::SERIES_TIME),
+                None,
+            );
+            let earliest_acq = slices
+                .iter()
+                .filter_map(acq)
+                .min_by(|x, y| x.secs.total_cmp(&y.secs));
+            let start = match (series, earliest_acq) {
+                (Some(s), Some(e)) if s.dated == e.dated && s.secs > e.secs => e,
+                (Some(s), _) => s,
+                (None, Some(e)) => e,
+                (None, None) => {
+                    return Err(invalid(
+                        path,
+                        format!(
+                            "cannot compute SUV: DecayCorrection START needs {} or {}",
+                            dcm::tag_name(tags::SERIES_TIME),
+                            dcm::tag_name(tags::ACQUISITION_TIME)
+                        ),
+                    ))
+                }
+            };
+            vec![elapsed(inj, start); n]
+        }
+        "NONE" => {
+            let inj = inj.unwrap_or(When {
+                secs: 0.0,
+                dated: false,
+            });
+            let mut out = Vec::with_capacity(n);
+            for s in slices {
+                let t = acq(s).ok_or_else(|| {
+                    invalid(
+                        &s.path,
+                        format!(
+                            "cannot compute SUV: DecayCorrection NONE needs {} of every slice",
+                            dcm::tag_name(tags::ACQUISITION_TIME)
+                        ),
+                    )
+                })?;
+                out.push(elapsed(inj, t));
+            }
+            out
+        }
+        other => {
+            return Err(invalid(
+                path,
+                format!(
+                    "cannot compute SUV: unknown DecayCorrection {other:?} (ADMIN, START or NONE)"
+                ),
+            ))
+        }
+    };
+    if let Some(t) = decay_time.iter().find(|t| **t < 0.0 || **t > 7.0 * 86400.0) {
+        return Err(invalid(
+            folder,
+            format!("cannot compute SUV: decay time {t} s from injection to scan is not plausible"),
+        ));
+    }
+    let factor = decay_time
+        .iter()
+        .map(|&t| weight * 1000.0 / (dose * (-t / half * std::f64::consts::LN_2).exp()))
+        .collect();
+    Ok(SuvInfo {
+        source_units: units,
+        decay_correction: decay,
+        weight_kg: Some(weight),
+        injected_dose_bq: Some(dose),
+        half_life_s: Some(half),
+        decay_time_s: decay_time,
+        factor,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_times() {
+        assert_eq!(parse_da("19700101"), Some(0));
+        assert_eq!(parse_da("20000907"), Some(11207));
+        assert_eq!(parse_tm("103500.00"), Some(38_100.0));
+        assert_eq!(parse_tm("10:35:00.5"), Some(38_100.5));
+        assert_eq!(parse_tm("1035"), Some(38_100.0));
+        assert_eq!(parse_tm("1x"), None);
+        assert_eq!(parse_tm("253500"), None);
+        assert_eq!(
+            parse_dt("20000907103500"),
+            Some(11207.0 * 86400.0 + 38_100.0)
+        );
+        assert_eq!(
+            parse_dt("20000907103500.25+0100"),
+            Some(11207.0 * 86400.0 + 38_100.25)
+        );
+    }
+
+    #[test]
+    fn elapsed_across_midnight_without_dates() {
+        let a = When {
+            secs: 23.0 * 3600.0,
+            dated: false,
+        };
+        let b = When {
+            secs: 3600.0,
+            dated: false,
+        };
+        assert_eq!(elapsed(a, b), 2.0 * 3600.0);
+    }
+}
