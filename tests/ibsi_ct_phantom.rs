@@ -29,25 +29,25 @@ fn check(set: &str, expected_total: usize) {
 
 #[test]
 fn config_a() {
-    check("config-a", 406);
+    check("config-a", 406, &[]);
 }
 
 #[test]
 fn config_b() {
-    check("config-b", 406);
+    check("config-b", 406, MESH_RATIOS_B);
 }
 
 #[test]
 fn config_c() {
-    check("config-c", 270);
+    check("config-c", 270, MESH_RATIOS_CDE);
 }
 
 #[test]
 fn config_d() {
-    check("config-d", 270);
+    check("config-d", 270, MESH_RATIOS_CDE);
 }
 
 #[test]
 fn config_e() {
-    check("config-e", 270);
+    check("config-e", 270, MESH_RATIOS_CDE);
 }

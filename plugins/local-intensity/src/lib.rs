@@ -14,7 +14,9 @@
 //! the sphere's footprint, the half-width `w(dz, dy)` of the x-run. A sphere sum is
 //! then a sum over runs, and with prefix sums along each image row every run costs two
 //! look-ups, so the global peak costs `O(N_roi · N_runs)` instead of
-//! `O(N_roi · N_sphere)`.
+//! `O(N_roi · N_sphere)` (41 runs instead of 341 voxels on the CT phantom grid). Where
+//! the sphere does not reach the image border, a whole image row of centres is done at
+//! once, run by run, as differences of shifted prefix-row slices.
 
 use ndarray::Array3;
 use radx_core::{
@@ -169,29 +171,79 @@ impl Peaks {
                 dst[i + 1] = acc;
             }
         }
+        // Centre voxels whose sphere lies inside the image need no clipping (the count is
+        // the sphere size). For such voxels a row is handled at once: for each run, the
+        // run sums of all its voxels are differences of two shifted slices of a prefix
+        // row, accumulated run by run (vectorisable, same summation order per voxel).
+        let reach = sphere.runs.iter().fold([0usize; 3], |r, &(dz, dy, w)| {
+            [
+                r[0].max(dz.unsigned_abs()),
+                r[1].max(dy.unsigned_abs()),
+                r[2].max(w as usize),
+            ]
+        });
+        let full = sphere.len() as f64;
+        let clipped_mean = |z: usize, y: usize, x: usize| {
+            let mut sum = 0.0;
+            let mut count = 0usize;
+            for &(dz, dy, w) in &sphere.runs {
+                let (zz, yy) = (z as isize + dz, y as isize + dy);
+                if zz < 0 || yy < 0 || zz >= nz as isize || yy >= ny as isize {
+                    continue;
+                }
+                let lo = (x as isize - w).max(0) as usize;
+                let hi = ((x as isize + w) as usize).min(nx - 1);
+                let p = &prefix[(zz as usize * ny + yy as usize) * row..];
+                sum += p[hi + 1] - p[lo];
+                count += hi + 1 - lo;
+            }
+            sum / count as f64
+        };
+        let mut acc = vec![0.0f64; nx];
         let mut best = f64::NEG_INFINITY;
         let mut best_at = [0usize; 3];
         for z in 0..nz {
             for y in 0..ny {
                 let base = (z * ny + y) * nx;
-                for x in 0..nx {
-                    if !msk[base + x] {
+                let m = &msk[base..base + nx];
+                let Some(x0) = m.iter().position(|&v| v) else {
+                    continue;
+                };
+                let x1 = m.iter().rposition(|&v| v).expect("an ROI voxel");
+                // Unclipped range [a, b] of this row (empty when a > b).
+                let (a, b) = if z >= reach[0]
+                    && z + reach[0] < nz
+                    && y >= reach[1]
+                    && y + reach[1] < ny
+                    && nx > 2 * reach[2]
+                {
+                    (x0.max(reach[2]), x1.min(nx - 1 - reach[2]))
+                } else {
+                    (1, 0)
+                };
+                if a <= b {
+                    let acc = &mut acc[a..=b];
+                    acc.fill(0.0);
+                    for &(dz, dy, w) in &sphere.runs {
+                        let r =
+                            ((z as isize + dz) as usize * ny + (y as isize + dy) as usize) * row;
+                        let w = w as usize;
+                        let hi = &prefix[r + a + w + 1..r + b + w + 2];
+                        let lo = &prefix[r + a - w..r + b - w + 1];
+                        for ((s, h), l) in acc.iter_mut().zip(hi).zip(lo) {
+                            *s += h - l;
+                        }
+                    }
+                }
+                for x in x0..=x1 {
+                    if !m[x] {
                         continue;
                     }
-                    let mut sum = 0.0;
-                    let mut count = 0usize;
-                    for &(dz, dy, w) in &sphere.runs {
-                        let (zz, yy) = (z as isize + dz, y as isize + dy);
-                        if zz < 0 || yy < 0 || zz >= nz as isize || yy >= ny as isize {
-                            continue;
-                        }
-                        let lo = (x as isize - w).max(0) as usize;
-                        let hi = ((x as isize + w) as usize).min(nx - 1);
-                        let p = &prefix[(zz as usize * ny + yy as usize) * row..];
-                        sum += p[hi + 1] - p[lo];
-                        count += hi + 1 - lo;
-                    }
-                    let mean = sum / count as f64;
+                    let mean = if a <= x && x <= b {
+                        acc[x] / full
+                    } else {
+                        clipped_mean(z, y, x)
+                    };
                     if mean > best {
                         best = mean;
                         best_at = [z, y, x];
@@ -242,7 +294,12 @@ mod tests {
 
     #[test]
     fn sphere_offsets_match_a_brute_force_enumeration() {
-        for spacing in [[2.0, 2.0, 2.0], [3.0, 0.977, 0.977], [1.0, 1.0, 1.0], [1.3, 2.1, 0.7]] {
+        for spacing in [
+            [2.0, 2.0, 2.0],
+            [3.0, 0.977, 0.977],
+            [1.0, 1.0, 1.0],
+            [1.3, 2.1, 0.7],
+        ] {
             let s = Sphere::new(spacing, sphere_radius_mm());
             let r = sphere_radius_mm();
             let mut brute = 0usize;
@@ -273,11 +330,9 @@ mod tests {
         // 1 x 1 x 9 image with 4 mm spacing: the sphere (r = 6.2 mm) holds the centre
         // voxel and one neighbour on each side along x. ROI: x = 2..=8.
         let grid = Grid::new([1, 1, 9], [4.0, 4.0, 4.0], [0.0; 3]);
-        let image = Array3::from_shape_vec(
-            (1, 1, 9),
-            vec![0.0, 9.0, 0.0, 8.0, 6.0, 5.0, 1.0, 1.0, 1.0],
-        )
-        .unwrap();
+        let image =
+            Array3::from_shape_vec((1, 1, 9), vec![0.0, 9.0, 0.0, 8.0, 6.0, 5.0, 1.0, 1.0, 1.0])
+                .unwrap();
         let mut mask = Array3::from_elem((1, 1, 9), false);
         for x in 2..9 {
             mask[[0, 0, x]] = true;
@@ -295,11 +350,9 @@ mod tests {
         assert!((p.local - 15.5).abs() < 1e-12, "{p:?}");
         assert!((p.global - 15.5).abs() < 1e-12, "{p:?}");
         // Ties: the highest sphere mean among the voxels holding the maximum.
-        let image3 = Array3::from_shape_vec(
-            (1, 1, 9),
-            vec![0.0, 0.0, 0.0, 7.0, 0.0, 0.0, 7.0, 4.0, 0.0],
-        )
-        .unwrap();
+        let image3 =
+            Array3::from_shape_vec((1, 1, 9), vec![0.0, 0.0, 0.0, 7.0, 0.0, 0.0, 7.0, 4.0, 0.0])
+                .unwrap();
         let p = Peaks::compute(&grid, &image3, &mask).unwrap();
         assert!((p.local - 11.0 / 3.0).abs() < 1e-12, "{p:?}");
     }

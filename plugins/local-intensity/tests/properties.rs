@@ -42,7 +42,22 @@ fn brute(grid: &Grid, image: &Array3<f64>, mask: &Array3<bool>) -> Peaks {
 }
 
 fn volume() -> impl Strategy<Value = (Grid, Array3<f64>, Array3<bool>)> {
-    (1usize..7, 1usize..8, 1usize..9, 0.5f64..3.5, 0.5f64..3.5, 0.5f64..3.5)
+    volume_in(7, 0.5)
+}
+
+/// Volumes of up to `max` voxels per axis, spacings in `[min_spacing, 3.5)` mm.
+fn volume_in(
+    max: usize,
+    min_spacing: f64,
+) -> impl Strategy<Value = (Grid, Array3<f64>, Array3<bool>)> {
+    (
+        1usize..max,
+        1usize..max + 1,
+        1usize..max + 2,
+        min_spacing..3.5,
+        min_spacing..3.5,
+        min_spacing..3.5,
+    )
         .prop_flat_map(|(nz, ny, nx, sz, sy, sx)| {
             let n = nz * ny * nx;
             (
@@ -56,10 +71,25 @@ fn volume() -> impl Strategy<Value = (Grid, Array3<f64>, Array3<bool>)> {
             m[force] = true;
             let grid = Grid::new([nz, ny, nx], [sz, sy, sx], [0.0; 3]);
             let image =
-                Array3::from_shape_vec((nz, ny, nx), vals.into_iter().map(f64::from).collect()).unwrap();
+                Array3::from_shape_vec((nz, ny, nx), vals.into_iter().map(f64::from).collect())
+                    .unwrap();
             let mask = Array3::from_shape_vec((nz, ny, nx), m).unwrap();
             (grid, image, mask)
         })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Larger volumes with coarse voxels: most centres have the whole sphere inside the
+    /// image (the unclipped fast path).
+    #[test]
+    fn peaks_equal_brute_force_large((grid, image, mask) in volume_in(14, 1.8)) {
+        let fast = Peaks::compute(&grid, &image, &mask).unwrap();
+        let slow = brute(&grid, &image, &mask);
+        prop_assert!((fast.local - slow.local).abs() < 1e-9, "{fast:?} vs {slow:?}");
+        prop_assert!((fast.global - slow.global).abs() < 1e-9, "{fast:?} vs {slow:?}");
+    }
 }
 
 proptest! {

@@ -101,7 +101,11 @@ pub fn convex_hull(points: &[[i64; 3]]) -> Option<Hull> {
         return None;
     }
     // Orient the base so that i3 lies below it.
-    let (a, b, c, d) = if plane(i3) > 0 { (i0, i2, i1, i3) } else { (i0, i1, i2, i3) };
+    let (a, b, c, d) = if plane(i3) > 0 {
+        (i0, i2, i1, i3)
+    } else {
+        (i0, i1, i2, i3)
+    };
     let mut faces: Vec<Face> = vec![
         Face::new([a, b, c], &p),
         Face::new([a, d, b], &p),
@@ -246,7 +250,11 @@ impl Hull {
         self.faces
             .iter()
             .map(|f| {
-                let [a, b, c] = [self.vertices[f[0]], self.vertices[f[1]], self.vertices[f[2]]];
+                let [a, b, c] = [
+                    self.vertices[f[0]],
+                    self.vertices[f[1]],
+                    self.vertices[f[2]],
+                ];
                 dot128(to128(a), cross128(to128(b), to128(c)))
             })
             .sum()
@@ -257,7 +265,11 @@ impl Hull {
         self.faces
             .iter()
             .map(|f| {
-                let [a, b, c] = [self.vertices[f[0]], self.vertices[f[1]], self.vertices[f[2]]];
+                let [a, b, c] = [
+                    self.vertices[f[0]],
+                    self.vertices[f[1]],
+                    self.vertices[f[2]],
+                ];
                 area_of_normal(cross(sub(b, a), sub(c, a)), sxyz)
             })
             .sum()
@@ -266,7 +278,11 @@ impl Hull {
     /// Whether every point lies inside or on the hull (used by tests).
     pub fn contains(&self, q: [i64; 3]) -> bool {
         self.faces.iter().all(|f| {
-            let [a, b, c] = [self.vertices[f[0]], self.vertices[f[1]], self.vertices[f[2]]];
+            let [a, b, c] = [
+                self.vertices[f[0]],
+                self.vertices[f[1]],
+                self.vertices[f[2]],
+            ];
             let n = cross(sub(b, a), sub(c, a));
             dot(n, sub(q, a)) <= 0
         })
@@ -308,7 +324,9 @@ mod tests {
         // A deterministic scatter of points.
         let mut s = 12345u64;
         let mut rnd = || {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((s >> 33) % 41) as i64 - 20
         };
         for _ in 0..20 {
@@ -329,7 +347,10 @@ mod tests {
                 assert_eq!(edges.get(&(b, a)), Some(&1));
             }
             // Euler: V - E + F = 2.
-            assert_eq!(h.vertices.len() as i64 - edges.len() as i64 / 2 + h.faces.len() as i64, 2);
+            assert_eq!(
+                h.vertices.len() as i64 - edges.len() as i64 / 2 + h.faces.len() as i64,
+                2
+            );
         }
     }
 }

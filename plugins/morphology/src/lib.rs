@@ -17,6 +17,9 @@
 //! its convex hull by [`hull`] (exact quickhull on the mesh vertices), the ellipsoids by
 //! [`ellipsoid`] and the spatial autocorrelation by [`autocorr`].
 
+// Dense 3x3 / 4x4 linear algebra and mesh tables read best with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
 pub mod autocorr;
 pub mod ellipsoid;
 pub mod hull;
@@ -25,7 +28,9 @@ pub mod mesh;
 use std::f64::consts::PI;
 
 use radx_core::settings::SpatialAutocorrelation;
-use radx_core::{FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, PluginError, PluginInfo, Roi};
+use radx_core::{
+    FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, PluginError, PluginInfo, Roi,
+};
 
 pub struct Plugin(PluginInfo);
 
@@ -63,7 +68,8 @@ pub const FEATURES: &[(&str, &str, &str)] = &[
 ];
 
 /// Why the oriented-minimum-bounding-box densities are not computed.
-pub const OMBB_REASON: &str = "not computed: the IBSI defines no reference value for the oriented minimum bounding \
+pub const OMBB_REASON: &str =
+    "not computed: the IBSI defines no reference value for the oriented minimum bounding \
      box and advises against using it (03_Image_features, ZH1A/IQYR)";
 
 /// IBSI stopping tolerance of Khachiyan's algorithm for the MVEE.
@@ -117,7 +123,7 @@ pub struct Shape {
     pub voxels: usize,
     /// Voxel centroid (z, y, x) in mm relative to voxel (0, 0, 0).
     pub centroid: [f64; 3],
-    /// PCA eigenvalues of the voxel centres, decreasing (mm²).
+    /// PCA eigenvalues of the voxel centres' sample covariance, decreasing (mm²).
     pub eigenvalues: [f64; 3],
     /// Bounding-box extents of the mesh (z, y, x), mm.
     pub aabb: [f64; 3],
@@ -134,26 +140,44 @@ impl Shape {
         let table = mesh::Table::new(sxyz);
         let m = mesh::measure(&padded, &table, sxyz);
 
-        // Exact integer moments of the voxel indices.
+        // Exact integer moments of the voxel indices (padded coordinates), accumulated
+        // per row: count, Σx and Σx² along the row, then scaled by the row's z and y.
+        let [dz, dy, dx] = padded.dims;
         let (mut n, mut s1, mut s2) = (0i128, [0i128; 3], [[0i128; 3]; 3]);
-        for ((z, y, x), &v) in roi.morphological.indexed_iter() {
-            if v {
-                let c = [z as i128, y as i128, x as i128];
-                n += 1;
-                for a in 0..3 {
-                    s1[a] += c[a];
-                    for b in 0..=a {
-                        s2[a][b] += c[a] * c[b];
-                    }
+        for z in 1..dz - 1 {
+            for y in 1..dy - 1 {
+                let row = &padded.data[(z * dy + y) * dx..(z * dy + y + 1) * dx];
+                let (mut c, mut sx, mut sxx) = (0i64, 0i64, 0i64);
+                for (x, &v) in row.iter().enumerate() {
+                    let v = v as i64;
+                    let x = x as i64;
+                    c += v;
+                    sx += v * x;
+                    sxx += v * x * x;
                 }
+                if c == 0 {
+                    continue;
+                }
+                let (c, sx, sxx, z, y) = (c as i128, sx as i128, sxx as i128, z as i128, y as i128);
+                n += c;
+                s1[0] += c * z;
+                s1[1] += c * y;
+                s1[2] += sx;
+                s2[0][0] += c * z * z;
+                s2[1][0] += c * y * z;
+                s2[1][1] += c * y * y;
+                s2[2][0] += sx * z;
+                s2[2][1] += sx * y;
+                s2[2][2] += sxx;
             }
         }
-        // Covariance (1/N normalisation): (N Σ ab - Σa Σb) / N², scaled to mm.
+        // Sample covariance (1/(N - 1) normalisation, which the IBSI reference values
+        // use): (N Σ ab - Σa Σb) / (N (N - 1)), from exact integer sums, scaled to mm.
         let mut cov = [[0.0f64; 3]; 3];
         for a in 0..3 {
             for b in 0..=a {
                 let num = n * s2[a][b] - s1[a] * s1[b];
-                let v = num as f64 / (n * n) as f64 * sp[a] * sp[b];
+                let v = num as f64 / (n * (n - 1)).max(1) as f64 * sp[a] * sp[b];
                 cov[a][b] = v;
                 cov[b][a] = v;
             }
@@ -162,11 +186,9 @@ impl Shape {
         for e in eigenvalues.iter_mut() {
             *e = e.max(0.0);
         }
-        let centroid = [
-            s1[0] as f64 / n as f64 * sp[0],
-            s1[1] as f64 / n as f64 * sp[1],
-            s1[2] as f64 / n as f64 * sp[2],
-        ];
+        // Back to the ROI's index coordinates: padded voxel (1, 1, 1) is `offset`.
+        let centroid =
+            [0, 1, 2].map(|a| (s1[a] as f64 / n as f64 + padded.offset[a] as f64 - 1.0) * sp[a]);
         let aabb = [
             (padded.dims[0] - 2) as f64 * sp[0],
             (padded.dims[1] - 2) as f64 * sp[1],
@@ -178,7 +200,13 @@ impl Shape {
             let pts = h
                 .vertices
                 .iter()
-                .map(|v| [v[0] as f64 * sxyz[0] / 2.0, v[1] as f64 * sxyz[1] / 2.0, v[2] as f64 * sxyz[2] / 2.0])
+                .map(|v| {
+                    [
+                        v[0] as f64 * sxyz[0] / 2.0,
+                        v[1] as f64 * sxyz[1] / 2.0,
+                        v[2] as f64 * sxyz[2] / 2.0,
+                    ]
+                })
                 .collect();
             (volume, area, pts)
         });
@@ -202,7 +230,9 @@ pub fn max_diameter(pts: &[[f64; 3]]) -> f64 {
     if pts.len() < 2 {
         return 0.0;
     }
-    let d2 = |a: &[f64; 3], b: &[f64; 3]| (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2);
+    let d2 = |a: &[f64; 3], b: &[f64; 3]| {
+        (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)
+    };
     let farthest = |from: &[f64; 3]| {
         let mut best = (0usize, -1.0f64);
         for (i, p) in pts.iter().enumerate() {
@@ -234,8 +264,12 @@ pub fn max_diameter(pts: &[[f64; 3]]) -> f64 {
 }
 
 /// Every morphological feature of `roi`, in [`FEATURES`] order.
-pub fn morphology(roi: &Roi, autocorrelation: SpatialAutocorrelation) -> Result<Vec<(&'static str, Value)>, PluginError> {
-    let shape = Shape::new(roi).ok_or_else(|| PluginError::Undefined("the morphological mask is empty".into()))?;
+pub fn morphology(
+    roi: &Roi,
+    autocorrelation: SpatialAutocorrelation,
+) -> Result<Vec<(&'static str, Value)>, PluginError> {
+    let shape = Shape::new(roi)
+        .ok_or_else(|| PluginError::Undefined("the morphological mask is empty".into()))?;
     let sp = roi.grid.spacing_zyx;
     let (v, a) = (shape.volume, shape.area);
     let mut out: Vec<(&'static str, Value)> = Vec::with_capacity(FEATURES.len());
@@ -243,7 +277,10 @@ pub fn morphology(roi: &Roi, autocorrelation: SpatialAutocorrelation) -> Result<
     // Volume (mesh), RNU0: V = |Σ_k a_k · (b_k × c_k)| / 6 over the mesh faces.
     out.push(("volume", Ok(v)));
     // Volume (voxel counting), YEKZ: N_v,m times the voxel volume.
-    out.push(("vol_approx", Ok(shape.voxels as f64 * sp[0] * sp[1] * sp[2])));
+    out.push((
+        "vol_approx",
+        Ok(shape.voxels as f64 * sp[0] * sp[1] * sp[2]),
+    ));
     // Surface area (mesh), C0JK: A = Σ_k |ab_k × ac_k| / 2.
     out.push(("area_mesh", Ok(a)));
     // Surface to volume ratio, 2PR5: A / V.
@@ -258,22 +295,44 @@ pub fn morphology(roi: &Roi, autocorrelation: SpatialAutocorrelation) -> Result<
     // Sphericity, QCFX: (36π V²)^(1/3) / A.
     out.push(("sphericity", ratio(sphere_area, a, "the area")));
     // Asphericity, 25C7: (A³ / (36π V²))^(1/3) - 1.
-    out.push(("asphericity", ratio(a, sphere_area, "the volume").map(|r| r - 1.0)));
+    out.push((
+        "asphericity",
+        ratio(a, sphere_area, "the volume").map(|r| r - 1.0),
+    ));
 
     // Centre of mass shift, KLMA: || CoM_geom - CoM_gl ||, CoM_geom the mean voxel centre
     // of the morphological mask, CoM_gl the intensity-weighted mean voxel centre of the
     // intensity mask: Σ X_gl,k r_k / Σ X_gl,k.
-    let (mut wsum, mut wpos, mut isum, mut icount) = (0.0f64, [0.0f64; 3], 0.0f64, 0usize);
-    for ((z, y, x), (&g, &m)) in roi.image.indexed_iter().zip(roi.intensity.iter()) {
-        if m {
-            wsum += g;
-            wpos[0] += g * z as f64;
-            wpos[1] += g * y as f64;
-            wpos[2] += g * x as f64;
-            isum += g;
-            icount += 1;
+    // Sums over the intensity mask, row by row: Σ X, and Σ X x per row, then weighted by
+    // the row's z and y.
+    let (mut wsum, mut wpos, mut icount) = (0.0f64, [0.0f64; 3], 0usize);
+    let (_, ny, nx) = roi.image.dim();
+    let image = roi.image.as_standard_layout();
+    let image = image.as_slice().expect("standard layout");
+    let inten = roi.intensity.as_standard_layout();
+    let inten = inten.as_slice().expect("standard layout");
+    for z in 0..roi.image.dim().0 {
+        for y in 0..ny {
+            let at = (z * ny + y) * nx;
+            let (img, msk) = (&image[at..at + nx], &inten[at..at + nx]);
+            let (mut rs, mut rx, mut rc) = (0.0f64, 0.0f64, 0usize);
+            for (x, (&g, &m)) in img.iter().zip(msk).enumerate() {
+                if m {
+                    rs += g;
+                    rx += g * x as f64;
+                    rc += 1;
+                }
+            }
+            if rc > 0 {
+                wsum += rs;
+                wpos[0] += rs * z as f64;
+                wpos[1] += rs * y as f64;
+                wpos[2] += rx;
+                icount += rc;
+            }
         }
     }
+    let isum = wsum;
     let com = if icount == 0 {
         Err("undefined: the intensity mask is empty".to_string())
     } else if wsum == 0.0 {
@@ -297,7 +356,7 @@ pub fn morphology(roi: &Roi, autocorrelation: SpatialAutocorrelation) -> Result<
         },
     ));
 
-    // PCA of the morphological voxel centres (covariance normalised by N): semi-axes
+    // PCA of the morphological voxel centres (sample covariance): semi-axes
     // a, b, c = 2 sqrt(λ_major), 2 sqrt(λ_minor), 2 sqrt(λ_least).
     let [lmaj, lmin, llst] = shape.eigenvalues;
     let (sa, sb, sc) = (2.0 * lmaj.sqrt(), 2.0 * lmin.sqrt(), 2.0 * llst.sqrt());
@@ -306,17 +365,30 @@ pub fn morphology(roi: &Roi, autocorrelation: SpatialAutocorrelation) -> Result<
     out.push(("pca_min_axis", Ok(2.0 * sb)));
     out.push(("pca_least_axis", Ok(2.0 * sc)));
     // Elongation, Q3CK: sqrt(λ_minor / λ_major); flatness, N17B: sqrt(λ_least / λ_major).
-    out.push(("pca_elongation", ratio(lmin, lmaj, "the major eigenvalue").map(f64::sqrt)));
-    out.push(("pca_flatness", ratio(llst, lmaj, "the major eigenvalue").map(f64::sqrt)));
+    out.push((
+        "pca_elongation",
+        ratio(lmin, lmaj, "the major eigenvalue").map(f64::sqrt),
+    ));
+    out.push((
+        "pca_flatness",
+        ratio(llst, lmaj, "the major eigenvalue").map(f64::sqrt),
+    ));
 
     // Volume / area density of the axis-aligned bounding box of the mesh, PBX1 / R59B:
     // V / V_aabb and A / A_aabb. The mesh reaches half a voxel beyond the outermost voxel
     // centres, so the box is the voxel bounding box.
     let [bz, by, bx] = shape.aabb;
-    out.push(("vol_dens_aabb", ratio(v, bx * by * bz, "the bounding-box volume")));
+    out.push((
+        "vol_dens_aabb",
+        ratio(v, bx * by * bz, "the bounding-box volume"),
+    ));
     out.push((
         "area_dens_aabb",
-        ratio(a, 2.0 * (bx * by + by * bz + bz * bx), "the bounding-box area"),
+        ratio(
+            a,
+            2.0 * (bx * by + by * bz + bz * bx),
+            "the bounding-box area",
+        ),
     ));
     // Oriented minimum bounding box, ZH1A / IQYR: not computed (no reference value).
     out.push(("vol_dens_ombb", Err(OMBB_REASON.into())));
@@ -324,11 +396,18 @@ pub fn morphology(roi: &Roi, autocorrelation: SpatialAutocorrelation) -> Result<
 
     // Approximate enclosing ellipsoid, 6BDE / RDD2: V / (4π abc / 3) and A / A_aee(a, b, c)
     // with the PCA semi-axes and the Legendre series of the ellipsoid area.
-    out.push(("vol_dens_aee", ratio(3.0 * v, 4.0 * PI * sa * sb * sc, "the ellipsoid volume")));
+    out.push((
+        "vol_dens_aee",
+        ratio(3.0 * v, 4.0 * PI * sa * sb * sc, "the ellipsoid volume"),
+    ));
     out.push((
         "area_dens_aee",
         if sa > 0.0 {
-            ratio(a, ellipsoid::ellipsoid_area(sa, sb, sc), "the ellipsoid area")
+            ratio(
+                a,
+                ellipsoid::ellipsoid_area(sa, sb, sc),
+                "the ellipsoid area",
+            )
         } else {
             Err("undefined: the ellipsoid area is zero".into())
         },
@@ -342,8 +421,18 @@ pub fn morphology(roi: &Roi, autocorrelation: SpatialAutocorrelation) -> Result<
         .and_then(|(_, _, pts)| ellipsoid::mvee_semi_axes(pts, MVEE_TOLERANCE));
     match mvee {
         Some([ea, eb, ec]) => {
-            out.push(("vol_dens_mvee", ratio(3.0 * v, 4.0 * PI * ea * eb * ec, "the ellipsoid volume")));
-            out.push(("area_dens_mvee", ratio(a, ellipsoid::ellipsoid_area(ea, eb, ec), "the ellipsoid area")));
+            out.push((
+                "vol_dens_mvee",
+                ratio(3.0 * v, 4.0 * PI * ea * eb * ec, "the ellipsoid volume"),
+            ));
+            out.push((
+                "area_dens_mvee",
+                ratio(
+                    a,
+                    ellipsoid::ellipsoid_area(ea, eb, ec),
+                    "the ellipsoid area",
+                ),
+            ));
         }
         None => {
             let why = "undefined: no enclosing ellipsoid (the hull is not 3D)".to_string();
@@ -355,7 +444,10 @@ pub fn morphology(roi: &Roi, autocorrelation: SpatialAutocorrelation) -> Result<
     // Convex hull densities, R3ER / 7T7F: V / V_convex and A / A_convex.
     match &shape.hull {
         Some((hv, ha, _)) => {
-            out.push(("vol_dens_conv_hull", ratio(v, *hv, "the convex hull volume")));
+            out.push((
+                "vol_dens_conv_hull",
+                ratio(v, *hv, "the convex hull volume"),
+            ));
             out.push(("area_dens_conv_hull", ratio(a, *ha, "the convex hull area")));
         }
         None => {

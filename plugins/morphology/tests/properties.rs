@@ -10,7 +10,14 @@ use radx_morphology::{autocorr, hull, max_diameter, mesh, morphology};
 
 /// A random ROI: image, morphological mask, and an intensity mask inside it.
 fn roi_strategy(max: usize) -> impl Strategy<Value = Roi> {
-    (1..=max, 1..=max, 1..=max, 0.5f64..3.0, 0.5f64..3.0, 0.5f64..3.0)
+    (
+        1..=max,
+        1..=max,
+        1..=max,
+        0.5f64..3.0,
+        0.5f64..3.0,
+        0.5f64..3.0,
+    )
         .prop_flat_map(|(nz, ny, nx, sz, sy, sx)| {
             let n = nz * ny * nx;
             (
@@ -24,9 +31,15 @@ fn roi_strategy(max: usize) -> impl Strategy<Value = Roi> {
             // kind 0: outside, 1: morphological only, 2: both masks.
             let mut kinds = kinds;
             kinds[force] = 2;
-            let image = Array3::from_shape_vec((nz, ny, nx), vals.into_iter().map(f64::from).collect()).unwrap();
-            let morph = Array3::from_shape_vec((nz, ny, nx), kinds.iter().map(|&k| k > 0).collect()).unwrap();
-            let inten = Array3::from_shape_vec((nz, ny, nx), kinds.iter().map(|&k| k == 2).collect()).unwrap();
+            let image =
+                Array3::from_shape_vec((nz, ny, nx), vals.into_iter().map(f64::from).collect())
+                    .unwrap();
+            let morph =
+                Array3::from_shape_vec((nz, ny, nx), kinds.iter().map(|&k| k > 0).collect())
+                    .unwrap();
+            let inten =
+                Array3::from_shape_vec((nz, ny, nx), kinds.iter().map(|&k| k == 2).collect())
+                    .unwrap();
             Roi {
                 grid: Grid::new([nz, ny, nx], sp, [0.0; 3]),
                 image,
@@ -43,11 +56,17 @@ fn closed_and_oriented(m: &mesh::Mesh) -> bool {
             *directed.entry((f[k], f[(k + 1) % 3])).or_default() += 1;
         }
     }
-    directed.iter().all(|(&(a, b), &n)| n == 1 && directed.get(&(b, a)) == Some(&1))
+    directed
+        .iter()
+        .all(|(&(a, b), &n)| n == 1 && directed.get(&(b, a)) == Some(&1))
 }
 
 fn mm(v: [i64; 3], sxyz: [f64; 3]) -> [f64; 3] {
-    [v[0] as f64 * sxyz[0] / 2.0, v[1] as f64 * sxyz[1] / 2.0, v[2] as f64 * sxyz[2] / 2.0]
+    [
+        v[0] as f64 * sxyz[0] / 2.0,
+        v[1] as f64 * sxyz[1] / 2.0,
+        v[2] as f64 * sxyz[2] / 2.0,
+    ]
 }
 
 fn values(roi: &Roi) -> Vec<(&'static str, Result<f64, String>)> {
@@ -84,7 +103,7 @@ proptest! {
         let sxyz = [sp[2], sp[1], sp[0]];
         let p = mesh::Padded::new(&roi.morphological).unwrap();
         let t = mesh::Table::new(sxyz);
-        let m = mesh::Mesh::build(&p, &t);
+        let m = mesh::Mesh::build(&p);
         prop_assert!(closed_and_oriented(&m));
         let fast = mesh::measure(&p, &t, sxyz);
         prop_assert!(fast.signed_volume6 > 0);
