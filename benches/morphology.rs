@@ -8,6 +8,8 @@
 //!   the root package cannot call on its own (the plugin crates are not its direct
 //!   dependencies).
 //! * `local_intensity/family`: local and global intensity peaks.
+//! * `morphology/family_config_e`: the whole family on the configuration E grid (2 mm
+//!   isotropic, ~46k voxels), for comparison.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use radx_core::settings::SpatialAutocorrelation;
@@ -38,6 +40,12 @@ fn bench(c: &mut Criterion) {
                 .compute(&exact_input)
                 .expect("local intensity computes")
         })
+    });
+    let config_e = radx_core::Settings::preset("ibsi-config-e").expect("preset");
+    let prepared_e = ct_phantom(&config_e);
+    let input_e = input(&prepared_e, &config_e);
+    c.bench_function("morphology/family_config_e", |b| {
+        b.iter(|| morph.compute(&input_e).expect("morphology computes"))
     });
 }
 
