@@ -23,6 +23,8 @@
 //! counted) and values that are undefined for one matrix; when nothing is left the
 //! value is missing with the reason of the first undefined one.
 
+pub mod neighbourhood;
+
 use ndarray::ArrayView3;
 use radx_core::settings::{DirectionMerging, TextureDimension};
 

@@ -14,7 +14,6 @@
 
 mod features;
 mod matrix;
-mod neighbourhood;
 
 pub use features::features;
 pub use matrix::{build, NgldmMatrix};

@@ -2,7 +2,7 @@
 
 use radx_texture::{LevelVolume, Scope, TextureMatrix};
 
-use crate::neighbourhood::PaddedScope;
+use radx_texture::neighbourhood::PaddedScope;
 
 /// An NGLDM: `s_ij` is the number of ROI voxels with grey level `i` and dependence count
 /// `j` (both 1-based), stored row-major (`i` rows, `j` columns) in a flat vector. Also

@@ -13,7 +13,6 @@
 
 mod features;
 mod matrix;
-mod neighbourhood;
 
 pub use features::features;
 pub use matrix::{build, NgtdmMatrix};

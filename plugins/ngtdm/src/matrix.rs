@@ -2,7 +2,7 @@
 
 use radx_texture::{LevelVolume, Scope, TextureMatrix};
 
-use crate::neighbourhood::PaddedScope;
+use radx_texture::neighbourhood::PaddedScope;
 
 /// An NGTDM: for every grey level `i` (1-based), the number `n_i` of ROI voxels with
 /// grey level `i` that have at least one neighbour in the ROI, and the neighbourhood grey

@@ -12,13 +12,13 @@
 //! minus one: a neighbour further away along that axis lies outside the bounding box,
 //! hence outside the ROI, and would not count anyway.
 //!
-//! (The NGTDM and NGLDM plugins hold identical copies of this module.)
+//! Shared by the NGTDM and NGLDM plugins.
 
+use crate::{LevelVolume, Scope};
 use ndarray::s;
-use radx_texture::{LevelVolume, Scope};
 
 /// The grey levels of one scope, copied into a zero-padded flat buffer (C order).
-pub(crate) struct PaddedScope {
+pub struct PaddedScope {
     /// Grey levels, 0 outside the ROI (and in the padding).
     data: Vec<u32>,
     /// Flat offsets, relative to a voxel, of the voxel at `(dz, dy, 0)` of each row of
@@ -31,7 +31,6 @@ pub(crate) struct PaddedScope {
     /// Highest grey level found in the scope.
     pub max_level: u32,
     /// Number of ROI voxels in the scope.
-    #[allow(dead_code)] // read by the NGLDM copy of this module
     pub n_voxels: u64,
 }
 
