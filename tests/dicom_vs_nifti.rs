@@ -17,9 +17,16 @@ fn table(image: PathBuf, mask: PathBuf, roi: RoiSelector, settings: &Settings) -
         roi,
         ..Default::default()
     };
-    extract_inputs(&image, &mask, &options, settings, &builtin_registry(), &labels)
-        .unwrap_or_else(|e| panic!("{}: {e}", image.display()))
-        .0
+    extract_inputs(
+        &image,
+        &mask,
+        &options,
+        settings,
+        &builtin_registry(),
+        &labels,
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", image.display()))
+    .0
 }
 
 fn assert_same(a: &FeatureTable, b: &FeatureTable, what: &str) {

@@ -387,7 +387,9 @@ fn compare(a: CompareArgs) -> Result<ExitCode> {
     let mut ta = read_long_table(&a.a)?;
     let mut tb = read_long_table(&a.b)?;
     if a.ignore_roi {
-        ta.iter_mut().chain(tb.iter_mut()).for_each(|v| v.roi.clear());
+        ta.iter_mut()
+            .chain(tb.iter_mut())
+            .for_each(|v| v.roi.clear());
     }
     let tolerances = match &a.tolerances {
         Some(p) => radx_check::reference::read_ibsi1_table(p)?

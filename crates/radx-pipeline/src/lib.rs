@@ -8,8 +8,8 @@ use radx_core::{
     FeatureInput, FeatureRow, FeatureTable, FeatureValue, Image, Mask, Platform, PluginInfo,
     PluginOrigin, PluginRecord, Provenance, Registry, Settings, RADX_VERSION,
 };
-use radx_io::{IoError, MaskSelector};
 pub use radx_dicom::{RoiSelector, SeriesOptions};
+use radx_io::{IoError, MaskSelector};
 pub use radx_plugin_host::PluginLoadError;
 use radx_process::{prepare, Prepared, ProcessError};
 use rayon::prelude::*;

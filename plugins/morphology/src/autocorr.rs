@@ -345,6 +345,16 @@ fn exact_chunked(
     let tw_y: Vec<Complex64> = (0..ny).map(|n| twiddle(n, py)).collect();
     let tw_z: Vec<Complex64> = (0..nz).map(|n| twiddle(n, pz)).collect();
     let freq = |j: usize, l: usize| if j < l { 2 * j } else { 2 * (j - l) + 1 };
+    // Octant index of each transformed position: frequency f and P - f share K̂.
+    let octant = |l: usize| -> Vec<usize> {
+        (0..2 * l)
+            .map(|j| {
+                let f = freq(j, l);
+                f.min(2 * l - f)
+            })
+            .collect()
+    };
+    let (oct_y, oct_z) = (octant(ly), octant(lz));
 
     // Kernel spectrum on the octant, layout [x][y][z].
     let mut kernel = vec![0.0f64; hx * hy * hz];
@@ -463,13 +473,10 @@ fn exact_chunked(
             }
             fz_fft.run(&mut tbuf);
             // The kernel spectrum of this slab in the same order, from its octant.
-            for (jy, krow) in kslab.chunks_exact_mut(pz).enumerate() {
-                let fy = freq(jy, ly);
-                let my = fy.min(py - fy);
+            for (&my, krow) in oct_y.iter().zip(kslab.chunks_exact_mut(pz)) {
                 let oct = &kernel[(f * hy + my) * hz..(f * hy + my + 1) * hz];
-                for (jz, k) in krow.iter_mut().enumerate() {
-                    let fz = freq(jz, lz);
-                    *k = oct[fz.min(pz - fz)];
+                for (k, &mz) in krow.iter_mut().zip(&oct_z) {
+                    *k = oct[mz];
                 }
             }
             // Σ K̂ |M̂|², Σ K̂ |D̂|², Σ K̂ Re(M̂ conj Ê) over the slab, in four lanes.
