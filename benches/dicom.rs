@@ -1,0 +1,27 @@
+//! Reading the IBSI CT phantom as a DICOM series (60 slices) and rasterising its
+//! RTSTRUCT contour (GTV-1) onto the image grid.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use radx_dicom::{read_image_any, read_mask_any, ImageOptions, RoiSelector};
+
+fn bench(c: &mut Criterion) {
+    let dir = radx_testkit::data("ibsi_1_ct_radiomics_phantom/dicom");
+    let image_dir = dir.join("image");
+    let rtstruct = dir.join("mask/DCM_RS_00060.dcm");
+    let options = ImageOptions::default();
+    let mut g = c.benchmark_group("dicom_ct_phantom");
+    g.sample_size(20);
+    g.bench_function("read_series", |b| {
+        b.iter(|| read_image_any(&image_dir, &options).unwrap())
+    });
+    let loaded = read_image_any(&image_dir, &options).unwrap();
+    let target = loaded.mask_target();
+    let roi = RoiSelector::Name("GTV-1".into());
+    g.bench_function("rtstruct_rasterise", |b| {
+        b.iter(|| read_mask_any(&rtstruct, &target, &roi).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
