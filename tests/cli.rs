@@ -232,7 +232,7 @@ fn bad_input_different_grids() {
     write_nifti(&c.path("small.nii.gz"), &cube(5, |_, _, _| 1.0));
     let e = fails(&["extract", "--image", &img, "--mask", &c.s("small.nii.gz")]);
     assert!(
-        e.contains("different grids") && e.contains("small.nii.gz"),
+        e.contains("small.nii.gz") && e.contains("grid") && e.contains("[5, 5, 5]"),
         "{e}"
     );
 }
