@@ -24,6 +24,7 @@
 //! value is missing with the reason of the first undefined one.
 
 pub mod neighbourhood;
+pub mod sparse;
 
 use ndarray::ArrayView3;
 use radx_core::settings::{DirectionMerging, TextureDimension};
