@@ -326,21 +326,16 @@ pub fn read_mask_any(path: &Path, target: &MaskTarget, sel: &RoiSelector) -> Res
     }
 }
 
-/// Label-map selection shared by NIfTI and NRRD masks.
+/// Label-map selection shared by NIfTI and NRRD masks (radx-io's rule; names are not
+/// valid for label maps).
 fn select_labels(
     path: &Path,
     data: &Array3<f64>,
     sel: &RoiSelector,
 ) -> Result<Array3<bool>, IoError> {
-    if data.iter().any(|v| !v.is_finite()) {
-        return Err(dcm::invalid(path, "mask holds non-finite values"));
-    }
-    let out = match sel {
-        RoiSelector::Auto => data.mapv(|v| v != 0.0),
-        RoiSelector::Label(l) => {
-            let l = *l as f64;
-            data.mapv(|v| v == l)
-        }
+    let selector = match sel {
+        RoiSelector::Auto => radx_io::MaskSelector::NonZero,
+        RoiSelector::Label(l) => radx_io::MaskSelector::Label(*l),
         RoiSelector::Name(n) => {
             return Err(dcm::invalid(
                 path,
@@ -348,25 +343,5 @@ fn select_labels(
             ))
         }
     };
-    if !out.iter().any(|&v| v) {
-        let mut labels: Vec<i64> = data
-            .iter()
-            .filter(|v| v.fract() == 0.0)
-            .map(|&v| v as i64)
-            .collect();
-        labels.sort_unstable();
-        labels.dedup();
-        let shown: Vec<String> = labels.iter().take(20).map(|l| l.to_string()).collect();
-        return Err(dcm::invalid(
-            path,
-            match sel {
-                RoiSelector::Label(l) => format!(
-                    "label {l} is absent from the mask; labels present: {}",
-                    shown.join(", ")
-                ),
-                _ => "mask is empty: no non-zero voxel".to_string(),
-            },
-        ));
-    }
-    Ok(out)
+    radx_io::select_labels(path, data, selector)
 }

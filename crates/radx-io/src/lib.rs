@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-pub use nifti_reader::{read_image, read_mask, MaskSelector};
+pub use nifti_reader::{read_image, read_mask, select_labels, MaskSelector};
 pub use writers::{table_to_csv, table_to_json, write_outputs, OutputFormat, CSV_HEADER};
 
 /// An input or output error, naming the file.

@@ -302,6 +302,20 @@ pub fn read_image(path: &Path) -> Result<Image, IoError> {
 /// carries is an error that lists the labels present.
 pub fn read_mask(path: &Path, selector: MaskSelector) -> Result<Mask, IoError> {
     let (grid, data) = read_volume(path)?;
+    let sel = select_labels(path, &data, selector)?;
+    Mask::new(grid, sel).map_err(|e| IoError::Invalid {
+        path: path.into(),
+        message: e.to_string(),
+    })
+}
+
+/// The voxels of a label map that `selector` picks. Non-finite values, and a selection
+/// that picks nothing (an error listing the labels present), are errors naming `path`.
+pub fn select_labels(
+    path: &Path,
+    data: &Array3<f64>,
+    selector: MaskSelector,
+) -> Result<Array3<bool>, IoError> {
     if data.iter().any(|v| !v.is_finite()) {
         return Err(IoError::Invalid {
             path: path.into(),
@@ -331,8 +345,5 @@ pub fn read_mask(path: &Path, selector: MaskSelector) -> Result<Mask, IoError> {
             message,
         });
     }
-    Mask::new(grid, sel).map_err(|e| IoError::Invalid {
-        path: path.into(),
-        message: e.to_string(),
-    })
+    Ok(sel)
 }
