@@ -96,6 +96,9 @@ pub struct SetReport {
     pub total: usize,
     pub families: BTreeMap<String, Count>,
     pub misses: Vec<Miss>,
+    /// IBSI 2 response maps (set `filters-maps`): each map's worst deviation.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub maps: Vec<crate::ibsi2::MapResult>,
 }
 
 /// The result of a validation run.
@@ -157,8 +160,13 @@ pub fn compare(
         total: rows.len(),
         families,
         misses,
+        maps: Vec::new(),
     }
 }
+
+/// The IBSI 2 sets (see [`crate::ibsi2`]): the phase 1 response maps and the phase 2
+/// features; `ibsi2` names both.
+pub const IBSI2_SETS: &[&str] = &["filters-maps", "filters-features"];
 
 /// Validates one set by name.
 pub fn validate_set(
@@ -166,13 +174,19 @@ pub fn validate_set(
     data: &ReferenceData,
     registry: &Registry,
 ) -> Result<SetReport, CheckError> {
+    match name {
+        "filters-maps" => return crate::ibsi2::validate_maps(data).map(|(r, _)| r),
+        "filters-features" => return crate::ibsi2::validate_features(data, registry),
+        _ => {}
+    }
     let set = IBSI_SETS.iter().find(|s| s.name == name).ok_or_else(|| {
         CheckError::UnknownSet(
             name.to_string(),
             IBSI_SETS
                 .iter()
                 .map(|s| s.name)
-                .chain(["all"])
+                .chain(IBSI2_SETS.iter().copied())
+                .chain(["ibsi2", "all"])
                 .collect::<Vec<_>>()
                 .join(", "),
         )
@@ -198,7 +212,7 @@ pub fn validate_set(
     Ok(compare(set.name, &table, &rows))
 }
 
-/// Validates a list of sets (`all` expands to every set).
+/// Validates a list of sets (`ibsi2` expands to the IBSI 2 sets, `all` to every set).
 pub fn validate(
     names: &[String],
     data: &ReferenceData,
@@ -208,6 +222,9 @@ pub fn validate(
     for n in names {
         if n == "all" {
             list.extend(IBSI_SETS.iter().map(|s| s.name));
+            list.extend(IBSI2_SETS.iter().copied());
+        } else if n == "ibsi2" {
+            list.extend(IBSI2_SETS.iter().copied());
         } else {
             list.push(n);
         }
@@ -232,6 +249,15 @@ pub fn report_text(report: &ValidationReport) -> String {
         ));
         for (fam, c) in &set.families {
             s.push_str(&format!("  {fam:<12} {:>4} / {:<4}\n", c.matched, c.total));
+        }
+        for m in &set.maps {
+            s.push_str(&format!(
+                "  {:<7} {} worst deviation {:.3}% of the reference range  {}\n",
+                m.test,
+                if m.passed { "pass" } else { "FAIL" },
+                100.0 * m.max_deviation,
+                m.filter
+            ));
         }
         for miss in &set.misses {
             let v = match (miss.value, &miss.reason) {

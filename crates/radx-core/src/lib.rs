@@ -8,10 +8,13 @@
 //! * [`FeaturePlugin`] and [`Registry`] — the feature-plugin contract.
 //! * [`FeatureTable`] and [`Provenance`] — what an extraction produces.
 //! * [`discretise`] — the IBSI discretisation methods (FBN, FBS, none).
+//! * [`filter_spec::FilterSpec`] — the IBSI 2 convolutional filters a manifest can name
+//!   (computed by the radx-filters crate).
 
 pub mod compliance;
 pub mod discretise;
 pub mod error;
+pub mod filter_spec;
 pub mod grid;
 pub mod phantom;
 pub mod plugin;
@@ -22,6 +25,7 @@ pub mod volume;
 
 pub use discretise::{discretise, Discretised};
 pub use error::CoreError;
+pub use filter_spec::FilterSpec;
 pub use grid::Grid;
 pub use plugin::{
     FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, PluginError, PluginInfo, PluginOrigin,

@@ -8,9 +8,53 @@
 //!
 //! Later schema versions add sections with defaults that reproduce version 1
 //! behaviour, so a version 1 file keeps its meaning.
+//!
+//! # Convolutional filters (`[filters]`, IBSI 2)
+//!
+//! Each entry of `[[filters.maps]]` names one filter (see [`FilterSpec`] for every type
+//! and parameter); each produces a *response map* on which features are computed as well,
+//! in rows whose `image` label is the filter's canonical name (e.g. `log_s1.5mm_3d`):
+//!
+//! ```toml
+//! [filters]
+//! families = ["intensity_stats", "intensity_histogram"]   # default: see below
+//!
+//! [[filters.maps]]
+//! type = "log"
+//! sigma_mm = 1.5
+//! dimensions = "3d"          # "2d": every axial slice on its own; default "3d"
+//! boundary = "mirror"        # zero | nearest | periodic | mirror (default)
+//!
+//! [[filters.maps]]
+//! type = "wavelet"
+//! family = "db3"
+//! subband = "LLH"
+//! rotation_invariant = true
+//! ```
+//!
+//! The chain follows the IBSI 2 reference manual: the image is rounded and interpolated as
+//! for the original image, then filtered; the intensity mask is the one re-segmented on the
+//! *unfiltered* (interpolated) intensities, and the features of a response map are
+//! computed on the response values inside that mask.
+//!
+//! * `families`: the feature families computed on every response map. Default: the
+//!   `[features] families` without `morphology` (the shape of the ROI does not depend on
+//!   intensities, so morphology never runs on a response map and may not be named here).
+//!   The default is written out in the canonical form.
+//! * `[filters.discretisation.*]`: discretisation of the response maps (histogram,
+//!   texture, IVH), with the keys of `[discretisation.*]`. Default: the same as
+//!   `[discretisation]` (written out in the canonical form). Response values are not in
+//!   image units, so fixed bin numbers usually suit them better than fixed bin sizes.
+//! * `[filters.resegmentation]`: an optional range (`min`, `max`) and outlier
+//!   (`outlier_sd`) re-segmentation applied to the response values, on top of the
+//!   intensity mask. Default: none (IBSI 2).
+//!
+//! Without `[filters]` (the default) the canonical form does not mention the section, so
+//! its introduction changed no existing settings id.
 
 use std::path::Path;
 
+pub use crate::filter_spec::FilterSpec;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
@@ -58,6 +102,157 @@ pub const PRESETS: &[(&str, &str)] = &[
     (
         "ibsi-config-e",
         include_str!("../presets/ibsi-config-e.toml"),
+    ), // IBSI 2 phase 2 (CT phantom, configurations 1.A ... 9.B), then the phase 1 filter
+    // tests (digital phantoms, for `radx filter`).
+    ("ibsi2-1a", include_str!("../presets/ibsi2-1a.toml")),
+    ("ibsi2-1b", include_str!("../presets/ibsi2-1b.toml")),
+    ("ibsi2-2a", include_str!("../presets/ibsi2-2a.toml")),
+    ("ibsi2-2b", include_str!("../presets/ibsi2-2b.toml")),
+    ("ibsi2-3a", include_str!("../presets/ibsi2-3a.toml")),
+    ("ibsi2-3b", include_str!("../presets/ibsi2-3b.toml")),
+    ("ibsi2-4a", include_str!("../presets/ibsi2-4a.toml")),
+    ("ibsi2-4b", include_str!("../presets/ibsi2-4b.toml")),
+    ("ibsi2-5a", include_str!("../presets/ibsi2-5a.toml")),
+    ("ibsi2-5b", include_str!("../presets/ibsi2-5b.toml")),
+    ("ibsi2-6a", include_str!("../presets/ibsi2-6a.toml")),
+    ("ibsi2-6b", include_str!("../presets/ibsi2-6b.toml")),
+    ("ibsi2-7a", include_str!("../presets/ibsi2-7a.toml")),
+    ("ibsi2-7b", include_str!("../presets/ibsi2-7b.toml")),
+    ("ibsi2-8a", include_str!("../presets/ibsi2-8a.toml")),
+    ("ibsi2-8b", include_str!("../presets/ibsi2-8b.toml")),
+    ("ibsi2-9a", include_str!("../presets/ibsi2-9a.toml")),
+    ("ibsi2-9b", include_str!("../presets/ibsi2-9b.toml")),
+    (
+        "ibsi2-phase1-1a1",
+        include_str!("../presets/ibsi2-phase1-1a1.toml"),
+    ),
+    (
+        "ibsi2-phase1-1a2",
+        include_str!("../presets/ibsi2-phase1-1a2.toml"),
+    ),
+    (
+        "ibsi2-phase1-1a3",
+        include_str!("../presets/ibsi2-phase1-1a3.toml"),
+    ),
+    (
+        "ibsi2-phase1-1a4",
+        include_str!("../presets/ibsi2-phase1-1a4.toml"),
+    ),
+    (
+        "ibsi2-phase1-1b1",
+        include_str!("../presets/ibsi2-phase1-1b1.toml"),
+    ),
+    (
+        "ibsi2-phase1-2a",
+        include_str!("../presets/ibsi2-phase1-2a.toml"),
+    ),
+    (
+        "ibsi2-phase1-2b",
+        include_str!("../presets/ibsi2-phase1-2b.toml"),
+    ),
+    (
+        "ibsi2-phase1-2c",
+        include_str!("../presets/ibsi2-phase1-2c.toml"),
+    ),
+    (
+        "ibsi2-phase1-3a1",
+        include_str!("../presets/ibsi2-phase1-3a1.toml"),
+    ),
+    (
+        "ibsi2-phase1-3a2",
+        include_str!("../presets/ibsi2-phase1-3a2.toml"),
+    ),
+    (
+        "ibsi2-phase1-3a3",
+        include_str!("../presets/ibsi2-phase1-3a3.toml"),
+    ),
+    (
+        "ibsi2-phase1-3b1",
+        include_str!("../presets/ibsi2-phase1-3b1.toml"),
+    ),
+    (
+        "ibsi2-phase1-3b2",
+        include_str!("../presets/ibsi2-phase1-3b2.toml"),
+    ),
+    (
+        "ibsi2-phase1-3b3",
+        include_str!("../presets/ibsi2-phase1-3b3.toml"),
+    ),
+    (
+        "ibsi2-phase1-3c1",
+        include_str!("../presets/ibsi2-phase1-3c1.toml"),
+    ),
+    (
+        "ibsi2-phase1-3c2",
+        include_str!("../presets/ibsi2-phase1-3c2.toml"),
+    ),
+    (
+        "ibsi2-phase1-3c3",
+        include_str!("../presets/ibsi2-phase1-3c3.toml"),
+    ),
+    (
+        "ibsi2-phase1-4a1",
+        include_str!("../presets/ibsi2-phase1-4a1.toml"),
+    ),
+    (
+        "ibsi2-phase1-4a2",
+        include_str!("../presets/ibsi2-phase1-4a2.toml"),
+    ),
+    (
+        "ibsi2-phase1-4b1",
+        include_str!("../presets/ibsi2-phase1-4b1.toml"),
+    ),
+    (
+        "ibsi2-phase1-4b2",
+        include_str!("../presets/ibsi2-phase1-4b2.toml"),
+    ),
+    (
+        "ibsi2-phase1-5a1",
+        include_str!("../presets/ibsi2-phase1-5a1.toml"),
+    ),
+    (
+        "ibsi2-phase1-5a2",
+        include_str!("../presets/ibsi2-phase1-5a2.toml"),
+    ),
+    (
+        "ibsi2-phase1-6a1",
+        include_str!("../presets/ibsi2-phase1-6a1.toml"),
+    ),
+    (
+        "ibsi2-phase1-6a2",
+        include_str!("../presets/ibsi2-phase1-6a2.toml"),
+    ),
+    (
+        "ibsi2-phase1-7a1",
+        include_str!("../presets/ibsi2-phase1-7a1.toml"),
+    ),
+    (
+        "ibsi2-phase1-7a2",
+        include_str!("../presets/ibsi2-phase1-7a2.toml"),
+    ),
+    (
+        "ibsi2-phase1-8a1",
+        include_str!("../presets/ibsi2-phase1-8a1.toml"),
+    ),
+    (
+        "ibsi2-phase1-8a2",
+        include_str!("../presets/ibsi2-phase1-8a2.toml"),
+    ),
+    (
+        "ibsi2-phase1-8a3",
+        include_str!("../presets/ibsi2-phase1-8a3.toml"),
+    ),
+    (
+        "ibsi2-phase1-9a",
+        include_str!("../presets/ibsi2-phase1-9a.toml"),
+    ),
+    (
+        "ibsi2-phase1-9b1",
+        include_str!("../presets/ibsi2-phase1-9b1.toml"),
+    ),
+    (
+        "ibsi2-phase1-10b1",
+        include_str!("../presets/ibsi2-phase1-10b1.toml"),
     ),
 ];
 
@@ -105,6 +300,11 @@ pub struct Settings {
     pub morphology: MorphologySettings,
     #[serde(default)]
     pub texture: TextureSettings,
+    /// `[filters]`: IBSI 2 convolutional filters and the features computed on their
+    /// response maps (see the module documentation). Absent from the canonical form when
+    /// it holds nothing, so adding this section to the schema changed no settings id.
+    #[serde(default, skip_serializing_if = "FilterSettings::is_empty")]
+    pub filters: FilterSettings,
     /// `[[plugins]]`: run-time plugins, each pinned by the sha256 of its library. Absent
     /// from the canonical form when there are none, so adding this section to the schema
     /// changed no existing settings id.
@@ -114,6 +314,73 @@ pub struct Settings {
     /// of the manifest or its canonical form.
     #[serde(skip)]
     pub source_dir: Option<std::path::PathBuf>,
+}
+
+/// `[filters]`: the convolutional filters whose response maps are analysed, and how (see
+/// the module documentation for the chain and an example).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterSettings {
+    /// Feature families computed on every response map. Default (`None` before
+    /// [`FilterSettings::fill_defaults`]): the `[features] families` without `morphology`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub families: Option<Vec<String>>,
+    /// Discretisation of the response maps. Default: the `[discretisation]` section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discretisation: Option<DiscretisationSettings>,
+    /// Re-segmentation applied to the response values (on top of the intensity mask
+    /// re-segmented on the original intensities). Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resegmentation: Option<Resegmentation>,
+    /// `[[filters.maps]]`: the filters, one response map each, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub maps: Vec<FilterSpec>,
+}
+
+impl FilterSettings {
+    /// True when the section says nothing (no map and no option): it is then left out of
+    /// the canonical form.
+    pub fn is_empty(&self) -> bool {
+        self.maps.is_empty()
+            && self.families.is_none()
+            && self.discretisation.is_none()
+            && self.resegmentation.is_none()
+    }
+
+    /// Writes out the defaults that depend on other sections (families, discretisation)
+    /// when there is at least one map, so that the canonical form shows what runs.
+    pub fn fill_defaults(&mut self, features: &FeatureSelection, disc: &DiscretisationSettings) {
+        if self.maps.is_empty() {
+            return;
+        }
+        if self.families.is_none() {
+            self.families = Some(
+                features
+                    .families
+                    .iter()
+                    .filter(|f| f.as_str() != "morphology")
+                    .cloned()
+                    .collect(),
+            );
+        }
+        if self.discretisation.is_none() {
+            self.discretisation = Some(disc.clone());
+        }
+    }
+
+    /// The families computed on response maps: `families`, else the `[features]`
+    /// families without morphology.
+    pub fn families_or(&self, features: &FeatureSelection) -> Vec<String> {
+        match &self.families {
+            Some(f) => f.clone(),
+            None => features
+                .families
+                .iter()
+                .filter(|f| f.as_str() != "morphology")
+                .cloned()
+                .collect(),
+        }
+    }
 }
 
 /// One run-time plugin: a shared library speaking the radx plugin ABI.
@@ -461,6 +728,7 @@ impl Default for Settings {
             discretisation: DiscretisationSettings::default(),
             morphology: MorphologySettings::default(),
             texture: TextureSettings::default(),
+            filters: FilterSettings::default(),
             plugins: Vec::new(),
             source_dir: None,
         }
@@ -495,10 +763,13 @@ impl Settings {
                 })
             }
         }
-        let settings: Settings = toml::from_str(text).map_err(|e| SettingsError::Parse {
+        let mut settings: Settings = toml::from_str(text).map_err(|e| SettingsError::Parse {
             source_name: source_name.to_string(),
             message: e.to_string(),
         })?;
+        settings
+            .filters
+            .fill_defaults(&settings.features, &settings.discretisation);
         settings.validate(source_name)?;
         Ok(settings)
     }
@@ -556,59 +827,8 @@ impl Settings {
                 format!("must lie in (0, 1], got {pv}"),
             ));
         }
-        let r = &self.resegmentation;
-        for (key, v) in [("resegmentation.min", r.min), ("resegmentation.max", r.max)] {
-            if let Some(v) = v {
-                if !v.is_finite() {
-                    return Err(bad(key, format!("must be a finite number, got {v}")));
-                }
-            }
-        }
-        if let (Some(lo), Some(hi)) = (r.min, r.max) {
-            if lo > hi {
-                return Err(bad(
-                    "resegmentation.min",
-                    format!("lower bound {lo} exceeds upper bound {hi}"),
-                ));
-            }
-        }
-        if let Some(sd) = r.outlier_sd {
-            if !(sd.is_finite() && sd > 0.0) {
-                return Err(bad(
-                    "resegmentation.outlier_sd",
-                    format!("must be a positive number, got {sd}"),
-                ));
-            }
-        }
-        for (key, d) in [
-            ("discretisation.histogram", &self.discretisation.histogram),
-            ("discretisation.texture", &self.discretisation.texture),
-            ("discretisation.ivh", &self.discretisation.ivh),
-        ] {
-            match d {
-                Discretisation::Fbn { bins } if *bins == 0 => {
-                    return Err(bad(&format!("{key}.bins"), "must be at least 1".into()))
-                }
-                Discretisation::Fbs { bin_width, .. }
-                    if !(bin_width.is_finite() && *bin_width > 0.0) =>
-                {
-                    return Err(bad(
-                        &format!("{key}.bin_width"),
-                        format!("must be a positive number, got {bin_width}"),
-                    ))
-                }
-                Discretisation::Fbs {
-                    lower_bound: Some(lb),
-                    ..
-                } if !lb.is_finite() => {
-                    return Err(bad(
-                        &format!("{key}.lower_bound"),
-                        format!("must be finite, got {lb}"),
-                    ))
-                }
-                _ => {}
-            }
-        }
+        check_resegmentation(&self.resegmentation, "resegmentation", &bad)?;
+        check_discretisation(&self.discretisation, "discretisation", &bad)?;
         let t = &self.texture;
         for (key, v) in [
             ("texture.glcm_distance", t.glcm_distance),
@@ -673,6 +893,57 @@ impl Settings {
                 ));
             }
         }
+        self.validate_filters(&bad)
+    }
+
+    /// Checks the `[filters]` section: every map's parameters, distinct response-map
+    /// names, the families (no morphology, none twice) and the optional discretisation
+    /// and re-segmentation.
+    fn validate_filters(
+        &self,
+        bad: &dyn Fn(&str, String) -> SettingsError,
+    ) -> Result<(), SettingsError> {
+        let f = &self.filters;
+        let mut names = std::collections::BTreeMap::new();
+        for (i, spec) in f.maps.iter().enumerate() {
+            spec.validate()
+                .map_err(|e| bad(&format!("filters.maps[{i}]"), e.to_string()))?;
+            if let Some(j) = names.insert(spec.canonical_name(), i) {
+                return Err(bad(
+                    &format!("filters.maps[{i}]"),
+                    format!(
+                        "same filter as filters.maps[{j}] (`{}`): every response map needs \
+                         its own name",
+                        spec.canonical_name()
+                    ),
+                ));
+            }
+        }
+        if let Some(fams) = &f.families {
+            let mut seen = std::collections::BTreeSet::new();
+            for fam in fams {
+                if fam == "morphology" {
+                    return Err(bad(
+                        "filters.families",
+                        "morphology does not run on response maps (the ROI's shape does not \
+                         depend on intensities); remove it"
+                            .into(),
+                    ));
+                }
+                if !seen.insert(fam) {
+                    return Err(bad(
+                        "filters.families",
+                        format!("family `{fam}` is listed twice"),
+                    ));
+                }
+            }
+        }
+        if let Some(d) = &f.discretisation {
+            check_discretisation(d, "filters.discretisation", bad)?;
+        }
+        if let Some(r) = &f.resegmentation {
+            check_resegmentation(r, "filters.resegmentation", bad)?;
+        }
         Ok(())
     }
 
@@ -685,6 +956,80 @@ impl Settings {
     pub fn id(&self) -> String {
         hex(&Sha256::digest(self.canonical().as_bytes()))
     }
+}
+
+/// Checks a re-segmentation section (`prefix` names it in errors).
+fn check_resegmentation(
+    r: &Resegmentation,
+    prefix: &str,
+    bad: &dyn Fn(&str, String) -> SettingsError,
+) -> Result<(), SettingsError> {
+    for (key, v) in [("min", r.min), ("max", r.max)] {
+        if let Some(v) = v {
+            if !v.is_finite() {
+                return Err(bad(
+                    &format!("{prefix}.{key}"),
+                    format!("must be a finite number, got {v}"),
+                ));
+            }
+        }
+    }
+    if let (Some(lo), Some(hi)) = (r.min, r.max) {
+        if lo > hi {
+            return Err(bad(
+                &format!("{prefix}.min"),
+                format!("lower bound {lo} exceeds upper bound {hi}"),
+            ));
+        }
+    }
+    if let Some(sd) = r.outlier_sd {
+        if !(sd.is_finite() && sd > 0.0) {
+            return Err(bad(
+                &format!("{prefix}.outlier_sd"),
+                format!("must be a positive number, got {sd}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a discretisation section (`prefix` names it in errors).
+fn check_discretisation(
+    d: &DiscretisationSettings,
+    prefix: &str,
+    bad: &dyn Fn(&str, String) -> SettingsError,
+) -> Result<(), SettingsError> {
+    for (name, d) in [
+        ("histogram", &d.histogram),
+        ("texture", &d.texture),
+        ("ivh", &d.ivh),
+    ] {
+        let key = format!("{prefix}.{name}");
+        match d {
+            Discretisation::Fbn { bins } if *bins == 0 => {
+                return Err(bad(&format!("{key}.bins"), "must be at least 1".into()))
+            }
+            Discretisation::Fbs { bin_width, .. }
+                if !(bin_width.is_finite() && *bin_width > 0.0) =>
+            {
+                return Err(bad(
+                    &format!("{key}.bin_width"),
+                    format!("must be a positive number, got {bin_width}"),
+                ))
+            }
+            Discretisation::Fbs {
+                lower_bound: Some(lb),
+                ..
+            } if !lb.is_finite() => {
+                return Err(bad(
+                    &format!("{key}.lower_bound"),
+                    format!("must be finite, got {lb}"),
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Lowercase hexadecimal of a byte slice.
@@ -774,6 +1119,117 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("plugins.name"), "{e}");
+    }
+
+    /// Settings ids of the presets and the default before the `[filters]` section existed
+    /// (printed by `radx settings show` of that build): the new section must not change
+    /// them.
+    #[test]
+    fn settings_ids_are_unchanged_by_the_filters_section() {
+        for (name, id) in [
+            (
+                "ibsi-digital-phantom",
+                "408d4736f2ce600ed0970b94963a9f4a0d346a3d4e8ca5491de92d1d068aba08",
+            ),
+            (
+                "ibsi-config-a",
+                "18c4d4d4bf784e100a36f26517e03f90e6ebf543a81d9b48b0bf977d778f7fcd",
+            ),
+            (
+                "ibsi-config-b",
+                "3d1bc8c6aea4dea4061008eeaaab45c39c66e97a57ef87ab9c14fac651174cad",
+            ),
+            (
+                "ibsi-config-c",
+                "8e6e7f004ce5bdc7b71a7df3137f1f667d367ed4929a4b6ff0ed5e722fc3a159",
+            ),
+            (
+                "ibsi-config-d",
+                "def8c3ccb766163edd7868cf89c87a8fa6c6057943b80d8b9331f5727fe3ec69",
+            ),
+            (
+                "ibsi-config-e",
+                "4fa3d547bf03bcd4bfca932b41ad1c43689395470a568b89e611773ca821469e",
+            ),
+        ] {
+            let s = Settings::preset(name).unwrap();
+            assert_eq!(s.id(), id, "{name}");
+            assert!(!s.canonical().contains("filters"), "{name}");
+        }
+        assert_eq!(
+            Settings::default().id(),
+            "32ff4e4aaa58b2cf22b6c9cb1a57378211a93dfc96dc4d6d5b0741710ec939e0"
+        );
+    }
+
+    #[test]
+    fn filters_section_parses_fills_defaults_and_round_trips() {
+        let text = "radx_settings = 1\n[features]\nfamilies = [\"morphology\", \"intensity_stats\", \"glcm\"]\n\
+                    [[filters.maps]]\ntype = \"log\"\nsigma_mm = 1.5\n\
+                    [[filters.maps]]\ntype = \"wavelet\"\nfamily = \"db3\"\nsubband = \"LLH\"\nrotation_invariant = true\n";
+        let s = Settings::from_toml_str(text, "f.toml").unwrap();
+        assert_eq!(s.filters.maps.len(), 2);
+        assert_eq!(s.filters.maps[0].canonical_name(), "log_s1.5mm_3d");
+        // default families: those of [features] without morphology, written out
+        assert_eq!(
+            s.filters.families.as_deref(),
+            Some(&["intensity_stats".to_string(), "glcm".to_string()][..])
+        );
+        assert_eq!(s.filters.discretisation.as_ref(), Some(&s.discretisation));
+        let canon = s.canonical();
+        assert!(canon.contains("[[filters.maps]]"), "{canon}");
+        let again = Settings::from_toml_str(&canon, "c").unwrap();
+        assert_eq!(again, s);
+        assert_eq!(again.id(), s.id());
+        assert_ne!(s.id(), Settings::default().id());
+    }
+
+    #[test]
+    fn invalid_filters_are_named() {
+        let e = Settings::from_toml_str(
+            "radx_settings = 1\n[[filters.maps]]\ntype = \"mean\"\nsupport = 4\n",
+            "m.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("m.toml") && e.contains("filters.maps[0]") && e.contains("support"),
+            "{e}"
+        );
+        let e = Settings::from_toml_str(
+            "radx_settings = 1\n[[filters.maps]]\ntype = \"gauss\"\n",
+            "u.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("u.toml") && e.contains("gauss"), "{e}");
+        let e = Settings::from_toml_str(
+            "radx_settings = 1\n[filters]\nfamilies = [\"morphology\"]\n[[filters.maps]]\ntype = \"mean\"\nsupport = 3\n",
+            "g.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("filters.families") && e.contains("morphology"),
+            "{e}"
+        );
+        let e = Settings::from_toml_str(
+            "radx_settings = 1\n[[filters.maps]]\ntype = \"mean\"\nsupport = 3\n[[filters.maps]]\ntype = \"mean\"\nsupport = 3\n",
+            "d.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("filters.maps[1]") && e.contains("mean_m3_3d"),
+            "{e}"
+        );
+        let e = Settings::from_toml_str(
+            "radx_settings = 1\n[filters.resegmentation]\nmin = 3.0\nmax = 1.0\n",
+            "r.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("filters.resegmentation.min"), "{e}");
     }
 
     #[test]

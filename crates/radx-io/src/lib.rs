@@ -1,7 +1,9 @@
-//! Readers and writers: NIfTI images and masks in, feature tables and provenance out.
+//! Readers and writers: NIfTI images and masks in, feature tables, provenance and NIfTI
+//! images (response maps) out.
 //! Every error names the file it concerns.
 
 mod nifti_reader;
+mod nifti_writer;
 mod writers;
 
 use std::path::{Path, PathBuf};
@@ -9,7 +11,10 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 pub use nifti_reader::{read_image, read_mask, select_labels, MaskSelector};
-pub use writers::{table_to_csv, table_to_json, write_outputs, OutputFormat, CSV_HEADER};
+pub use nifti_writer::write_nifti_image;
+pub use writers::{
+    provenance_path, table_to_csv, table_to_json, write_outputs, OutputFormat, CSV_HEADER,
+};
 
 /// An input or output error, naming the file.
 #[derive(Debug, Error)]

@@ -11,7 +11,7 @@ use radx_core::{
 pub use radx_dicom::{RoiSelector, SeriesOptions};
 use radx_io::{IoError, MaskSelector};
 pub use radx_plugin_host::PluginLoadError;
-use radx_process::{prepare, Prepared, ProcessError};
+use radx_process::{prepare, prepare_filtered, Prepared, ProcessError, ResponseMap};
 use rayon::prelude::*;
 use thiserror::Error;
 
@@ -65,9 +65,15 @@ pub fn registry_for(settings: &Settings) -> (Registry, Vec<PluginLoadError>) {
     (r, errors)
 }
 
-/// Checks that every family the settings select is provided by `registry`.
+/// Checks that every family the settings select (for the image and, with filters, for
+/// the response maps) is provided by `registry`.
 pub fn check_families(settings: &Settings, registry: &Registry) -> Result<(), PipelineError> {
-    for f in &settings.features.families {
+    let on_maps = if settings.filters.maps.is_empty() {
+        Vec::new()
+    } else {
+        settings.filters.families_or(&settings.features)
+    };
+    for f in settings.features.families.iter().chain(&on_maps) {
         if registry.get(f).is_none() {
             let all: Vec<String> = registry
                 .plugins()
@@ -159,6 +165,50 @@ pub fn compute_features(
     FeatureTable { rows }
 }
 
+/// The settings under which the families run on a response map: the `[filters]`
+/// families (never morphology) and discretisation in place of `[features]` and
+/// `[discretisation]`.
+pub fn response_map_settings(settings: &Settings) -> Settings {
+    let mut s = settings.clone();
+    s.features.families = settings
+        .filters
+        .families_or(&settings.features)
+        .into_iter()
+        .filter(|f| f != "morphology")
+        .collect();
+    if let Some(d) = &settings.filters.discretisation {
+        s.discretisation = d.clone();
+    }
+    s
+}
+
+/// The feature rows of the original image ([`compute_features`], with the diagnostic
+/// values) followed, for each response map in order, by the rows of the response-map
+/// families computed on it, labelled `image` = the filter's canonical name (no diagnostic
+/// rows).
+pub fn compute_all_features(
+    prepared: &Prepared,
+    maps: &[ResponseMap],
+    settings: &Settings,
+    registry: &Registry,
+    labels: &CaseLabels,
+) -> FeatureTable {
+    let mut table = compute_features(prepared, settings, registry, labels);
+    if maps.is_empty() {
+        return table;
+    }
+    let on_maps = response_map_settings(settings);
+    for m in maps {
+        let l = CaseLabels {
+            image: m.name.clone(),
+            ..labels.clone()
+        };
+        let t = compute_features(&m.prepared, &on_maps, registry, &l);
+        table.rows.extend(t.rows);
+    }
+    table
+}
+
 /// Every value a family would have produced under `settings`, each missing with `reason`.
 fn missing_family(info: &PluginInfo, settings: &Settings, reason: &str) -> Vec<FeatureValue> {
     let t = &settings.texture;
@@ -192,7 +242,8 @@ fn missing_family(info: &PluginInfo, settings: &Settings, reason: &str) -> Vec<F
         .collect()
 }
 
-/// Runs the processing chain and the feature plugins on an image and mask in memory.
+/// Runs the processing chain and the feature plugins on an image and mask in memory; with
+/// `[filters]`, also on every response map ([`compute_all_features`]).
 pub fn extract(
     image: Image,
     mask: Mask,
@@ -200,8 +251,14 @@ pub fn extract(
     registry: &Registry,
     labels: &CaseLabels,
 ) -> Result<FeatureTable, ProcessError> {
-    let prepared = prepare(image, mask, settings)?;
-    Ok(compute_features(&prepared, settings, registry, labels))
+    if settings.filters.maps.is_empty() {
+        let prepared = prepare(image, mask, settings)?;
+        return Ok(compute_features(&prepared, settings, registry, labels));
+    }
+    let (prepared, maps) = prepare_filtered(image, mask, settings)?;
+    Ok(compute_all_features(
+        &prepared, &maps, settings, registry, labels,
+    ))
 }
 
 /// A provenance record for a run on these inputs.
@@ -321,6 +378,12 @@ pub fn extract_inputs(
         }
     })?;
     Ok((table, provenance(settings, registry, inputs)))
+}
+
+/// Reads an image in any supported format (NIfTI, NRRD, a DICOM series folder: detected
+/// from the path) with the default series options.
+pub fn read_image(path: &Path) -> Result<Image, IoError> {
+    radx_dicom::read_image_any(path, &SeriesOptions::default()).map(|l| l.image)
 }
 
 /// [`extract_inputs`] with a label-map selector.

@@ -9,8 +9,16 @@
 //! is interpolated, the whole image is resampled once, slice by slice, only for the
 //! whole-image diagnostic values (mean, minimum, maximum of the interpolated image); only
 //! the crop is kept. The mask is interpolated over the crop only.
+//!
+//! # Convolutional filters (IBSI 2)
+//!
+//! [`prepare_filtered`] also computes the response map of every filter of the settings'
+//! `[filters]` section (see [`filtered`]); [`prepare`] does not look at that section and
+//! is unchanged by it. [`filter_whole_image`] gives the response maps of the whole
+//! (rounded, interpolated) image.
 
 pub mod diagnostics;
+pub mod filtered;
 pub mod interpolate;
 
 use ndarray::{s, Array3, ArrayView3, Zip};
@@ -20,7 +28,9 @@ use thiserror::Error;
 
 pub use diagnostics::Diagnostic;
 use diagnostics::{image_diagnostics, roi_diagnostics, BBox};
+pub use filtered::{filter_whole_image, interpolate_whole, prepare_filtered, ResponseMap};
 use interpolate::{interpolate_image, interpolate_mask_values, kernel_reach, AxisPlan, Stats};
+pub use radx_filters::FilterError;
 
 /// Margin (mm) kept around the ROI's bounding box in the prepared crop.
 pub const CROP_MARGIN_MM: f64 = 12.0;
@@ -48,6 +58,21 @@ pub enum ProcessError {
          partial-volume threshold {threshold}"
     )]
     EmptyAfterInterpolation { threshold: f64 },
+    #[error("filter `{name}`: {source}")]
+    Filter { name: String, source: FilterError },
+    #[error(
+        "response map `{name}`: after re-segmentation of the response values the intensity \
+         mask is empty (range {min:?}..{max:?})"
+    )]
+    EmptyResponseResegmentation {
+        name: String,
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    #[error("the settings name no filter (add [[filters.maps]] tables)")]
+    NoFilter,
+    #[error("the settings name {count} filters; filter index {index} does not exist")]
+    NoSuchFilter { index: usize, count: usize },
 }
 
 /// The output of the chain: the ROI that features are computed on, its discretisations
@@ -82,6 +107,45 @@ pub struct Prepared {
 /// Diagnostic values are recorded after each step (for every configuration; without
 /// interpolation the interpolated values equal the initial ones).
 pub fn prepare(image: Image, mask: Mask, settings: &Settings) -> Result<Prepared, ProcessError> {
+    prepare_impl(image, mask, settings, &[]).map(|(p, _)| p)
+}
+
+/// The interpolated (and rounded) image around the prepared crop, kept for filtering: the
+/// crop widened by the reach of the filters (clipped to the image), or the whole image
+/// when a filter has unbounded support.
+pub(crate) struct Context {
+    /// Grid of `image`.
+    pub grid: Grid,
+    pub image: Array3<f64>,
+    /// Index in `image` of the first voxel of the prepared crop.
+    pub crop_start: [usize; 3],
+}
+
+/// How many voxels of context around the prepared crop the filters `specs` need on a grid
+/// of spacing `spacing_zyx` ([`filtered::crop_reach`]): `None` when one has unbounded
+/// support or periodic padding (the whole image).
+pub(crate) fn context_reach(
+    specs: &[radx_core::FilterSpec],
+    spacing_zyx: [f64; 3],
+) -> Option<[usize; 3]> {
+    let mut r = [0usize; 3];
+    for s in specs {
+        let one = filtered::crop_reach(s, spacing_zyx)?;
+        for a in 0..3 {
+            r[a] = r[a].max(one[a]);
+        }
+    }
+    Some(r)
+}
+
+/// [`prepare`], keeping the context that the filters `specs` need (none when `specs` is
+/// empty).
+pub(crate) fn prepare_impl(
+    image: Image,
+    mask: Mask,
+    settings: &Settings,
+    specs: &[radx_core::FilterSpec],
+) -> Result<(Prepared, Option<Context>), ProcessError> {
     if let Some(why) = image.grid.mismatch(&mask.grid, 1e-3) {
         return Err(CoreError::GridMismatch(why).into());
     }
@@ -118,7 +182,7 @@ pub fn prepare(image: Image, mask: Mask, settings: &Settings) -> Result<Prepared
         &mut roi_rows,
     );
 
-    let (mut roi, interp_grid, interp_stats) = match settings.interpolation.spacing_mm {
+    let (mut roi, interp_grid, interp_stats, context) = match settings.interpolation.spacing_mm {
         Some(spacing_xyz) => {
             if non_finite > 0 {
                 let first = data
@@ -138,13 +202,19 @@ pub fn prepare(image: Image, mask: Mask, settings: &Settings) -> Result<Prepared
                 &bbox,
                 spacing_xyz,
                 &settings.interpolation,
+                specs,
             )?
         }
-        None => (
-            crop_box(&init_grid, &data, &mask, &bbox, CROP_MARGIN_MM),
-            init_grid.clone(),
-            init_stats,
-        ),
+        None => {
+            let (roi, start) = crop_box(&init_grid, &data, &mask, &bbox, CROP_MARGIN_MM);
+            // Without interpolation the filters' context is the (rounded) image itself.
+            let context = (!specs.is_empty()).then(|| Context {
+                grid: init_grid.clone(),
+                image: std::mem::take(&mut data),
+                crop_start: start,
+            });
+            (roi, init_grid.clone(), init_stats, context)
+        }
     };
     drop(data);
     drop(mask);
@@ -171,13 +241,16 @@ pub fn prepare(image: Image, mask: Mask, settings: &Settings) -> Result<Prepared
 
     let reseg_min = settings.resegmentation.min;
     let d = &settings.discretisation;
-    Ok(Prepared {
-        histogram: discretise(&roi, &d.histogram, reseg_min),
-        texture: discretise(&roi, &d.texture, reseg_min),
-        ivh: discretise_ivh(&roi, &d.ivh, reseg_min),
-        roi,
-        diagnostics,
-    })
+    Ok((
+        Prepared {
+            histogram: discretise(&roi, &d.histogram, reseg_min),
+            texture: discretise(&roi, &d.texture, reseg_min),
+            ivh: discretise_ivh(&roi, &d.ivh, reseg_min),
+            roi,
+            diagnostics,
+        },
+        context,
+    ))
 }
 
 /// The IVH discretisation. Without discretisation (`method = "none"`) the IVH uses the
@@ -250,16 +323,10 @@ fn interpolate_roi(
     bbox: &BBox,
     spacing_xyz: [f64; 3],
     cfg: &Interpolation,
-) -> Result<(Roi, Grid, Stats), ProcessError> {
+    specs: &[radx_core::FilterSpec],
+) -> Result<(Roi, Grid, Stats, Option<Context>), ProcessError> {
     let shape = g.shape_zyx;
-    let target_zyx = [spacing_xyz[2], spacing_xyz[1], spacing_xyz[0]];
-    let plans: [AxisPlan; 3] = std::array::from_fn(|a| {
-        if a == 0 && cfg.in_plane_only {
-            AxisPlan::identity(shape[0], g.spacing_zyx[0])
-        } else {
-            AxisPlan::new(shape[a], g.spacing_zyx[a], target_zyx[a])
-        }
-    });
+    let plans = axis_plans(g, spacing_xyz, cfg);
 
     // Output box: the outputs the ROI can reach under the mask kernel, plus the margin.
     let reach = kernel_reach(cfg.mask_method);
@@ -274,13 +341,31 @@ fn interpolate_roi(
     let src_box: [std::ops::Range<usize>; 3] =
         std::array::from_fn(|a| bbox.lo[a].saturating_sub(1)..(bbox.hi[a] + 2).min(shape[a]));
 
+    let spacing_zyx = [
+        plans[0].spacing_out,
+        plans[1].spacing_out,
+        plans[2].spacing_out,
+    ];
+    // With filters, the image is kept over a wider box: the ROI box plus the filters'
+    // reach (clipped to the image), or the whole image (unbounded filters). Interpolated
+    // values do not depend on the box, so the ROI box is cut out of it.
+    let image_box: [std::ops::Range<usize>; 3] = if specs.is_empty() {
+        out_box.clone()
+    } else {
+        match context_reach(specs, spacing_zyx) {
+            Some(r) => std::array::from_fn(|a| {
+                out_box[a].start.saturating_sub(r[a])..(out_box[a].end + r[a]).min(plans[a].n_out)
+            }),
+            None => std::array::from_fn(|a| 0..plans[a].n_out),
+        }
+    };
     let (boxed, stats) = interpolate_image(
         data.as_slice().expect("standard layout"),
         shape,
         &plans,
         cfg.image_method,
         cfg.round_intensities,
-        &out_box,
+        &image_box,
     );
     let mask_vals = interpolate_mask_values(
         mask.as_slice().expect("standard layout"),
@@ -302,13 +387,21 @@ fn interpolate_roi(
             threshold: cfg.partial_volume_threshold,
         });
     }
-    let image = Array3::from_shape_vec(dims, boxed).expect("box shape");
-
-    let spacing_zyx = [
-        plans[0].spacing_out,
-        plans[1].spacing_out,
-        plans[2].spacing_out,
-    ];
+    let wide_dims = (image_box[0].len(), image_box[1].len(), image_box[2].len());
+    let wide = Array3::from_shape_vec(wide_dims, boxed).expect("box shape");
+    let off: [usize; 3] = std::array::from_fn(|a| out_box[a].start - image_box[a].start);
+    let (image, wide) = if specs.is_empty() {
+        (wide, None)
+    } else {
+        let image = wide
+            .slice(s![
+                off[0]..off[0] + dims.0,
+                off[1]..off[1] + dims.1,
+                off[2]..off[2] + dims.2
+            ])
+            .to_owned();
+        (image, Some(wide))
+    };
     let origin_xyz = g.world_of_index([
         plans[0].position(0),
         plans[1].position(0),
@@ -337,7 +430,40 @@ fn interpolate_roi(
         morphological,
     };
     // The box was sized for the ROI's reach; keep the margin exact around the actual ROI.
-    Ok((crop_to_roi(roi, CROP_MARGIN_MM), whole, stats))
+    let (roi, start) = crop_to_roi_at(roi, CROP_MARGIN_MM);
+    let context = wide.map(|wide| {
+        let grid = Grid {
+            shape_zyx: [wide_dims.0, wide_dims.1, wide_dims.2],
+            spacing_zyx,
+            origin_xyz: g.world_of_index([
+                plans[0].position(image_box[0].start),
+                plans[1].position(image_box[1].start),
+                plans[2].position(image_box[2].start),
+            ]),
+            direction: g.direction,
+        };
+        // The ROI box was cut out of `wide` at `off`; the crop starts `start` further.
+        Context {
+            grid,
+            image: wide,
+            crop_start: std::array::from_fn(|a| off[a] + start[a]),
+        }
+    });
+    Ok((roi, whole, stats, context))
+}
+
+/// The interpolation plans of the three axes for a target spacing (mm, x, y, z); the z
+/// axis is kept as it is when interpolating in-plane only.
+pub(crate) fn axis_plans(g: &Grid, spacing_xyz: [f64; 3], cfg: &Interpolation) -> [AxisPlan; 3] {
+    let shape = g.shape_zyx;
+    let target_zyx = [spacing_xyz[2], spacing_xyz[1], spacing_xyz[0]];
+    std::array::from_fn(|a| {
+        if a == 0 && cfg.in_plane_only {
+            AxisPlan::identity(shape[0], g.spacing_zyx[0])
+        } else {
+            AxisPlan::new(shape[a], g.spacing_zyx[a], target_zyx[a])
+        }
+    })
 }
 
 /// The array in standard (C-contiguous) layout, copied only when it is not.
@@ -376,7 +502,7 @@ fn crop_box(
     mask: &Array3<bool>,
     bbox: &BBox,
     margin_mm: f64,
-) -> Roi {
+) -> (Roi, [usize; 3]) {
     let mut start = [0usize; 3];
     let mut end = [0usize; 3];
     for a in 0..3 {
@@ -389,12 +515,15 @@ fn crop_box(
     g.origin_xyz = grid.world_of_index([start[0] as f64, start[1] as f64, start[2] as f64]);
     g.shape_zyx = [end[0] - start[0], end[1] - start[1], end[2] - start[2]];
     let morphological = mask.slice(sl).to_owned();
-    Roi {
-        grid: g,
-        image: data.slice(sl).to_owned(),
-        intensity: morphological.clone(),
-        morphological,
-    }
+    (
+        Roi {
+            grid: g,
+            image: data.slice(sl).to_owned(),
+            intensity: morphological.clone(),
+            morphological,
+        },
+        start,
+    )
 }
 
 /// Rounds to the nearest integer, halves to even (IEEE 754 `roundTiesToEven`, as NumPy's
@@ -452,9 +581,14 @@ pub fn resegment(roi: &mut Roi, settings: &Settings) -> Result<(), ProcessError>
 /// on every side (so that neighbourhood-based features still see the voxels around the
 /// ROI), and moves the grid origin accordingly. An empty mask leaves the ROI as it is.
 pub fn crop_to_roi(roi: Roi, margin_mm: f64) -> Roi {
+    crop_to_roi_at(roi, margin_mm).0
+}
+
+/// [`crop_to_roi`], also returning the index (in the input ROI) of the crop's first voxel.
+fn crop_to_roi_at(roi: Roi, margin_mm: f64) -> (Roi, [usize; 3]) {
     let dims = roi.grid.shape_zyx;
     let Some(bb) = BBox::of(roi.morphological.view()) else {
-        return roi;
+        return (roi, [0; 3]);
     };
     let mut start = [0usize; 3];
     let mut end = [0usize; 3];
@@ -464,7 +598,7 @@ pub fn crop_to_roi(roi: Roi, margin_mm: f64) -> Roi {
         end[a] = (bb.hi[a] + pad + 1).min(dims[a]);
     }
     if start == [0, 0, 0] && end == dims {
-        return roi;
+        return (roi, start);
     }
     let sl = s![start[0]..end[0], start[1]..end[1], start[2]..end[2]];
     let mut grid = roi.grid.clone();
@@ -472,12 +606,15 @@ pub fn crop_to_roi(roi: Roi, margin_mm: f64) -> Roi {
         .grid
         .world_of_index([start[0] as f64, start[1] as f64, start[2] as f64]);
     grid.shape_zyx = [end[0] - start[0], end[1] - start[1], end[2] - start[2]];
-    Roi {
-        grid,
-        image: roi.image.slice(sl).to_owned(),
-        morphological: roi.morphological.slice(sl).to_owned(),
-        intensity: roi.intensity.slice(sl).to_owned(),
-    }
+    (
+        Roi {
+            grid,
+            image: roi.image.slice(sl).to_owned(),
+            morphological: roi.morphological.slice(sl).to_owned(),
+            intensity: roi.intensity.slice(sl).to_owned(),
+        },
+        start,
+    )
 }
 
 /// The bounding box of a mask view, `None` when it is empty.

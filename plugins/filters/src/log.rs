@@ -37,7 +37,7 @@ pub(crate) fn gaussian_pair(s: f64, r: usize) -> (Kernel1, Kernel1) {
 /// Kernel radius in voxels for standard deviation `s` voxels truncated at `truncate`
 /// standard deviations: `floor(truncate * s + 0.5)` (support `M = 2 r + 1`).
 pub(crate) fn radius(s: f64, truncate: f64) -> usize {
-    (truncate * s + 0.5).floor().max(0.0) as usize
+    radx_core::filter_spec::log_radius(s, truncate)
 }
 
 /// LoG response: the sum over the filtered axes of the second derivative of the
