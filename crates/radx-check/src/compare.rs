@@ -14,74 +14,161 @@
 //!   relative slack of 1e-9 for floating-point representation).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
 use crate::reference::CheckError;
 
 /// One value of a long table.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// `case`, `roi`, `image`, `tag` and `value` are always read; the descriptive columns
+/// (`family`, `feature`, `ibsi_id`, `aggregation`, `unit`, `missing_reason`) are empty when
+/// a table does not carry them.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LongValue {
     pub case: String,
     pub roi: String,
     pub image: String,
     pub tag: String,
     pub value: Option<f64>,
+    pub family: String,
+    pub feature: String,
+    pub ibsi_id: String,
+    pub aggregation: String,
+    pub unit: String,
+    pub missing_reason: Option<String>,
 }
 
-/// Reads a radx long table (CSV with at least the columns case, roi, image, tag, value).
+impl LongValue {
+    /// The long-table row of this value (for the radx writers).
+    pub fn to_row(&self) -> radx_core::FeatureRow {
+        radx_core::FeatureRow {
+            case: self.case.clone(),
+            roi: self.roi.clone(),
+            image: self.image.clone(),
+            family: self.family.clone(),
+            feature: self.feature.clone(),
+            ibsi_id: self.ibsi_id.clone(),
+            aggregation: self.aggregation.clone(),
+            tag: self.tag.clone(),
+            unit: self.unit.clone(),
+            value: self.value,
+            missing_reason: self.missing_reason.clone(),
+        }
+    }
+}
+
+/// Reads a radx long table (CSV with at least the columns case, roi, image, tag, value;
+/// the other columns of [`radx_io::CSV_HEADER`] are read when present). A value
+/// that does not parse as a finite number is an error naming the line.
 pub fn read_long_table(path: &Path) -> Result<Vec<LongValue>, CheckError> {
-    let bad = |message: String| CheckError::Malformed {
-        path: PathBuf::from(path),
-        message,
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    let bad = |message: String| invalid(path, message);
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CheckError::Io(radx_io::IoError::Read {
+            path: path.into(),
+            message: e.to_string(),
+        })
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let mut lines = text.lines();
-    let header: Vec<&str> = lines
-        .next()
-        .ok_or_else(|| bad("empty file".into()))?
-        .split(',')
+    let header: Vec<String> = split_csv(lines.next().ok_or_else(|| bad("empty file".into()))?)
+        .into_iter()
+        .map(|h| h.trim().to_string())
         .collect();
-    let col = |name: &str| {
-        header
-            .iter()
-            .position(|h| *h == name)
-            .ok_or_else(|| bad(format!("no `{name}` column; expected a radx long table")))
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let need = |name: &str| {
+        col(name).ok_or_else(|| bad(format!("no `{name}` column; expected a radx long table")))
     };
     let (ci, ri, ii, ti, vi) = (
-        col("case")?,
-        col("roi")?,
-        col("image")?,
-        col("tag")?,
-        col("value")?,
+        need("case")?,
+        need("roi")?,
+        need("image")?,
+        need("tag")?,
+        need("value")?,
     );
+    let optional = [
+        col("family"),
+        col("feature"),
+        col("ibsi_id"),
+        col("aggregation"),
+        col("unit"),
+        col("missing_reason"),
+    ];
     let mut out = Vec::new();
     for (n, line) in lines.enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
         let f = split_csv(line);
         let get = |i: usize| f.get(i).cloned().unwrap_or_default();
+        let opt = |i: Option<usize>| i.map(get).unwrap_or_default();
         let v = get(vi);
-        let value = if v.is_empty() {
+        let value = if v.trim().is_empty() {
             None
         } else {
-            Some(
-                v.parse::<f64>()
-                    .map_err(|_| bad(format!("line {}: value `{v}` is not a number", n + 2)))?,
-            )
+            let x = v
+                .trim()
+                .parse::<f64>()
+                .map_err(|_| bad(format!("line {}: value `{v}` is not a number", n + 2)))?;
+            if !x.is_finite() {
+                return Err(bad(format!(
+                    "line {}: value `{v}` is not finite (write undefined values empty, with a missing_reason)",
+                    n + 2
+                )));
+            }
+            Some(x)
         };
+        let reason = opt(optional[5]);
         out.push(LongValue {
             case: get(ci),
             roi: get(ri),
             image: get(ii),
             tag: get(ti),
             value,
+            family: opt(optional[0]),
+            feature: opt(optional[1]),
+            ibsi_id: opt(optional[2]),
+            aggregation: opt(optional[3]),
+            unit: opt(optional[4]),
+            missing_reason: (!reason.is_empty()).then_some(reason),
         });
     }
     Ok(out)
 }
 
+/// The radx long CSV of these values (same format as `radx extract`).
+pub fn long_table_csv(values: &[LongValue]) -> String {
+    radx_io::table_to_csv(&radx_core::FeatureTable {
+        rows: values.iter().map(LongValue::to_row).collect(),
+    })
+}
+
+/// Writes these values as a radx long CSV.
+pub fn write_long_table(path: &Path, values: &[LongValue]) -> Result<(), CheckError> {
+    write_file(path, &long_table_csv(values))
+}
+
+/// An input error naming the file.
+pub(crate) fn invalid(path: &Path, message: impl Into<String>) -> CheckError {
+    CheckError::Io(radx_io::IoError::Invalid {
+        path: path.into(),
+        message: message.into(),
+    })
+}
+
+/// Writes a text file, the error naming it.
+pub(crate) fn write_file(path: &Path, text: &str) -> Result<(), CheckError> {
+    std::fs::write(path, text).map_err(|e| {
+        CheckError::Io(radx_io::IoError::Write {
+            path: path.into(),
+            message: e.to_string(),
+        })
+    })
+}
+
 /// Splits one CSV line, honouring double quotes.
-fn split_csv(line: &str) -> Vec<String> {
+pub(crate) fn split_csv(line: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quoted = false;
@@ -119,41 +206,27 @@ pub struct FeatureAgreement {
     pub within_tolerance: Option<bool>,
 }
 
-/// Lin's concordance correlation coefficient (population moments). When both columns are
-/// constant it is 1 if they are equal, else 0.
+/// Lin's concordance correlation coefficient (population moments), from
+/// [`radx_stats::ccc`]. `radx_stats` leaves the CCC of two constant columns undefined (0/0);
+/// here two *identical* constant columns (at least two pairs) agree perfectly and get 1, as
+/// `radx compare` always reported. Two different constants get 0 from the formula.
 pub fn ccc(a: &[f64], b: &[f64]) -> Option<f64> {
-    let n = a.len();
-    if n < 2 || n != b.len() {
-        return None;
-    }
-    let nf = n as f64;
-    let ma = a.iter().sum::<f64>() / nf;
-    let mb = b.iter().sum::<f64>() / nf;
-    let va = a.iter().map(|x| (x - ma).powi(2)).sum::<f64>() / nf;
-    let vb = b.iter().map(|x| (x - mb).powi(2)).sum::<f64>() / nf;
-    let cov = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| (x - ma) * (y - mb))
-        .sum::<f64>()
-        / nf;
-    let den = va + vb + (ma - mb).powi(2);
-    if den == 0.0 {
-        return Some(1.0);
-    }
-    Some(2.0 * cov / den)
+    radx_stats::ccc(a, b).or_else(|| {
+        (a.len() >= 2 && a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)).then_some(1.0)
+    })
 }
 
-/// Bland–Altman bias and 95% limits of agreement of `a - b`.
+/// Bland–Altman bias and 95% limits of agreement of `a - b` ([`radx_stats::bland_altman`]);
+/// with one pair the bias is the difference and the limits are undefined.
 pub fn bland_altman(a: &[f64], b: &[f64]) -> (f64, Option<(f64, f64)>) {
-    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
-    let n = d.len() as f64;
-    let bias = d.iter().sum::<f64>() / n;
-    if d.len() < 2 {
-        return (bias, None);
+    match radx_stats::bland_altman(a, b) {
+        Some(r) => (r.bias, Some((r.lower, r.upper))),
+        None => {
+            let n = a.len().min(b.len()).max(1) as f64;
+            let bias = a.iter().zip(b).map(|(x, y)| x - y).sum::<f64>() / n;
+            (bias, None)
+        }
     }
-    let sd = (d.iter().map(|x| (x - bias).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-    (bias, Some((bias - 1.96 * sd, bias + 1.96 * sd)))
 }
 
 /// Compares two long tables feature by feature. `tolerances` maps tags to an absolute
@@ -263,6 +336,7 @@ mod tests {
             image: "original".into(),
             tag: tag.into(),
             value: v,
+            ..Default::default()
         };
         let a = vec![
             mk("c1", "x", Some(1.0)),

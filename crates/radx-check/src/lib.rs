@@ -3,7 +3,11 @@
 
 pub mod compare;
 pub mod ibsi;
+pub mod ibsi2;
+pub mod pyradiomics;
 pub mod reference;
+pub mod sites;
+pub mod stability;
 
 pub use ibsi::{validate, validate_set, SetReport, ValidationReport, IBSI_SETS};
 pub use reference::{CheckError, ReferenceData};

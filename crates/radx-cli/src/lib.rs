@@ -9,6 +9,9 @@ use radx_core::Settings;
 use radx_io::MaskSelector;
 use radx_pipeline::{builtin_registry, CaseLabels};
 
+mod filter;
+mod stability;
+
 #[derive(Parser)]
 #[command(
     name = "radx",
@@ -33,6 +36,9 @@ enum Command {
     /// Validate radx against reference values.
     #[command(subcommand)]
     Validate(ValidateCommand),
+    /// Write the response maps of the settings' convolutional filters (IBSI 2) for a
+    /// whole image, as float32 NIfTI.
+    Filter(filter::FilterArgs),
     /// Run-time plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -40,6 +46,9 @@ enum Command {
     Batch(BatchArgs),
     /// Agreement of two feature tables of the same cases, per feature.
     Compare(CompareArgs),
+    /// Stability of every feature across conditions (a settings grid, seeded
+    /// perturbations, other platforms): ICC, CCC, CV, classes, sites, HTML report.
+    Stability(stability::StabilityArgs),
     /// Merge batch output folders (e.g. shards) into one table.
     Merge {
         /// Batch output folders.
@@ -53,9 +62,9 @@ enum Command {
 
 #[derive(Args)]
 struct CompareArgs {
-    /// First long table (radx CSV).
+    /// First table (a radx long CSV, or see --a-format).
     a: PathBuf,
-    /// Second long table (radx CSV).
+    /// Second table (a radx long CSV, or see --b-format).
     b: PathBuf,
     /// Fail (exit 1) when a feature's largest relative difference exceeds this.
     #[arg(long)]
@@ -73,6 +82,49 @@ struct CompareArgs {
     /// Output: text (default) or json.
     #[arg(long, value_enum, default_value = "text")]
     format: ReportFormat,
+    /// What the first table is: a radx long table (default) or PyRadiomics' batch CSV,
+    /// mapped to IBSI tags (reference-data/pyradiomics-mapping.toml).
+    #[arg(long, value_enum, default_value = "radx")]
+    a_format: TableFormat,
+    /// What the second table is.
+    #[arg(long, value_enum, default_value = "radx")]
+    b_format: TableFormat,
+    /// PyRadiomics tables: the column holding the case id (default: from the Image path).
+    #[arg(long)]
+    id_column: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TableFormat {
+    Radx,
+    Pyradiomics,
+}
+
+/// Reads a feature table in radx's long format, or PyRadiomics' batch CSV mapped to IBSI
+/// tags.
+fn read_table(
+    path: &Path,
+    format: TableFormat,
+    id_column: Option<&str>,
+) -> Result<Vec<radx_check::compare::LongValue>> {
+    Ok(match format {
+        TableFormat::Radx => radx_check::compare::read_long_table(path)?,
+        TableFormat::Pyradiomics => {
+            let mapping = radx_check::pyradiomics::Mapping::builtin()?;
+            let options = radx_check::pyradiomics::ImportOptions {
+                id_column: id_column.map(str::to_string),
+                ..Default::default()
+            };
+            let imported = radx_check::pyradiomics::import_pyradiomics(path, &mapping, &options)?;
+            eprintln!(
+                "radx: {}: {} PyRadiomics feature columns mapped to IBSI tags, {} without an equivalent",
+                path.display(),
+                imported.mapped_columns,
+                imported.unmapped.len()
+            );
+            imported.values
+        }
+    })
 }
 
 #[derive(Args)]
@@ -191,7 +243,8 @@ enum ReportFormat {
 enum ValidateCommand {
     /// Compare with the IBSI reference values ($RADX_REFERENCE_DATA, default ../shared/ibsi).
     Ibsi {
-        /// Set(s): digital-phantom, config-a ... config-e, or all.
+        /// Set(s): digital-phantom, config-a ... config-e (IBSI 1); filters-maps,
+        /// filters-features, or ibsi2 for both (IBSI 2); all.
         #[arg(long = "set", required = true)]
         sets: Vec<String>,
         #[arg(long, value_enum, default_value = "text")]
@@ -239,7 +292,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Batch(a) => batch(a),
+        Command::Filter(a) => filter::filter(a),
         Command::Compare(a) => compare(a),
+        Command::Stability(a) => stability::stability(a),
         Command::Merge { dirs, out } => {
             let n = radx_batch::merge(&dirs, &out)?;
             eprintln!("radx: merged {n} cases into {}", out.display());
@@ -383,9 +438,9 @@ fn batch(a: BatchArgs) -> Result<ExitCode> {
 
 /// `radx compare`: exit 0 when every feature meets the thresholds, 1 otherwise.
 fn compare(a: CompareArgs) -> Result<ExitCode> {
-    use radx_check::compare::{compare_tables, read_long_table};
-    let mut ta = read_long_table(&a.a)?;
-    let mut tb = read_long_table(&a.b)?;
+    use radx_check::compare::compare_tables;
+    let mut ta = read_table(&a.a, a.a_format, a.id_column.as_deref())?;
+    let mut tb = read_table(&a.b, a.b_format, a.id_column.as_deref())?;
     if a.ignore_roi {
         ta.iter_mut()
             .chain(tb.iter_mut())

@@ -106,7 +106,10 @@ fn report(label: &str, img: &Image, msk: &Mask, runs: usize) {
 #[test]
 fn sts_pet_and_ct_timings_and_sanity() {
     let Some((pet, pmask)) = load("STS_001", "PET") else {
-        panic!("STS cohort not found at {:?} (set RADX_COHORT_DATA)", cohort_dir());
+        panic!(
+            "STS cohort not found at {:?} (set RADX_COHORT_DATA)",
+            cohort_dir()
+        );
     };
     report("STS_001 PET", &pet, &pmask, 11);
 

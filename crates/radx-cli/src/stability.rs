@@ -1,0 +1,281 @@
+//! `radx stability`: a cohort under several conditions (a settings grid, or seeded
+//! perturbations), or feature tables made elsewhere (other machines, versions, PyRadiomics),
+//! turned into a stability verdict per feature with a self-contained HTML report.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use radx_check::stability::{assess, ConditionTable, StabilityOptions};
+use radx_perturb::{ContourSettings, PerturbationSpace};
+use radx_stability::{grid_conditions, perturbation_conditions, Axis, Condition};
+
+use crate::SettingsSource;
+
+#[derive(Args)]
+pub(crate) struct StabilityArgs {
+    /// Cohort CSV (case_id,image,mask[,label][,roi][,site]) to extract under every
+    /// condition. Without it, give --table.
+    #[arg(long)]
+    cohort: Option<PathBuf>,
+    #[command(flatten)]
+    settings: SettingsSource,
+    /// A settings-grid axis `key=v1,v2,...` (dotted manifest key, TOML values; keys joined
+    /// by `+` take each value together). Repeat for a Cartesian product, e.g.
+    /// `--vary discretisation.texture.bin_width=10,25,50 --vary interpolation.spacing_mm=[1,1,1],[2,2,2]`.
+    #[arg(long = "vary", value_name = "KEY=VALUES")]
+    vary: Vec<String>,
+    /// Perturb image and ROI instead: comma-separated kinds among noise, rotation,
+    /// translation, volume, contour.
+    #[arg(long, value_delimiter = ',')]
+    perturb: Vec<PerturbKind>,
+    /// Number of perturbed versions of each case (the unperturbed original is the
+    /// reference condition besides).
+    #[arg(long, default_value_t = 10)]
+    perturbations: usize,
+    /// Seed of the perturbations (recorded in provenance).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Rotation range in degrees, `lo,hi`.
+    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [-15.0, 15.0], allow_hyphen_values = true)]
+    rotation_degrees: Vec<f64>,
+    /// Volume adaptation range as fractions of the ROI volume, `lo,hi`.
+    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [-0.1, 0.1], allow_hyphen_values = true)]
+    volume_fraction: Vec<f64>,
+    /// Contour randomisation: standard deviation of the boundary displacement, mm.
+    #[arg(long, default_value_t = 2.0)]
+    contour_sd_mm: f64,
+    /// Contour randomisation: correlation length of the displacement field, mm.
+    #[arg(long, default_value_t = 10.0)]
+    contour_correlation_mm: f64,
+    /// Existing tables as conditions, `NAME=PATH` (radx long CSV, with its provenance
+    /// sidecar when present). Repeat; the first is the reference.
+    #[arg(long = "table", value_name = "NAME=PATH")]
+    tables: Vec<String>,
+    /// PyRadiomics batch CSVs as conditions, `NAME=PATH` (mapped to IBSI tags).
+    #[arg(long = "pyradiomics", value_name = "NAME=PATH")]
+    pyradiomics: Vec<String>,
+    /// Reference condition (default: the first).
+    #[arg(long)]
+    reference: Option<String>,
+    /// Pair values across conditions by case, image and tag only (e.g. radx's `nonzero`
+    /// ROI and PyRadiomics' `label_1`).
+    #[arg(long)]
+    ignore_roi: bool,
+    /// Also assess the processing chain's diagnostic values (image and ROI dimensions,
+    /// voxel counts), which are left out by default: they describe the chain, not the ROI.
+    #[arg(long)]
+    include_diagnostics: bool,
+    /// Sites per case (CSV case,site) for distribution-shift tests and ComBat on the
+    /// reference condition's table; by default the cohort's `site` column when it has one.
+    #[arg(long)]
+    sites: Option<PathBuf>,
+    /// Output folder: conditions/, stability*.json|csv, sites/, report.html.
+    #[arg(long, short = 'o')]
+    out: PathBuf,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum PerturbKind {
+    Noise,
+    Rotation,
+    Translation,
+    Volume,
+    Contour,
+}
+
+impl StabilityArgs {
+    fn space(&self) -> Result<PerturbationSpace> {
+        let has = |k| self.perturb.contains(&k);
+        let space = PerturbationSpace {
+            noise: has(PerturbKind::Noise),
+            rotation_degrees: has(PerturbKind::Rotation)
+                .then(|| [self.rotation_degrees[0], self.rotation_degrees[1]]),
+            translation: has(PerturbKind::Translation),
+            volume_fraction: has(PerturbKind::Volume)
+                .then(|| [self.volume_fraction[0], self.volume_fraction[1]]),
+            contour: has(PerturbKind::Contour).then_some(ContourSettings {
+                sd_mm: self.contour_sd_mm,
+                correlation_mm: self.contour_correlation_mm,
+            }),
+        };
+        space.validate().context("perturbation settings")?;
+        Ok(space)
+    }
+}
+
+/// `NAME=PATH`.
+fn named_path(s: &str) -> Result<(String, PathBuf)> {
+    match s.split_once('=') {
+        Some((n, p)) if !n.is_empty() && !p.is_empty() => Ok((n.to_string(), p.into())),
+        _ => bail!("`{s}`: expected NAME=PATH"),
+    }
+}
+
+pub(crate) fn stability(a: StabilityArgs) -> Result<ExitCode> {
+    crate::set_threads(a.threads)?;
+    let mut tables: Vec<ConditionTable> = Vec::new();
+    let mut run_failed = 0usize;
+    let mut cohort_sites = std::collections::BTreeMap::new();
+    if let Some(cohort) = &a.cohort {
+        if !a.tables.is_empty() || !a.pyradiomics.is_empty() {
+            bail!("give either --cohort (radx extracts every condition) or --table/--pyradiomics");
+        }
+        let base = a.settings.load()?;
+        let conditions: Vec<Condition> = match (a.vary.is_empty(), a.perturb.is_empty()) {
+            (false, false) => {
+                bail!("--vary and --perturb are separate studies: run them one at a time")
+            }
+            (true, true) => {
+                bail!("nothing varies: give --vary KEY=VALUES (a settings grid) or --perturb KINDS")
+            }
+            (false, true) => {
+                let axes = a
+                    .vary
+                    .iter()
+                    .map(|v| v.parse::<Axis>())
+                    .collect::<Result<Vec<_>, _>>()?;
+                grid_conditions(&base, &axes)?
+            }
+            (true, false) => {
+                if a.perturbations == 0 {
+                    bail!("--perturbations must be at least 1");
+                }
+                perturbation_conditions(&base, &a.space()?, a.perturbations, a.seed, true)
+            }
+        };
+        let (registry, refused) = radx_pipeline::registry_for(&base);
+        if let Some(e) = refused.first() {
+            bail!("{e}");
+        }
+        radx_pipeline::check_families(&base, &registry)?;
+        let cases = radx_batch::read_cohort(cohort)?;
+        for c in &cases {
+            if let Some(s) = &c.site {
+                cohort_sites.insert(c.case_id.clone(), s.clone());
+            }
+        }
+        eprintln!(
+            "radx: {} cases x {} conditions",
+            cases.len(),
+            conditions.len()
+        );
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let total = cases.len();
+        let progress = |c: &radx_batch::CohortCase| {
+            let k = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            eprintln!("[{k}/{total}] {}", c.case_id);
+        };
+        let summary = radx_stability::run(&cases, &conditions, &registry, &a.out, &progress)?;
+        for f in &summary.failed {
+            eprintln!(
+                "radx: {} under `{}` failed at {}: {}",
+                f.case, f.condition, f.stage, f.message
+            );
+        }
+        run_failed = summary.failed.len();
+        for (c, path) in conditions.iter().zip(&summary.tables) {
+            tables.push(ConditionTable::read(c.name.clone(), path)?);
+        }
+    } else {
+        for t in &a.tables {
+            let (name, path) = named_path(t)?;
+            tables.push(ConditionTable::read(name, &path)?);
+        }
+        if !a.pyradiomics.is_empty() {
+            let mapping = radx_check::pyradiomics::Mapping::builtin()?;
+            for t in &a.pyradiomics {
+                let (name, path) = named_path(t)?;
+                let imported = radx_check::pyradiomics::import_pyradiomics(
+                    &path,
+                    &mapping,
+                    &Default::default(),
+                )?;
+                eprintln!(
+                    "radx: {}: {} cases, {} feature columns mapped, {} without an IBSI equivalent",
+                    path.display(),
+                    imported.cases.len(),
+                    imported.mapped_columns,
+                    imported.unmapped.len()
+                );
+                tables.push(ConditionTable {
+                    name,
+                    values: imported.values,
+                    provenance: Some(serde_json::json!({
+                        "software": "PyRadiomics",
+                        "source": path.display().to_string(),
+                    })),
+                });
+            }
+        }
+        if tables.len() < 2 {
+            bail!("give --cohort with --vary or --perturb, or at least two --table/--pyradiomics");
+        }
+    }
+
+    if !a.include_diagnostics {
+        for t in &mut tables {
+            t.values.retain(|v| v.family != "diagnostics");
+        }
+    }
+    let options = StabilityOptions {
+        reference: a.reference.clone(),
+        ignore_roi: a.ignore_roi,
+        ..Default::default()
+    };
+    let report = assess(&tables, &options)?;
+    let written = report.write(&a.out)?;
+    let sites = match (&a.sites, cohort_sites.is_empty()) {
+        (Some(p), _) => Some(radx_check::sites::read_sites(p)?),
+        (None, false) => Some(cohort_sites),
+        (None, true) => None,
+    };
+    let sites_result = match &sites {
+        Some(map) => {
+            let reference = tables
+                .iter()
+                .find(|t| t.name == report.reference)
+                .expect("the report's reference is one of the tables");
+            let r = radx_check::sites::assess_sites(&reference.values, map, &Default::default())?;
+            r.write(&a.out.join("sites"))?;
+            Some(r)
+        }
+        None => None,
+    };
+    let html = radx_report::stability_html(&report, sites_result.as_ref().map(|r| &r.report));
+    let page = a.out.join("report.html");
+    std::fs::write(&page, html).with_context(|| page.display().to_string())?;
+    print_summary(&report, &written, &page);
+    Ok(if run_failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(run_failed.min(250) as u8)
+    })
+}
+
+fn print_summary(
+    report: &radx_check::stability::StabilityReport,
+    written: &[PathBuf],
+    page: &Path,
+) {
+    let counts: Vec<String> = report
+        .class_counts
+        .iter()
+        .map(|(k, v)| format!("{v} {k}"))
+        .collect();
+    eprintln!(
+        "radx: {} features over {} conditions (reference `{}`): {}",
+        report.features.len(),
+        report.conditions.len(),
+        report.reference,
+        counts.join(", ")
+    );
+    for p in written {
+        eprintln!("  {}", p.display());
+    }
+    eprintln!("  {}", page.display());
+}

@@ -1,0 +1,504 @@
+//! Runs a cohort under several *conditions* for the stability checker: the points of a
+//! settings grid ([`grid`]) and/or seeded perturbations of each case's image and ROI
+//! (radx-perturb). Each condition gives one radx long table of every case; the checker
+//! (radx-check `stability`) turns the tables into a verdict per feature.
+//!
+//! Output folder layout:
+//!
+//! ```text
+//! DIR/conditions.json                              the conditions, in order
+//! DIR/conditions/<slug>/cases/<case>.csv           one case under one condition
+//! DIR/conditions/<slug>/cases/<case>.provenance.json
+//!                                                  its provenance, with the perturbation
+//!                                                  steps drawn for the case and what they did
+//! DIR/conditions/<slug>/errors/<case>.json         a case that failed under the condition
+//! DIR/conditions/<slug>/features.csv               every case, sorted by case id
+//! DIR/conditions/<slug>/features.provenance.json   the condition's provenance
+//! ```
+//!
+//! Determinism: a case's perturbation seed is derived from the run seed, the case id and
+//! the perturbation index ([`case_seed`]), never from the order in which threads pick
+//! cases, so the tables are bit-identical whatever the thread count. A case that fails
+//! (unreadable, empty ROI, a perturbation that cannot apply) gets an error record under
+//! that condition; the other cases and conditions are unaffected.
+
+pub mod grid;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use radx_batch::{write_atomic, CohortCase};
+use radx_core::provenance::InputRecord;
+use radx_core::{Image, Mask, Registry, Settings};
+use radx_perturb::{Perturbation, PerturbationSpace};
+use radx_pipeline::{CaseLabels, RoiSelector, SeriesOptions};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+pub use grid::{settings_grid, Axis, GridPoint};
+
+/// Errors that stop a whole run (a bad grid, an unwritable folder). A failing case never
+/// does: it gets an error record under its condition.
+#[derive(Debug, Error)]
+pub enum StabilityError {
+    #[error("settings grid {0}")]
+    Grid(String),
+    #[error("{path}: {message}")]
+    Output { path: PathBuf, message: String },
+    #[error("stability run: {0}")]
+    Plan(String),
+}
+
+/// Margin (mm) kept around the ROI when a perturbed case is cropped before perturbing:
+/// wider than the processing chain's own crop, so that rotation and translation never
+/// pull in voxels from beyond the kept region for the features.
+pub const PERTURBATION_CROP_MARGIN_MM: f64 = 30.0;
+
+/// How a condition perturbs each case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PerturbationDraw {
+    /// The kinds of perturbation and their ranges.
+    pub space: PerturbationSpace,
+    /// The run's seed.
+    pub seed: u64,
+    /// Which perturbation of the run this condition is (0-based).
+    pub index: usize,
+}
+
+/// One condition: settings, and optionally a perturbation of every case.
+#[derive(Debug, Clone)]
+pub struct Condition {
+    /// Human-readable name (`bin_width=25, spacing_mm=2x2x2`, `perturbation 3`).
+    pub name: String,
+    /// Folder name: letters, digits, `-`, `_`, `.`.
+    pub slug: String,
+    pub settings: Settings,
+    /// `key=value` pairs of a settings-grid point.
+    pub changes: Vec<(String, String)>,
+    pub perturbation: Option<PerturbationDraw>,
+}
+
+/// The conditions of a settings grid, named by what each point changes.
+pub fn grid_conditions(base: &Settings, axes: &[Axis]) -> Result<Vec<Condition>, StabilityError> {
+    let points = settings_grid(base, axes)?;
+    Ok(points
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let name = if p.changes.is_empty() {
+                "base settings".to_string()
+            } else {
+                p.changes
+                    .iter()
+                    .map(|(k, v)| format!("{}={v}", short_key(k)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            Condition {
+                slug: format!("{:02}-{}", i + 1, slugify(&name)),
+                name,
+                settings: p.settings,
+                changes: p.changes,
+                perturbation: None,
+            }
+        })
+        .collect())
+}
+
+/// `count` perturbation conditions under `settings`, preceded by the unperturbed original
+/// (the reference condition) when `with_original` is set.
+pub fn perturbation_conditions(
+    settings: &Settings,
+    space: &PerturbationSpace,
+    count: usize,
+    seed: u64,
+    with_original: bool,
+) -> Vec<Condition> {
+    let mut out = Vec::new();
+    if with_original {
+        out.push(Condition {
+            name: "original".into(),
+            slug: "00-original".into(),
+            settings: settings.clone(),
+            changes: Vec::new(),
+            perturbation: None,
+        });
+    }
+    out.extend((0..count).map(|index| Condition {
+        name: format!("perturbation {}", index + 1),
+        slug: format!("p{:03}", index + 1),
+        settings: settings.clone(),
+        changes: Vec::new(),
+        perturbation: Some(PerturbationDraw {
+            space: space.clone(),
+            seed,
+            index,
+        }),
+    }));
+    out
+}
+
+/// The last part of a dotted key (several keys joined by `+`: the first's last part).
+fn short_key(key: &str) -> &str {
+    let first = key.split('+').next().unwrap_or(key);
+    first.rsplit('.').next().unwrap_or(first)
+}
+
+fn slugify(name: &str) -> String {
+    let mut s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    while s.contains("__") {
+        s = s.replace("__", "_");
+    }
+    s.trim_matches('_').chars().take(80).collect()
+}
+
+/// The seed of a case's perturbation: the first 8 bytes (little endian) of
+/// sha256(`"{run_seed}:{case_id}:{index}"`). Independent of case order and threads.
+pub fn case_seed(run_seed: u64, case_id: &str, index: usize) -> u64 {
+    let d = Sha256::digest(format!("{run_seed}:{case_id}:{index}").as_bytes());
+    u64::from_le_bytes(d[..8].try_into().expect("8 bytes"))
+}
+
+/// What happened to one case under one condition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseFailure {
+    pub case: String,
+    pub condition: String,
+    /// `read`, `perturb`, `process` or `write`.
+    pub stage: String,
+    pub message: String,
+}
+
+/// Summary of a run.
+#[derive(Debug, Clone, Default)]
+pub struct RunSummary {
+    /// Cases × conditions that gave a table.
+    pub done: usize,
+    pub failed: Vec<CaseFailure>,
+    /// `conditions/<slug>/features.csv` of each condition, in condition order.
+    pub tables: Vec<PathBuf>,
+}
+
+/// The folder of a condition's results.
+pub fn condition_dir(out: &Path, c: &Condition) -> PathBuf {
+    out.join("conditions").join(&c.slug)
+}
+
+/// A case's inputs read once and shared by every condition.
+struct LoadedCase {
+    image: Image,
+    mask: Mask,
+    inputs: Vec<InputRecord>,
+}
+
+fn load_case(case: &CohortCase) -> Result<LoadedCase, String> {
+    let selector = case.label.map_or(RoiSelector::Auto, RoiSelector::Label);
+    let loaded = radx_dicom::read_image_any(&case.image, &SeriesOptions::default())
+        .map_err(|e| e.to_string())?;
+    let mask = radx_dicom::read_mask_any(&case.mask, &loaded.mask_target(), &selector)
+        .map_err(|e| e.to_string())?;
+    let mut inputs = Vec::new();
+    for (role, path) in [("image", &case.image), ("mask", &case.mask)] {
+        inputs.push(InputRecord {
+            role: role.into(),
+            path: path.display().to_string(),
+            sha256: radx_pipeline::hash_input(path).map_err(|e| e.to_string())?,
+        });
+    }
+    Ok(LoadedCase {
+        image: loaded.image,
+        mask,
+        inputs,
+    })
+}
+
+fn roi_label(case: &CohortCase) -> String {
+    case.roi.clone().unwrap_or_else(|| {
+        case.label
+            .map_or("nonzero".to_string(), |l| format!("label_{l}"))
+    })
+}
+
+/// The perturbation steps of a case under a condition, and the seed they use.
+pub fn case_steps(draw: &PerturbationDraw, case_id: &str) -> (Vec<Perturbation>, u64) {
+    let seed = case_seed(draw.seed, case_id, draw.index);
+    (radx_perturb::draw(&draw.space, seed, draw.index), seed)
+}
+
+/// Runs one case under one condition and writes its table and provenance (or its error
+/// record).
+fn run_one(
+    case: &CohortCase,
+    loaded: &LoadedCase,
+    condition: &Condition,
+    registry: &Registry,
+    out: &Path,
+) -> Result<(), CaseFailure> {
+    let dir = condition_dir(out, condition);
+    let fail = |stage: &str, message: String| CaseFailure {
+        case: case.case_id.clone(),
+        condition: condition.name.clone(),
+        stage: stage.into(),
+        message,
+    };
+    let (image, mask, perturbation) = match &condition.perturbation {
+        None => (loaded.image.clone(), loaded.mask.clone(), None),
+        Some(draw) => {
+            let (steps, seed) = case_steps(draw, &case.case_id);
+            let (image, mask) =
+                radx_perturb::crop_to_roi(&loaded.image, &loaded.mask, PERTURBATION_CROP_MARGIN_MM)
+                    .map_err(|e| fail("perturb", e.to_string()))?;
+            let p = radx_perturb::apply(&image, &mask, &steps, seed)
+                .map_err(|e| fail("perturb", e.to_string()))?;
+            let record = serde_json::json!({
+                "index": draw.index,
+                "run_seed": draw.seed,
+                "case_seed": seed,
+                "crop_margin_mm": PERTURBATION_CROP_MARGIN_MM,
+                "steps": steps,
+                "applied": p.applied,
+            });
+            (p.image, p.mask, Some(record))
+        }
+    };
+    let labels = CaseLabels {
+        case: case.case_id.clone(),
+        roi: roi_label(case),
+        image: "original".into(),
+    };
+    let table = radx_pipeline::extract(image, mask, &condition.settings, registry, &labels)
+        .map_err(|e| {
+            fail(
+                "process",
+                format!("{} with {}: {e}", case.image.display(), case.mask.display()),
+            )
+        })?;
+    let provenance =
+        radx_pipeline::provenance(&condition.settings, registry, loaded.inputs.clone());
+    let mut record = serde_json::to_value(&provenance).expect("provenance serialises");
+    record["condition"] = serde_json::Value::String(condition.name.clone());
+    if let Some(p) = perturbation {
+        record["perturbation"] = p;
+    }
+    let cases = dir.join("cases");
+    let write = |name: String, text: String| {
+        write_atomic(&cases.join(name), &text)
+            .map_err(|e| fail("write", format!("{}: {e}", cases.display())))
+    };
+    write(
+        format!("{}.csv", case.case_id),
+        radx_io::table_to_csv(&table),
+    )?;
+    write(
+        format!("{}.provenance.json", case.case_id),
+        serde_json::to_string_pretty(&record).expect("json") + "\n",
+    )?;
+    let _ = std::fs::remove_file(dir.join("errors").join(format!("{}.json", case.case_id)));
+    Ok(())
+}
+
+fn write_failure(out: &Path, condition: &Condition, f: &CaseFailure) {
+    let path = condition_dir(out, condition)
+        .join("errors")
+        .join(format!("{}.json", f.case));
+    let _ = std::fs::remove_file(
+        condition_dir(out, condition)
+            .join("cases")
+            .join(format!("{}.provenance.json", f.case)),
+    );
+    let _ = write_atomic(
+        &path,
+        &(serde_json::to_string_pretty(f).expect("json") + "\n"),
+    );
+}
+
+/// Runs every case under every condition on the current rayon pool (cases in parallel;
+/// a case's inputs are read once for all its conditions), then merges each condition's
+/// table. `progress` is called once per finished case.
+pub fn run(
+    cases: &[CohortCase],
+    conditions: &[Condition],
+    registry: &Registry,
+    out: &Path,
+    progress: &(dyn Fn(&CohortCase) + Sync),
+) -> Result<RunSummary, StabilityError> {
+    if conditions.is_empty() {
+        return Err(StabilityError::Plan("no condition to run".into()));
+    }
+    let mut slugs = std::collections::BTreeSet::new();
+    for c in conditions {
+        if !slugs.insert(c.slug.as_str()) {
+            return Err(StabilityError::Plan(format!(
+                "two conditions share the folder name `{}`",
+                c.slug
+            )));
+        }
+        let d = condition_dir(out, c);
+        for sub in ["cases", "errors"] {
+            std::fs::create_dir_all(d.join(sub)).map_err(|e| StabilityError::Output {
+                path: d.join(sub),
+                message: e.to_string(),
+            })?;
+        }
+    }
+    let outcomes: Vec<Vec<Result<(), CaseFailure>>> = cases
+        .par_iter()
+        .map(|case| {
+            let results = match load_case(case) {
+                Err(message) => conditions
+                    .iter()
+                    .map(|c| {
+                        Err(CaseFailure {
+                            case: case.case_id.clone(),
+                            condition: c.name.clone(),
+                            stage: "read".into(),
+                            message: message.clone(),
+                        })
+                    })
+                    .collect(),
+                Ok(loaded) => conditions
+                    .iter()
+                    .map(|c| run_one(case, &loaded, c, registry, out))
+                    .collect(),
+            };
+            progress(case);
+            results
+        })
+        .collect();
+    let mut summary = RunSummary::default();
+    for per_case in outcomes {
+        for (c, r) in conditions.iter().zip(per_case) {
+            match r {
+                Ok(()) => summary.done += 1,
+                Err(f) => {
+                    write_failure(out, c, &f);
+                    summary.failed.push(f);
+                }
+            }
+        }
+    }
+    for c in conditions {
+        let dir = condition_dir(out, c);
+        let table = dir.join("features.csv");
+        radx_batch::merge(std::slice::from_ref(&dir), &table).map_err(|e| {
+            StabilityError::Output {
+                path: table.clone(),
+                message: e.to_string(),
+            }
+        })?;
+        write_condition_provenance(c, registry, &dir)?;
+        summary.tables.push(table);
+    }
+    let listing: Vec<_> = conditions
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "name": c.name,
+                "slug": c.slug,
+                "settings_id": c.settings.id(),
+                "changes": c.changes.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<BTreeMap<_, _>>(),
+                "perturbation": c.perturbation,
+                "table": condition_dir(out, c).join("features.csv"),
+            })
+        })
+        .collect();
+    let path = out.join("conditions.json");
+    write_atomic(
+        &path,
+        &(serde_json::to_string_pretty(&listing).expect("json") + "\n"),
+    )
+    .map_err(|e| StabilityError::Output {
+        path,
+        message: e.to_string(),
+    })?;
+    Ok(summary)
+}
+
+/// The provenance of a condition's merged table: settings, versions, platform, and per
+/// case its inputs and perturbation (gathered from the case records).
+fn write_condition_provenance(
+    c: &Condition,
+    registry: &Registry,
+    dir: &Path,
+) -> Result<(), StabilityError> {
+    let mut record =
+        serde_json::to_value(radx_pipeline::provenance(&c.settings, registry, Vec::new()))
+            .expect("provenance serialises");
+    record["condition"] = serde_json::Value::String(c.name.clone());
+    record["changes"] = serde_json::json!(c
+        .changes
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect::<BTreeMap<_, _>>());
+    if let Some(p) = &c.perturbation {
+        record["perturbation"] = serde_json::to_value(p).expect("json");
+    }
+    let mut cases = BTreeMap::new();
+    if let Ok(entries) = std::fs::read_dir(dir.join("cases")) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if let Some(case) = name.strip_suffix(".provenance.json") {
+                if let Ok(v) = std::fs::read_to_string(e.path())
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| {
+                        serde_json::from_str::<serde_json::Value>(&t).map_err(|e| e.to_string())
+                    })
+                {
+                    cases.insert(
+                        case.to_string(),
+                        serde_json::json!({
+                            "inputs": v["inputs"],
+                            "perturbation": v.get("perturbation").cloned().unwrap_or_default(),
+                        }),
+                    );
+                }
+            }
+        }
+    }
+    record["cases"] = serde_json::to_value(cases).expect("json");
+    let path = radx_io::provenance_path(&dir.join("features.csv"));
+    write_atomic(
+        &path,
+        &(serde_json::to_string_pretty(&record).expect("json") + "\n"),
+    )
+    .map_err(|e| StabilityError::Output {
+        path,
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_seeds_depend_on_seed_case_and_index_only() {
+        assert_eq!(case_seed(7, "STS_001", 3), case_seed(7, "STS_001", 3));
+        assert_ne!(case_seed(7, "STS_001", 3), case_seed(7, "STS_002", 3));
+        assert_ne!(case_seed(7, "STS_001", 3), case_seed(7, "STS_001", 4));
+        assert_ne!(case_seed(7, "STS_001", 3), case_seed(8, "STS_001", 3));
+    }
+
+    #[test]
+    fn slugs_are_safe_folder_names() {
+        assert_eq!(
+            slugify("bin_width=25, spacing_mm=2x2x2"),
+            "bin_width_25_spacing_mm_2x2x2"
+        );
+        assert_eq!(
+            short_key("discretisation.texture.bin_width+x.y"),
+            "bin_width"
+        );
+    }
+}
