@@ -261,6 +261,26 @@ pub fn extract(
     ))
 }
 
+/// The plugins whose values a run writes: those selected by `[features]` and, when
+/// there are response maps, by `[filters] families`; in registry order.
+fn contributing_plugins<'r>(
+    settings: &Settings,
+    registry: &'r Registry,
+) -> Vec<&'r dyn radx_core::FeaturePlugin> {
+    let mut families: Vec<String> = registry
+        .selected(settings)
+        .map(|p| p.info().family.clone())
+        .collect();
+    if !settings.filters.maps.is_empty() {
+        let on_maps = response_map_settings(settings);
+        families.extend(registry.selected(&on_maps).map(|p| p.info().family.clone()));
+    }
+    registry
+        .plugins()
+        .filter(|p| families.contains(&p.info().family))
+        .collect()
+}
+
 /// A provenance record for a run on these inputs.
 pub fn provenance(
     settings: &Settings,
@@ -272,8 +292,8 @@ pub fn provenance(
         settings_id: settings.id(),
         settings: settings.canonical(),
         inputs,
-        plugins: registry
-            .selected(settings)
+        plugins: contributing_plugins(settings, registry)
+            .into_iter()
             .map(|p| {
                 let (origin, sha256) = match p.origin() {
                     PluginOrigin::Builtin => ("builtin".to_string(), String::new()),
@@ -356,6 +376,24 @@ pub fn extract_inputs(
     labels: &CaseLabels,
 ) -> Result<(FeatureTable, Provenance), PipelineError> {
     check_families(settings, registry)?;
+    let (image, mask, inputs) = load_inputs(image_path, mask_path, options)?;
+    let table = extract(image, mask, settings, registry, labels).map_err(|source| {
+        PipelineError::Process {
+            image: image_path.display().to_string(),
+            mask: mask_path.display().to_string(),
+            source,
+        }
+    })?;
+    Ok((table, provenance(settings, registry, inputs)))
+}
+
+/// Reads an image and its mask (any supported format, detected from the path) and hashes
+/// both files: the inputs of one case, with their provenance records.
+pub fn load_inputs(
+    image_path: &Path,
+    mask_path: &Path,
+    options: &InputOptions,
+) -> Result<(Image, Mask, Vec<InputRecord>), PipelineError> {
     let loaded = radx_dicom::read_image_any(image_path, &options.series)?;
     let mask = radx_dicom::read_mask_any(mask_path, &loaded.mask_target(), &options.roi)?;
     let inputs = vec![
@@ -370,14 +408,7 @@ pub fn extract_inputs(
             sha256: hash_input(mask_path)?,
         },
     ];
-    let table = extract(loaded.image, mask, settings, registry, labels).map_err(|source| {
-        PipelineError::Process {
-            image: image_path.display().to_string(),
-            mask: mask_path.display().to_string(),
-            source,
-        }
-    })?;
-    Ok((table, provenance(settings, registry, inputs)))
+    Ok((loaded.image, mask, inputs))
 }
 
 /// Reads an image in any supported format (NIfTI, NRRD, a DICOM series folder: detected
@@ -403,4 +434,34 @@ pub fn extract_files(
         registry,
         labels,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provenance_lists_the_families_that_run_only_on_response_maps() {
+        let text = r#"radx_settings = 1
+[features]
+families = ["morphology"]
+[filters]
+families = ["intensity_stats"]
+[[filters.maps]]
+type = "mean"
+support = 3
+"#;
+        let settings = Settings::from_toml_str(text, "test").unwrap();
+        let p = provenance(&settings, &builtin_registry(), Vec::new());
+        let families: Vec<&str> = p.plugins.iter().map(|p| p.family.as_str()).collect();
+        assert_eq!(families, ["morphology", "intensity_stats"]);
+        // Without maps, only `[features]`.
+        let plain = Settings::from_toml_str(
+            "radx_settings = 1\n[features]\nfamilies = [\"morphology\"]\n",
+            "test",
+        )
+        .unwrap();
+        let p = provenance(&plain, &builtin_registry(), Vec::new());
+        assert_eq!(p.plugins.len(), 1);
+    }
 }

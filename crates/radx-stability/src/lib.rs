@@ -203,21 +203,14 @@ struct LoadedCase {
 }
 
 fn load_case(case: &CohortCase) -> Result<LoadedCase, String> {
-    let selector = case.label.map_or(RoiSelector::Auto, RoiSelector::Label);
-    let loaded = radx_dicom::read_image_any(&case.image, &SeriesOptions::default())
-        .map_err(|e| e.to_string())?;
-    let mask = radx_dicom::read_mask_any(&case.mask, &loaded.mask_target(), &selector)
-        .map_err(|e| e.to_string())?;
-    let mut inputs = Vec::new();
-    for (role, path) in [("image", &case.image), ("mask", &case.mask)] {
-        inputs.push(InputRecord {
-            role: role.into(),
-            path: path.display().to_string(),
-            sha256: radx_pipeline::hash_input(path).map_err(|e| e.to_string())?,
-        });
-    }
+    let options = radx_pipeline::InputOptions {
+        roi: case.label.map_or(RoiSelector::Auto, RoiSelector::Label),
+        series: SeriesOptions::default(),
+    };
+    let (image, mask, inputs) =
+        radx_pipeline::load_inputs(&case.image, &case.mask, &options).map_err(|e| e.to_string())?;
     Ok(LoadedCase {
-        image: loaded.image,
+        image,
         mask,
         inputs,
     })
