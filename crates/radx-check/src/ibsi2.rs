@@ -233,43 +233,18 @@ pub struct Ibsi2Row {
 /// Reads the consensus rows of the phase 2 table (`filter_id;feature;feature_tag;
 /// consensus_value;tolerance`); rows without a consensus value are skipped.
 pub fn read_ibsi2_table(path: &Path) -> Result<Vec<Ibsi2Row>, CheckError> {
-    let text = std::fs::read_to_string(path).map_err(|e| CheckError::Malformed {
-        path: path.into(),
-        message: e.to_string(),
-    })?;
-    let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate().skip(1) {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let f: Vec<&str> = line.split(';').map(str::trim).collect();
-        if f.len() != 5 {
-            return Err(CheckError::Malformed {
-                path: path.into(),
-                message: format!("line {}: expected 5 fields, found {}", n + 1, f.len()),
-            });
-        }
-        if f[3].is_empty() {
-            continue;
-        }
-        let num = |s: &str, what: &str| {
-            s.parse::<f64>().map_err(|_| CheckError::Malformed {
-                path: path.into(),
-                message: format!("line {}: {what} `{s}` is not a number", n + 1),
+    use crate::reference::{consensus_rows, table_number, table_tolerance};
+    consensus_rows(path, 5, 3)?
+        .into_iter()
+        .map(|(line, f)| {
+            Ok(Ibsi2Row {
+                filter_id: f[0].clone(),
+                tag: f[2].clone(),
+                value: table_number(path, line, &f[3], "consensus value")?,
+                tolerance: table_tolerance(path, line, &f[4])?,
             })
-        };
-        out.push(Ibsi2Row {
-            filter_id: f[0].to_string(),
-            tag: f[2].to_string(),
-            value: num(f[3], "consensus value")?,
-            tolerance: if f[4].is_empty() {
-                0.0
-            } else {
-                num(f[4], "tolerance")?
-            },
-        });
-    }
-    Ok(out)
+        })
+        .collect()
 }
 
 /// The feature rows of every phase 2 configuration, by filter id: the rows of the

@@ -114,9 +114,14 @@ pub struct ReferenceValue {
     pub tolerance: f64,
 }
 
-/// Reads the consensus rows of an IBSI 1 reference CSV (`reference value;tolerance;tag`;
-/// rows without a value have no consensus and are skipped).
-pub fn read_ibsi1_table(path: &Path) -> Result<Vec<ReferenceValue>, CheckError> {
+/// The consensus rows of a `;`-separated reference table with `fields` columns: each
+/// row's line number and trimmed fields, without the header, blank lines and rows whose
+/// `value_column` is empty (no consensus value).
+pub(crate) fn consensus_rows(
+    path: &Path,
+    fields: usize,
+    value_column: usize,
+) -> Result<Vec<(usize, Vec<String>)>, CheckError> {
     let text = std::fs::read_to_string(path).map_err(|e| CheckError::Malformed {
         path: path.into(),
         message: e.to_string(),
@@ -126,33 +131,59 @@ pub fn read_ibsi1_table(path: &Path) -> Result<Vec<ReferenceValue>, CheckError> 
         if line.trim().is_empty() {
             continue;
         }
-        let f: Vec<&str> = line.split(';').map(str::trim).collect();
-        if f.len() != 3 {
+        let f: Vec<String> = line.split(';').map(|x| x.trim().to_string()).collect();
+        if f.len() != fields {
             return Err(CheckError::Malformed {
                 path: path.into(),
-                message: format!("line {}: expected 3 fields, found {}", n + 1, f.len()),
+                message: format!(
+                    "line {}: expected {fields} fields, found {}",
+                    n + 1,
+                    f.len()
+                ),
             });
         }
-        if f[0].is_empty() {
-            continue;
+        if !f[value_column].is_empty() {
+            out.push((n + 1, f));
         }
-        let num = |s: &str, what: &str| {
-            s.parse::<f64>().map_err(|_| CheckError::Malformed {
-                path: path.into(),
-                message: format!("line {}: {what} `{s}` is not a number", n + 1),
-            })
-        };
-        out.push(ReferenceValue {
-            tag: f[2].to_string(),
-            value: num(f[0], "reference value")?,
-            tolerance: if f[1].is_empty() {
-                0.0
-            } else {
-                num(f[1], "tolerance")?
-            },
-        });
     }
     Ok(out)
+}
+
+/// A number of a reference table; `what` names it in the error.
+pub(crate) fn table_number(
+    path: &Path,
+    line: usize,
+    s: &str,
+    what: &str,
+) -> Result<f64, CheckError> {
+    s.parse::<f64>().map_err(|_| CheckError::Malformed {
+        path: path.into(),
+        message: format!("line {line}: {what} `{s}` is not a number"),
+    })
+}
+
+/// A tolerance of a reference table: empty means 0.
+pub(crate) fn table_tolerance(path: &Path, line: usize, s: &str) -> Result<f64, CheckError> {
+    if s.is_empty() {
+        Ok(0.0)
+    } else {
+        table_number(path, line, s, "tolerance")
+    }
+}
+
+/// Reads the consensus rows of an IBSI 1 reference CSV (`reference value;tolerance;tag`;
+/// rows without a value have no consensus and are skipped).
+pub fn read_ibsi1_table(path: &Path) -> Result<Vec<ReferenceValue>, CheckError> {
+    consensus_rows(path, 3, 0)?
+        .into_iter()
+        .map(|(line, f)| {
+            Ok(ReferenceValue {
+                value: table_number(path, line, &f[0], "reference value")?,
+                tolerance: table_tolerance(path, line, &f[1])?,
+                tag: f[2].clone(),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@
 //! Riesz: computed in the Fourier domain), filter the whole interpolated image
 //! ([`crop_reach`]).
 
-use ndarray::{s, Array3, Zip};
+use ndarray::{s, Array3};
 use radx_core::settings::{Interpolation, Resegmentation, Settings};
 use radx_core::{discretise, FilterSpec, Grid, Image, Mask, Roi};
 
@@ -158,33 +158,15 @@ pub fn resegment_response(
     r: &Resegmentation,
     name: &str,
 ) -> Result<(), ProcessError> {
-    let (lo, hi) = (
-        r.min.unwrap_or(f64::NEG_INFINITY),
-        r.max.unwrap_or(f64::INFINITY),
-    );
-    Zip::from(&mut roi.intensity)
-        .and(&roi.image)
-        .for_each(|i, &v| *i = *i && v >= lo && v <= hi);
-    if let Some(k) = r.outlier_sd {
-        let vals = roi.intensity_values();
-        let n = vals.len() as f64;
-        if n > 0.0 {
-            let mean = vals.iter().sum::<f64>() / n;
-            let sd = (vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
-            let (olo, ohi) = (mean - k * sd, mean + k * sd);
-            Zip::from(&mut roi.intensity)
-                .and(&roi.image)
-                .for_each(|i, &v| *i = *i && v >= olo && v <= ohi);
-        }
-    }
-    if !roi.intensity.iter().any(|&v| v) {
-        return Err(ProcessError::EmptyResponseResegmentation {
+    if crate::restrict_intensity_mask(roi, r) {
+        Ok(())
+    } else {
+        Err(ProcessError::EmptyResponseResegmentation {
             name: name.to_string(),
             min: r.min,
             max: r.max,
-        });
+        })
     }
-    Ok(())
 }
 
 /// The image after rounding on input (`[input] round_intensities`) and interpolation of

@@ -548,14 +548,31 @@ pub fn round_half_even(v: f64) -> f64 {
 /// the range kept. The morphological mask is not changed.
 pub fn resegment(roi: &mut Roi, settings: &Settings) -> Result<(), ProcessError> {
     let r = &settings.resegmentation;
+    roi.intensity.assign(&roi.morphological);
+    if restrict_intensity_mask(roi, r) {
+        Ok(())
+    } else {
+        Err(ProcessError::EmptyAfterResegmentation {
+            min: r.min,
+            max: r.max,
+        })
+    }
+}
+
+/// Narrows the intensity mask by the values of `roi.image`: range (USB3) to `[min, max]`,
+/// then outliers (7ACA) to `mu +- k sigma` over the values the range kept (population
+/// standard deviation). Returns whether any voxel is left.
+pub(crate) fn restrict_intensity_mask(
+    roi: &mut Roi,
+    r: &radx_core::settings::Resegmentation,
+) -> bool {
     let (lo, hi) = (
         r.min.unwrap_or(f64::NEG_INFINITY),
         r.max.unwrap_or(f64::INFINITY),
     );
     Zip::from(&mut roi.intensity)
-        .and(&roi.morphological)
         .and(&roi.image)
-        .for_each(|i, &m, &v| *i = m && v >= lo && v <= hi);
+        .for_each(|i, &v| *i = *i && v >= lo && v <= hi);
     if let Some(k) = r.outlier_sd {
         let vals = roi.intensity_values();
         let n = vals.len() as f64;
@@ -568,13 +585,7 @@ pub fn resegment(roi: &mut Roi, settings: &Settings) -> Result<(), ProcessError>
                 .for_each(|i, &v| *i = *i && v >= olo && v <= ohi);
         }
     }
-    if !roi.intensity.iter().any(|&v| v) {
-        return Err(ProcessError::EmptyAfterResegmentation {
-            min: r.min,
-            max: r.max,
-        });
-    }
-    Ok(())
+    roi.intensity.iter().any(|&v| v)
 }
 
 /// Crops the ROI to the bounding box of its morphological mask, widened by `margin_mm`
