@@ -98,3 +98,40 @@ fn compare_reads_pyradiomics_tables_and_guards_thresholds() {
         "{stdout}"
     );
 }
+
+#[test]
+fn stability_refuses_bad_plans_with_named_errors() {
+    let run = |args: &[&str]| {
+        let out = radx()
+            .args([
+                "stability",
+                "--cohort",
+                "cohort.csv",
+                "--preset",
+                "ibsi-config-e",
+            ])
+            .args(args)
+            .args(["--out", "unused"])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, err) = run(&["--perturb", "volume", "--volume-fraction", "0.3,0.1"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("lo must not exceed hi"), "{err}");
+    let (code, err) = run(&["--perturb", "volume", "--volume-fraction", "-1.5,0.1"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("volume adaptation fraction"), "{err}");
+    let (code, err) = run(&["--perturb", "noise", "--vary", "texture.glcm_distance=1,2"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("separate studies"), "{err}");
+    let (code, err) = run(&["--vary", "discretisation.texture.bins=-3"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("grid point"), "{err}");
+    let (code, err) = run(&[]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("nothing varies"), "{err}");
+}

@@ -38,11 +38,11 @@ pub(crate) struct StabilityArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Rotation range in degrees, `lo,hi`.
-    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [-15.0, 15.0], allow_hyphen_values = true)]
-    rotation_degrees: Vec<f64>,
+    #[arg(long, value_parser = parse_range, default_value = "-15,15", allow_hyphen_values = true)]
+    rotation_degrees: [f64; 2],
     /// Volume adaptation range as fractions of the ROI volume, `lo,hi`.
-    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [-0.1, 0.1], allow_hyphen_values = true)]
-    volume_fraction: Vec<f64>,
+    #[arg(long, value_parser = parse_range, default_value = "-0.1,0.1", allow_hyphen_values = true)]
+    volume_fraction: [f64; 2],
     /// Contour randomisation: standard deviation of the boundary displacement, mm.
     #[arg(long, default_value_t = 2.0)]
     contour_sd_mm: f64,
@@ -93,11 +93,9 @@ impl StabilityArgs {
         let has = |k| self.perturb.contains(&k);
         let space = PerturbationSpace {
             noise: has(PerturbKind::Noise),
-            rotation_degrees: has(PerturbKind::Rotation)
-                .then(|| [self.rotation_degrees[0], self.rotation_degrees[1]]),
+            rotation_degrees: has(PerturbKind::Rotation).then_some(self.rotation_degrees),
             translation: has(PerturbKind::Translation),
-            volume_fraction: has(PerturbKind::Volume)
-                .then(|| [self.volume_fraction[0], self.volume_fraction[1]]),
+            volume_fraction: has(PerturbKind::Volume).then_some(self.volume_fraction),
             contour: has(PerturbKind::Contour).then_some(ContourSettings {
                 sd_mm: self.contour_sd_mm,
                 correlation_mm: self.contour_correlation_mm,
@@ -106,6 +104,25 @@ impl StabilityArgs {
         space.validate().context("perturbation settings")?;
         Ok(space)
     }
+}
+
+/// A range `lo,hi` of two finite numbers with `lo <= hi`.
+fn parse_range(s: &str) -> Result<[f64; 2], String> {
+    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+    let [lo, hi] = parts[..] else {
+        return Err(format!("`{s}`: expected lo,hi"));
+    };
+    let num = |t: &str| {
+        t.parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| format!("`{t}` is not a finite number"))
+    };
+    let (lo, hi) = (num(lo)?, num(hi)?);
+    if lo > hi {
+        return Err(format!("`{s}`: lo must not exceed hi"));
+    }
+    Ok([lo, hi])
 }
 
 /// `NAME=PATH`.

@@ -147,7 +147,7 @@ pub fn settings_grid(base: &Settings, axes: &[Axis]) -> Result<Vec<GridPoint>, S
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let mut settings = Settings::from_toml_str(&text, &format!("settings grid point {name}"))
+        let mut settings = Settings::from_toml_str(&text, &format!("point {name}"))
             .map_err(|e| StabilityError::Grid(e.to_string()))?;
         settings.source_dir = base.source_dir.clone();
         points.push(GridPoint { settings, changes });
