@@ -314,33 +314,29 @@ fn beta_inv(p: f64, a: f64, b: f64, guess: Option<(f64, f64)>) -> (f64, f64) {
 /// `F(x; d1, d2) = I_{d1 x/(d1 x + d2)}(d1/2, d2/2)` for `x ≥ 0`
 /// (Abramowitz & Stegun 26.6.2; DLMF 8.17 for `I`). Returns 0 for `x ≤ 0`.
 pub fn f_cdf(x: f64, d1: f64, d2: f64) -> f64 {
+    f_tails(x, d1, d2).0
+}
+
+/// Both tails `(F(x), 1 − F(x))` of the F distribution, each computed directly; NaN for
+/// invalid arguments.
+fn f_tails(x: f64, d1: f64, d2: f64) -> (f64, f64) {
     if x.is_nan() || (d1.is_nan() || d1 <= 0.0) || (d2.is_nan() || d2 <= 0.0) {
-        return f64::NAN;
+        return (f64::NAN, f64::NAN);
     }
     if x <= 0.0 {
-        return 0.0;
+        return (0.0, 1.0);
     }
     if x == f64::INFINITY {
-        return 1.0;
+        return (1.0, 0.0);
     }
     let (u, v) = f_to_beta(x, d1, d2);
-    beta_tails(u, v, 0.5 * d1, 0.5 * d2).0
+    beta_tails(u, v, 0.5 * d1, 0.5 * d2)
 }
 
 /// Survival function of the F distribution, `1 − F(x; d1, d2) =
 /// I_{d2/(d2 + d1 x)}(d2/2, d1/2)`, computed directly in the upper tail.
 pub fn f_sf(x: f64, d1: f64, d2: f64) -> f64 {
-    if x.is_nan() || (d1.is_nan() || d1 <= 0.0) || (d2.is_nan() || d2 <= 0.0) {
-        return f64::NAN;
-    }
-    if x <= 0.0 {
-        return 1.0;
-    }
-    if x == f64::INFINITY {
-        return 0.0;
-    }
-    let (u, v) = f_to_beta(x, d1, d2);
-    beta_tails(u, v, 0.5 * d1, 0.5 * d2).1
+    f_tails(x, d1, d2).1
 }
 
 /// Maps `x ≥ 0` to `(u, 1 − u)` with `u = d1 x/(d1 x + d2)`, both computed
