@@ -195,6 +195,10 @@ pub(crate) fn stability(a: StabilityArgs) -> Result<ExitCode> {
             );
         }
         run_failed = summary.failed.len();
+        eprintln!(
+            "radx: {} case x condition results computed, {} kept from an earlier run, {} failed",
+            summary.done, summary.skipped, run_failed
+        );
         for (c, path) in conditions.iter().zip(&summary.tables) {
             tables.push(ConditionTable::read(c.name.clone(), path)?);
         }

@@ -16,6 +16,11 @@
 //! DIR/conditions/<slug>/features.provenance.json   the condition's provenance
 //! ```
 //!
+//! Resume: run the same command again and every case × condition whose provenance records
+//! the same inputs (sha256), settings id, radx version, plugins and perturbation plan is
+//! kept; anything else is recomputed. Tables are written atomically, the provenance last,
+//! so an interrupted run leaves nothing half-written that a later run would trust.
+//!
 //! Determinism: a case's perturbation seed is derived from the run seed, the case id and
 //! the perturbation index ([`case_seed`]), never from the order in which threads pick
 //! cases, so the tables are bit-identical whatever the thread count. A case that fails
@@ -185,6 +190,9 @@ pub struct CaseFailure {
 pub struct RunSummary {
     /// Cases × conditions that gave a table.
     pub done: usize,
+    /// Cases × conditions whose table from an earlier run was kept (same inputs, settings,
+    /// radx version and perturbation steps).
+    pub skipped: usize,
     pub failed: Vec<CaseFailure>,
     /// `conditions/<slug>/features.csv` of each condition, in condition order.
     pub tables: Vec<PathBuf>,
@@ -229,15 +237,69 @@ pub fn case_steps(draw: &PerturbationDraw, case_id: &str) -> (Vec<Perturbation>,
     (radx_perturb::draw(&draw.space, seed, draw.index), seed)
 }
 
+/// The provenance record of one case under one condition, without the parts that vary
+/// between runs of the same computation (platform, thread count).
+fn case_record(
+    condition: &Condition,
+    registry: &Registry,
+    inputs: &[InputRecord],
+    perturbation: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let provenance = radx_pipeline::provenance(&condition.settings, registry, inputs.to_vec());
+    let mut record = serde_json::to_value(&provenance).expect("provenance serialises");
+    record["condition"] = serde_json::Value::String(condition.name.clone());
+    if let Some(p) = perturbation {
+        record["perturbation"] = p;
+    }
+    record
+}
+
+/// True when `cases/<case>.csv` and its provenance exist and the provenance records the
+/// same inputs, settings, radx version, plugins and perturbation steps as `record`: the
+/// earlier result is the result of this computation. (Numbers compare exactly: serde_json
+/// is built with `float_roundtrip`, so a parsed f64 is the one written.)
+fn already_done(dir: &Path, case: &str, record: &serde_json::Value) -> bool {
+    let cases = dir.join("cases");
+    if !cases.join(format!("{case}.csv")).is_file() {
+        return false;
+    }
+    let Ok(text) = std::fs::read_to_string(cases.join(format!("{case}.provenance.json"))) else {
+        return false;
+    };
+    let Ok(mut old) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return false;
+    };
+    // What the steps did is recorded after the run; the plan is what must match.
+    if let Some(p) = old.get_mut("perturbation").and_then(|p| p.as_object_mut()) {
+        p.remove("applied");
+    }
+    [
+        "radx_version",
+        "settings_id",
+        "inputs",
+        "plugins",
+        "condition",
+        "perturbation",
+    ]
+    .iter()
+    .all(|k| old.get(k) == record.get(k))
+}
+
+/// What one case under one condition came to.
+enum Outcome {
+    Done,
+    Skipped,
+}
+
 /// Runs one case under one condition and writes its table and provenance (or its error
-/// record).
+/// record). A result of an earlier run of the same computation is kept.
 fn run_one(
     case: &CohortCase,
     loaded: &LoadedCase,
     condition: &Condition,
     registry: &Registry,
     out: &Path,
-) -> Result<(), CaseFailure> {
+) -> Result<Outcome, CaseFailure> {
     let dir = condition_dir(out, condition);
     let fail = |stage: &str, message: String| CaseFailure {
         case: case.case_id.clone(),
@@ -245,24 +307,34 @@ fn run_one(
         stage: stage.into(),
         message,
     };
-    let (image, mask, perturbation) = match &condition.perturbation {
+    // The perturbation steps are drawn before anything is computed, so that a finished
+    // result can be recognised by its record.
+    let steps = condition
+        .perturbation
+        .as_ref()
+        .map(|draw| (draw, case_steps(draw, &case.case_id)));
+    let planned = steps.as_ref().map(|(draw, (steps, seed))| {
+        serde_json::json!({
+            "index": draw.index,
+            "run_seed": draw.seed,
+            "case_seed": seed,
+            "crop_margin_mm": PERTURBATION_CROP_MARGIN_MM,
+            "steps": steps,
+        })
+    });
+    let planned_record = case_record(condition, registry, &loaded.inputs, planned.clone());
+    if already_done(&dir, &case.case_id, &planned_record) {
+        return Ok(Outcome::Skipped);
+    }
+    let (image, mask, applied) = match &steps {
         None => (loaded.image.clone(), loaded.mask.clone(), None),
-        Some(draw) => {
-            let (steps, seed) = case_steps(draw, &case.case_id);
+        Some((_, (steps, seed))) => {
             let (image, mask) =
                 radx_perturb::crop_to_roi(&loaded.image, &loaded.mask, PERTURBATION_CROP_MARGIN_MM)
                     .map_err(|e| fail("perturb", e.to_string()))?;
-            let p = radx_perturb::apply(&image, &mask, &steps, seed)
+            let p = radx_perturb::apply(&image, &mask, steps, *seed)
                 .map_err(|e| fail("perturb", e.to_string()))?;
-            let record = serde_json::json!({
-                "index": draw.index,
-                "run_seed": draw.seed,
-                "case_seed": seed,
-                "crop_margin_mm": PERTURBATION_CROP_MARGIN_MM,
-                "steps": steps,
-                "applied": p.applied,
-            });
-            (p.image, p.mask, Some(record))
+            (p.image, p.mask, Some(p.applied))
         }
     };
     let labels = CaseLabels {
@@ -277,12 +349,9 @@ fn run_one(
                 format!("{} with {}: {e}", case.image.display(), case.mask.display()),
             )
         })?;
-    let provenance =
-        radx_pipeline::provenance(&condition.settings, registry, loaded.inputs.clone());
-    let mut record = serde_json::to_value(&provenance).expect("provenance serialises");
-    record["condition"] = serde_json::Value::String(condition.name.clone());
-    if let Some(p) = perturbation {
-        record["perturbation"] = p;
+    let mut record = planned_record;
+    if let Some(applied) = applied {
+        record["perturbation"]["applied"] = serde_json::to_value(applied).expect("json");
     }
     let cases = dir.join("cases");
     let write = |name: String, text: String| {
@@ -298,7 +367,7 @@ fn run_one(
         serde_json::to_string_pretty(&record).expect("json") + "\n",
     )?;
     let _ = std::fs::remove_file(dir.join("errors").join(format!("{}.json", case.case_id)));
-    Ok(())
+    Ok(Outcome::Done)
 }
 
 fn write_failure(out: &Path, condition: &Condition, f: &CaseFailure) {
@@ -345,7 +414,7 @@ pub fn run(
             })?;
         }
     }
-    let outcomes: Vec<Vec<Result<(), CaseFailure>>> = cases
+    let outcomes: Vec<Vec<Result<Outcome, CaseFailure>>> = cases
         .par_iter()
         .map(|case| {
             let results = match load_case(case) {
@@ -373,7 +442,8 @@ pub fn run(
     for per_case in outcomes {
         for (c, r) in conditions.iter().zip(per_case) {
             match r {
-                Ok(()) => summary.done += 1,
+                Ok(Outcome::Done) => summary.done += 1,
+                Ok(Outcome::Skipped) => summary.skipped += 1,
                 Err(f) => {
                     write_failure(out, c, &f);
                     summary.failed.push(f);
