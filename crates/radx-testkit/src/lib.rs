@@ -113,3 +113,34 @@ pub fn assert_complies(rows: &[ReferenceRow], lookup: impl Fn(&str) -> Option<f6
         misses.join("\n")
     );
 }
+
+/// Computes `plugin` on the CT phantom prepared with preset `ibsi-config-{config}` and
+/// asserts every consensus row of that configuration whose tag starts with the plugin's
+/// prefix (`{prefix}_`); returns how many rows were asserted.
+pub fn assert_ct_config_complies(plugin: &dyn radx_core::FeaturePlugin, config: &str) -> usize {
+    let settings = Settings::preset(&format!("ibsi-config-{config}")).unwrap();
+    let prepared = ct_phantom(&settings);
+    let prefix = plugin.info().prefix.clone();
+    let values: std::collections::HashMap<String, Option<f64>> = plugin
+        .compute(&input(&prepared, &settings))
+        .expect("computes on the CT phantom")
+        .into_iter()
+        .map(|v| {
+            let tag = match &v.aggregation {
+                Some(a) => format!("{prefix}_{}_{a}", v.name),
+                None => format!("{prefix}_{}", v.name),
+            };
+            (tag, v.value)
+        })
+        .collect();
+    let rows = reference_rows(
+        &format!("ibsi_1_chest_config_{config}.csv"),
+        &format!("{prefix}_"),
+    );
+    assert!(
+        !rows.is_empty(),
+        "no {prefix}_ rows in configuration {config}"
+    );
+    assert_complies(&rows, |tag| values.get(tag).copied().flatten());
+    rows.len()
+}
