@@ -24,10 +24,13 @@
 //! value is missing with the reason of the first undefined one.
 
 pub mod neighbourhood;
+pub mod output;
 pub mod sparse;
 
 use ndarray::ArrayView3;
 use radx_core::settings::{DirectionMerging, TextureDimension};
+
+pub use output::{texture_levels, values_by_aggregation, values_by_feature};
 
 /// A feature that may be undefined for a given matrix (the reason says why).
 pub type Outcome = Result<f64, String>;

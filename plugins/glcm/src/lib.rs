@@ -19,7 +19,10 @@ pub mod matrix;
 use ndarray::ArrayView3;
 use radx_core::settings::TextureSettings;
 use radx_core::{FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, PluginError, PluginInfo};
-use radx_texture::{aggregate_directional, DirectionalFamily, LevelVolume, Outcome, Scope};
+use radx_texture::{
+    aggregate_directional, texture_levels, values_by_feature, DirectionalFamily, LevelVolume,
+    Outcome, Scope,
+};
 
 pub use features::{FEATURES, N_FEATURES};
 pub use matrix::{build_glcm, Entry, Glcm, RankVolume};
@@ -120,13 +123,7 @@ impl FeaturePlugin for Plugin {
     }
 
     fn compute(&self, input: &FeatureInput) -> Result<Vec<FeatureValue>, PluginError> {
-        let disc = input.texture.as_ref().map_err(|e| {
-            PluginError::Undefined(format!("the texture discretisation failed: {e}"))
-        })?;
-        let vol = LevelVolume {
-            levels: disc.levels.view(),
-            n_levels: disc.n_levels,
-        };
+        let vol = texture_levels(input)?;
         let t = &input.settings.texture;
         let family = GlcmFamily::from_settings(&vol, t);
         let aggregated = aggregate_directional(
@@ -136,17 +133,6 @@ impl FeaturePlugin for Plugin {
             &t.direction_merging,
             N_FEATURES,
         );
-        // Feature-major order, as the IBSI reference tables.
-        let mut out = Vec::with_capacity(N_FEATURES * aggregated.len());
-        for (k, (name, _)) in FEATURES.iter().enumerate() {
-            for (tag, values) in &aggregated {
-                let v = values
-                    .get(k)
-                    .cloned()
-                    .unwrap_or_else(|| Err("internal error: feature missing".into()));
-                out.push(FeatureValue::outcome(name, Some(tag), v));
-            }
-        }
-        Ok(out)
+        Ok(values_by_feature(&aggregated, &FEATURES))
     }
 }

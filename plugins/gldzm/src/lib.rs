@@ -22,10 +22,13 @@ pub mod distance;
 use ndarray::ArrayView3;
 use radx_core::settings::DistanceNorm;
 use radx_core::{FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, PluginError, PluginInfo};
+use radx_glszm::aggregation_tags;
 use radx_glszm::matrix::{zone_features, ZoneMatrix, N_FEATURES};
 use radx_glszm::zones::{bounding_box, find_zones_in, union_box, Zones};
-use radx_glszm::{aggregation_tags, feature_values, texture_levels};
-use radx_texture::{aggregate_neighbourhood, LevelVolume, NeighbourhoodFamily, Outcome, Scope};
+use radx_texture::{
+    aggregate_neighbourhood, texture_levels, values_by_aggregation, LevelVolume,
+    NeighbourhoodFamily, Outcome, Scope,
+};
 
 /// The GLDZM features: `(tag name, IBSI identifier)`, in output order (the order of
 /// [`radx_glszm::matrix::zone_features`]). With `d_ij` the GLDZM, `N_s = Σ d_ij`,
@@ -163,6 +166,6 @@ impl FeaturePlugin for Plugin {
             norm: t.gldzm_distance_norm,
         };
         let aggregated = aggregate_neighbourhood(&family, &vol, &t.dimensions, N_FEATURES);
-        Ok(feature_values(aggregated, &FEATURES))
+        Ok(values_by_aggregation(aggregated, &FEATURES))
     }
 }

@@ -18,7 +18,10 @@ pub mod matrix;
 pub mod zones;
 
 use radx_core::{FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, PluginError, PluginInfo};
-use radx_texture::{aggregate_neighbourhood, LevelVolume, NeighbourhoodFamily, Outcome, Scope};
+use radx_texture::{
+    aggregate_neighbourhood, texture_levels, values_by_aggregation, LevelVolume,
+    NeighbourhoodFamily, Outcome, Scope,
+};
 
 use matrix::{zone_features, ZoneMatrix, N_FEATURES};
 
@@ -95,32 +98,6 @@ pub fn aggregation_tags() -> Vec<String> {
     ["2D", "2_5D", "3D"].iter().map(|s| s.to_string()).collect()
 }
 
-/// Turns aggregated outcomes into feature values named by `features`.
-pub fn feature_values(
-    aggregated: Vec<(String, Vec<Outcome>)>,
-    features: &[(&str, &str)],
-) -> Vec<FeatureValue> {
-    let mut out = Vec::with_capacity(aggregated.len() * features.len());
-    for (agg, values) in aggregated {
-        for ((name, _), v) in features.iter().zip(values) {
-            out.push(FeatureValue::outcome(name, Some(&agg), v));
-        }
-    }
-    out
-}
-
-/// The grey levels of the texture discretisation, or why they are unavailable.
-pub fn texture_levels<'a>(input: &'a FeatureInput) -> Result<LevelVolume<'a>, PluginError> {
-    let d = input
-        .texture
-        .as_ref()
-        .map_err(|e| PluginError::Undefined(format!("the texture discretisation failed: {e}")))?;
-    Ok(LevelVolume {
-        levels: d.levels.view(),
-        n_levels: d.n_levels,
-    })
-}
-
 pub struct Plugin(PluginInfo);
 
 pub fn plugin() -> Box<dyn FeaturePlugin> {
@@ -151,6 +128,6 @@ impl FeaturePlugin for Plugin {
             &input.settings.texture.dimensions,
             N_FEATURES,
         );
-        Ok(feature_values(aggregated, &FEATURES))
+        Ok(values_by_aggregation(aggregated, &FEATURES))
     }
 }

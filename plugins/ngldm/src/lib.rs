@@ -19,7 +19,10 @@ pub use features::features;
 pub use matrix::{build, NgldmMatrix};
 
 use radx_core::{FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, PluginError, PluginInfo};
-use radx_texture::{aggregate_neighbourhood, LevelVolume, NeighbourhoodFamily, Outcome, Scope};
+use radx_texture::{
+    aggregate_neighbourhood, texture_levels, values_by_aggregation, LevelVolume,
+    NeighbourhoodFamily, Outcome, Scope,
+};
 
 /// `(name, IBSI identifier)` of every feature, in output order; every feature is
 /// dimensionless.
@@ -87,26 +90,13 @@ impl FeaturePlugin for Plugin {
     }
 
     fn compute(&self, input: &FeatureInput) -> Result<Vec<FeatureValue>, PluginError> {
-        let d = input
-            .texture
-            .as_ref()
-            .map_err(|e| PluginError::Undefined(format!("texture discretisation failed: {e}")))?;
-        let vol = LevelVolume {
-            levels: d.levels.view(),
-            n_levels: d.n_levels,
-        };
+        let vol = texture_levels(input)?;
         let t = &input.settings.texture;
         let family = Ngldm {
             delta: t.ngldm_distance,
             alpha: t.ngldm_alpha,
         };
         let aggregated = aggregate_neighbourhood(&family, &vol, &t.dimensions, FEATURES.len());
-        let mut out = Vec::with_capacity(aggregated.len() * FEATURES.len());
-        for (tag, values) in aggregated {
-            for ((name, _), v) in FEATURES.iter().zip(values) {
-                out.push(FeatureValue::outcome(name, Some(&tag), v));
-            }
-        }
-        Ok(out)
+        Ok(values_by_aggregation(aggregated, &FEATURES))
     }
 }
