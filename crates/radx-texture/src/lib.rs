@@ -25,6 +25,7 @@
 
 pub mod neighbourhood;
 pub mod output;
+pub mod rank;
 pub mod sparse;
 
 use ndarray::ArrayView3;

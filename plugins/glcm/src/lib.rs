@@ -55,7 +55,7 @@ impl<'a> GlcmFamily<'a> {
     pub fn new(vol: &LevelVolume<'a>, distance: u32, symmetric: bool) -> Self {
         GlcmFamily {
             source: vol.levels,
-            prepared: RankVolume::new(&vol.levels),
+            prepared: RankVolume::new(&vol.levels, 0),
             n_g: vol.n_levels.max(1) as f64,
             distance: distance as isize,
             symmetric,
@@ -91,7 +91,7 @@ impl DirectionalFamily for GlcmFamily<'_> {
         if self.is_source(&vol.levels) {
             build(&self.prepared)
         } else {
-            build(&RankVolume::new(&vol.levels))
+            build(&RankVolume::new(&vol.levels, 0))
         }
     }
 

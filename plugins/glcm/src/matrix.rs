@@ -16,7 +16,6 @@
 //! an extra row and column 0 for voxels outside the ROI so that counting is a
 //! branch-free increment; for very many grey levels pair codes are sorted instead.
 
-use ndarray::ArrayView3;
 pub use radx_texture::sparse::{bounding_box, merge_sorted, Entry};
 use radx_texture::{Scope, TextureMatrix};
 
@@ -85,125 +84,7 @@ impl TextureMatrix for Glcm {
     }
 }
 
-/// A level volume prepared for counting, cropped to the bounding box of the ROI: grey
-/// levels replaced by their rank among the levels present plus one (0 outside the ROI),
-/// and the extent of ROI voxels along x of every row, so that rows and row ends without
-/// ROI voxels are skipped.
-#[derive(Debug, Clone)]
-pub struct RankVolume {
-    /// Position `(z, y, x)` of the bounding box in the volume.
-    pub origin: [usize; 3],
-    /// Shape `(z, y, x)` of the bounding box.
-    pub dim: (usize, usize, usize),
-    /// Rank + 1 of every voxel's grey level in C order over the box, 0 outside the ROI.
-    pub ranks: Vec<u32>,
-    /// Per row `z * ny + y` of the box: `[first, last + 1)` of the x of its ROI voxels
-    /// (`(0, 0)` when it has none).
-    pub rows: Vec<(usize, usize)>,
-    /// `values[rank]`: the grey level of a rank, increasing.
-    pub values: Vec<u32>,
-}
-
-/// Highest grey level for which ranks are looked up in a table rather than searched.
-const DIRECT_LIMIT: usize = 1 << 16;
-
-impl RankVolume {
-    /// Prepares `levels` (0 outside the ROI, grey levels >= 1 inside).
-    pub fn new(levels: &ArrayView3<u32>) -> Self {
-        let full = levels.dim();
-        let std = levels.as_standard_layout();
-        let owned: Vec<u32>;
-        let flat: &[u32] = match std.as_slice() {
-            Some(s) => s,
-            None => {
-                owned = levels.iter().copied().collect();
-                &owned
-            }
-        };
-        let max = flat.iter().copied().max().unwrap_or(0) as usize;
-        if max <= DIRECT_LIMIT.max(2 * flat.len()) {
-            // table[level] = rank + 1 (0 for level 0)
-            let mut present = vec![false; max + 1];
-            for &l in flat {
-                present[l as usize] = true;
-            }
-            let mut table = vec![0u32; max + 1];
-            let mut values = Vec::new();
-            for (l, &p) in present.iter().enumerate().skip(1) {
-                if p {
-                    values.push(l as u32);
-                    table[l] = values.len() as u32;
-                }
-            }
-            Self::fill(flat, full, values, |l| table[l as usize])
-        } else {
-            // Very large grey levels (e.g. no discretisation of raw intensities): ranks
-            // by binary search.
-            let mut values: Vec<u32> = flat.iter().copied().filter(|&l| l > 0).collect();
-            values.sort_unstable();
-            values.dedup();
-            let search = values.clone();
-            Self::fill(flat, full, values, move |l| {
-                match search.binary_search(&l) {
-                    Ok(r) if l > 0 => r as u32 + 1,
-                    _ => 0,
-                }
-            })
-        }
-    }
-
-    /// Crops the C-order levels `flat` of shape `full` to the ROI and ranks them.
-    fn fill(
-        flat: &[u32],
-        full: (usize, usize, usize),
-        values: Vec<u32>,
-        rank_of: impl Fn(u32) -> u32,
-    ) -> Self {
-        let (origin, [bz, by, bx]) = bounding_box(flat, full);
-        let (_, ny, nx) = full;
-        let mut ranks = Vec::with_capacity(bz * by * bx);
-        let mut rows = Vec::with_capacity(bz * by);
-        for z in origin[0]..origin[0] + bz {
-            for y in origin[1]..origin[1] + by {
-                let start = (z * ny + y) * nx + origin[2];
-                let from = ranks.len();
-                ranks.extend(flat[start..start + bx].iter().map(|&l| rank_of(l)));
-                let row = &ranks[from..];
-                rows.push(match row.iter().position(|&a| a != 0) {
-                    Some(first) => {
-                        let last = row.iter().rposition(|&a| a != 0).unwrap_or(first);
-                        (first, last + 1)
-                    }
-                    None => (0, 0),
-                });
-            }
-        }
-        RankVolume {
-            origin,
-            dim: (bz, by, bx),
-            ranks,
-            rows,
-            values,
-        }
-    }
-
-    /// Number of grey levels present.
-    pub fn n_ranks(&self) -> usize {
-        self.values.len()
-    }
-
-    /// Range `[start, end)` of the box's slices that a scope covers.
-    pub fn z_range(&self, scope: Scope) -> (usize, usize) {
-        let nz = self.dim.0;
-        match scope {
-            Scope::Volume => (0, nz),
-            Scope::Slice(z) if z >= self.origin[0] && z - self.origin[0] < nz => {
-                (z - self.origin[0], z - self.origin[0] + 1)
-            }
-            Scope::Slice(_) => (0, 0),
-        }
-    }
-}
+pub use radx_texture::rank::RankVolume;
 
 /// Largest number of grey levels present for which pairs are counted in a dense
 /// `K x K` scratch table (4 MiB); beyond it pairs are sorted instead.
@@ -437,7 +318,7 @@ mod tests {
     fn figure_example_2d_row() {
         // One row 1 2 2 3 (x direction): pairs (1,2), (2,2), (2,3) forward.
         let a = Array3::from_shape_vec((1, 1, 4), vec![1u32, 2, 2, 3]).unwrap();
-        let idx = RankVolume::new(&a.view());
+        let idx = RankVolume::new(&a.view(), 0);
         let m = build_glcm(&idx, Scope::Volume, [0, 0, 1], false, false);
         let e: Vec<_> = m.entries().iter().map(|e| (e.i, e.j, e.n)).collect();
         assert_eq!(e, vec![(1, 2, 1), (2, 2, 1), (2, 3, 1)]);
@@ -454,7 +335,7 @@ mod tests {
     fn pairs_leaving_the_roi_are_not_counted() {
         // 0 marks voxels outside the ROI.
         let a = Array3::from_shape_vec((1, 2, 3), vec![1u32, 0, 1, 1, 1, 0]).unwrap();
-        let idx = RankVolume::new(&a.view());
+        let idx = RankVolume::new(&a.view(), 0);
         let m = build_glcm(&idx, Scope::Volume, [0, 0, 1], false, false);
         assert_eq!(m.total(), 1);
         let m = build_glcm(&idx, Scope::Volume, [0, 1, 0], false, false);
@@ -485,7 +366,7 @@ mod tests {
     #[test]
     fn slice_scope_ignores_other_slices() {
         let a = Array3::from_shape_vec((2, 1, 2), vec![1u32, 2, 3, 3]).unwrap();
-        let idx = RankVolume::new(&a.view());
+        let idx = RankVolume::new(&a.view(), 0);
         let m = build_glcm(&idx, Scope::Slice(1), [0, 0, 1], false, false);
         let e: Vec<_> = m.entries().iter().map(|e| (e.i, e.j, e.n)).collect();
         assert_eq!(e, vec![(3, 3, 1)]);
