@@ -3,8 +3,9 @@
 //! adaptation, contour randomisation), every IBSI 1 family at 3 mm, then the per-feature
 //! ICC / CCC / CV assessment of the 21 tables. Two threads. Also the assessment alone.
 //!
-//! `cargo bench --bench stability` (the cohort from `$RADX_COHORT_DATA`, default
-//! `../shared/cohorts/sts`).
+//! `cargo bench --bench stability` (the cohort from `$RADX_COHORT_DATA`, else the full
+//! cohort at `../shared/cohorts/sts` beside the workspace when it is there, else the shipped
+//! test cohort `reference-data/cohorts/sts-mini`).
 
 use std::path::PathBuf;
 
@@ -30,10 +31,14 @@ direction_merging = ["avg"]
 "#;
 
 fn cohort() -> Vec<radx_batch::CohortCase> {
-    let dir = std::env::var_os("RADX_COHORT_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| radx_core::reference_data_dir().join("../cohorts/sts"))
-        .join("nifti");
+    let full = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/cohorts/sts");
+    let dir = match std::env::var_os("RADX_COHORT_DATA") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ if full.is_dir() => full,
+        _ => radx_reference::locate(radx_reference::DataSet::Cohort, None).unwrap(),
+    }
+    .join("nifti");
+    eprintln!("stability bench: cohort {}", dir.display());
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .flatten()

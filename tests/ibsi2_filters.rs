@@ -18,12 +18,12 @@ fn radx(args: &[&str]) -> Output {
 }
 
 fn data(rel: &str) -> PathBuf {
-    radx_core::reference_data_dir().join(rel)
+    radx_testkit::data(rel)
 }
 
 #[test]
 fn all_33_phase1_reference_maps_comply_through_the_presets() {
-    let (report, maps) = ibsi2::validate_maps(&ReferenceData::from_env()).unwrap();
+    let (report, maps) = ibsi2::validate_maps(&ReferenceData::ibsi().unwrap()).unwrap();
     assert_eq!(maps.len(), 33);
     for m in &maps {
         println!("{:7} {:.4}% {}", m.test, 100.0 * m.max_deviation, m.filter);
@@ -61,7 +61,7 @@ const KNOWN_MISSES: &[(&str, &str)] = &[("8.A", "stat_qcod"), ("9.B", "stat_medi
 
 #[test]
 fn phase2_feature_values_of_the_ct_phantom() {
-    let data = ReferenceData::from_env();
+    let data = ReferenceData::ibsi().unwrap();
     let rows = ibsi2::read_ibsi2_table(&data.verified(ibsi2::FEATURE_TABLE).unwrap()).unwrap();
     assert_eq!(rows.len(), 323);
     let tables = ibsi2::phase2_tables(&data, &radx_pipeline::builtin_registry()).unwrap();
@@ -104,7 +104,7 @@ fn phase2_feature_values_of_the_ct_phantom() {
 /// reference table, the two known misses included.
 #[test]
 fn phase2_simoncelli_references_follow_the_unpadded_transform() {
-    let data = ReferenceData::from_env();
+    let data = ReferenceData::ibsi().unwrap();
     let rows = ibsi2::read_ibsi2_table(&data.verified(ibsi2::FEATURE_TABLE).unwrap()).unwrap();
     let image = data.verified(ibsi2::CT_IMAGE).unwrap();
     let mask = data.verified(ibsi2::CT_MASK).unwrap();

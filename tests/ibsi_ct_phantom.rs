@@ -6,7 +6,7 @@ use radx_pipeline::builtin_registry;
 
 /// Asserts that every consensus row of `set` matches, listing every miss otherwise.
 fn check(set: &str, expected_total: usize) {
-    let data = ReferenceData::from_env();
+    let data = ReferenceData::ibsi().unwrap();
     let report = validate_set(set, &data, &builtin_registry()).unwrap();
     assert_eq!(report.total, expected_total, "consensus rows of {set}");
     let detail: Vec<String> = report

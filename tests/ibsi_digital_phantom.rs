@@ -6,7 +6,7 @@ use radx_pipeline::builtin_registry;
 
 #[test]
 fn digital_phantom_every_consensus_row() {
-    let data = ReferenceData::from_env();
+    let data = ReferenceData::ibsi().unwrap();
     let report = validate_set("digital-phantom", &data, &builtin_registry()).unwrap();
     assert_eq!(report.total, 482, "consensus rows in the reference table");
     let misses: Vec<String> = report

@@ -1,9 +1,7 @@
-//! `radx stability` end to end on the STS cohort (25 FDG-PET cases): a settings grid of
-//! 3 bin widths x 2 voxel spacings, and separately 10 seeded perturbations per case, each
+//! `radx stability` end to end on the shipped test cohort (6 STS FDG-PET cases,
+//! `reference-data/cohorts/sts-mini/`, each file checked against its sha256): a settings grid
+//! of 3 bin widths x 2 voxel spacings, and separately 10 seeded perturbations per case, each
 //! giving the report files and the patterns that must hold.
-//!
-//! The cohort is read from `$RADX_COHORT_DATA` (default `../shared/cohorts/sts` beside the
-//! IBSI reference data).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,30 +11,18 @@ fn radx() -> Command {
     Command::new(env!("CARGO_BIN_EXE_radx"))
 }
 
-fn cohort_dir() -> PathBuf {
-    std::env::var_os("RADX_COHORT_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| radx_core::reference_data_dir().join("../cohorts/sts"))
-}
-
-/// A cohort CSV of every PET case, sites alternating between two made-up centres.
+/// A cohort CSV of every PET case of the test cohort, sites alternating between two
+/// made-up centres.
 fn pet_cohort(dir: &Path) -> PathBuf {
-    let nifti = cohort_dir().join("nifti");
-    let mut cases: Vec<String> = std::fs::read_dir(&nifti)
-        .unwrap_or_else(|e| panic!("{}: {e} (set RADX_COHORT_DATA)", nifti.display()))
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .filter(|n| n.starts_with("STS_"))
-        .collect();
-    cases.sort();
-    assert_eq!(cases.len(), 25, "the STS cohort has 25 patients");
+    let cases = radx_testkit::cohort_cases("PET");
+    assert_eq!(cases.len(), 6, "the test cohort has 6 PET cases");
     let mut csv = String::from("case_id,image,mask,site\n");
     for (i, c) in cases.iter().enumerate() {
-        let d = nifti.join(c);
+        let file = |what: &str| radx_testkit::cohort(&format!("nifti/{c}/PET_{what}.nii.gz"));
         csv.push_str(&format!(
             "{c},{},{},{}\n",
-            d.join("PET_image.nii.gz").display(),
-            d.join("PET_mask.nii.gz").display(),
+            file("image").display(),
+            file("mask").display(),
             if i % 2 == 0 { "centre_a" } else { "centre_b" }
         ));
     }
@@ -199,8 +185,8 @@ fn seeded_perturbations_on_sts_pet_are_reproducible() {
     // Volume changes by at most 10% per perturbation while it spans orders of magnitude
     // across patients: still excellent.
     assert_eq!(feats["morph_volume"]["class"], "excellent");
-    // Every feature is assessed over all 25 cases (no case failed).
-    assert_eq!(feats["morph_volume"]["cases_used"], 25);
+    // Every feature is assessed over all 6 cases (no case failed).
+    assert_eq!(feats["morph_volume"]["cases_used"], 6);
     // Same seed, other thread count: bit-identical tables.
     for i in 1..=10 {
         let t = format!("conditions/p{i:03}/features.csv");

@@ -15,7 +15,6 @@
 //! pipeline (the 2D configurations one, the 3D ones another), each filter a response map.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use radx_core::{FeatureTable, Registry, Settings};
 use radx_io::MaskSelector;
@@ -23,6 +22,7 @@ use radx_pipeline::CaseLabels;
 use serde::Serialize;
 
 use crate::ibsi::{compare, Count, Miss, SetReport};
+pub use crate::reference::{read_ibsi2_table, Ibsi2Row};
 use crate::reference::{CheckError, ReferenceData, ReferenceValue};
 
 /// The IBSI 2 CT phantom (identical to the IBSI 1 CT phantom).
@@ -221,32 +221,6 @@ pub fn validate_maps(data: &ReferenceData) -> Result<(SetReport, Vec<MapResult>)
     ))
 }
 
-/// One consensus row of the IBSI 2 phase 2 table.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Ibsi2Row {
-    pub filter_id: String,
-    pub tag: String,
-    pub value: f64,
-    pub tolerance: f64,
-}
-
-/// Reads the consensus rows of the phase 2 table (`filter_id;feature;feature_tag;
-/// consensus_value;tolerance`); rows without a consensus value are skipped.
-pub fn read_ibsi2_table(path: &Path) -> Result<Vec<Ibsi2Row>, CheckError> {
-    use crate::reference::{consensus_rows, table_number, table_tolerance};
-    consensus_rows(path, 5, 3)?
-        .into_iter()
-        .map(|(line, f)| {
-            Ok(Ibsi2Row {
-                filter_id: f[0].clone(),
-                tag: f[2].clone(),
-                value: table_number(path, line, &f[3], "consensus value")?,
-                tolerance: table_tolerance(path, line, &f[4])?,
-            })
-        })
-        .collect()
-}
-
 /// The feature rows of every phase 2 configuration, by filter id: the rows of the
 /// configuration's response map (or of the original image for configurations without a
 /// filter). Configurations whose presets differ only in their filters run together.
@@ -399,25 +373,6 @@ pub fn validate_features(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn table_rows_parse_and_skip_missing_consensus() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("t.csv");
-        std::fs::write(
-            &p,
-            "filter_id;feature;feature_tag;consensus_value;tolerance\n\
-             1.A;Mean;stat_mean;-47;4.6\n8.B;QCOD;stat_qcod;;\n2.A;Energy;stat_energy;6.15e+09;3.9e+08\n",
-        )
-        .unwrap();
-        let rows = read_ibsi2_table(&p).unwrap();
-        assert_eq!(rows.len(), 2);
-        assert_eq!(rows[1].value, 6.15e9);
-        assert_eq!(rows[0].tag, "stat_mean");
-        std::fs::write(&p, "h\n1.A;Mean;stat_mean;x;1\n").unwrap();
-        let e = read_ibsi2_table(&p).unwrap_err().to_string();
-        assert!(e.contains("t.csv") && e.contains("line 2"), "{e}");
-    }
 
     #[test]
     fn deviation_is_relative_to_the_reference_range() {

@@ -241,12 +241,17 @@ enum ReportFormat {
 
 #[derive(Subcommand)]
 enum ValidateCommand {
-    /// Compare with the IBSI reference values ($RADX_REFERENCE_DATA, default ../shared/ibsi).
+    /// Compare with the IBSI reference values shipped in reference-data/ibsi (or
+    /// --reference-data DIR, or $RADX_REFERENCE_DATA); every file is checked against its sha256.
     Ibsi {
         /// Set(s): digital-phantom, config-a ... config-e (IBSI 1); filters-maps,
         /// filters-features, or ibsi2 for both (IBSI 2); all.
         #[arg(long = "set", required = true)]
         sets: Vec<String>,
+        /// The folder of the IBSI data (default: $RADX_REFERENCE_DATA, else reference-data/ibsi
+        /// of the radx checkout).
+        #[arg(long = "reference-data", value_name = "DIR")]
+        reference_data: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "text")]
         format: ReportFormat,
     },
@@ -341,8 +346,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Validate(ValidateCommand::Ibsi { sets, format }) => {
-            let data = radx_check::ReferenceData::from_env();
+        Command::Validate(ValidateCommand::Ibsi {
+            sets,
+            format,
+            reference_data,
+        }) => {
+            let data = radx_check::ReferenceData::open(
+                radx_check::reference::DataSet::Ibsi,
+                reference_data.as_deref(),
+            )?;
             let report = radx_check::validate(&sets, &data, &builtin_registry())?;
             match format {
                 ReportFormat::Text => print!("{}", radx_check::ibsi::report_text(&report)),

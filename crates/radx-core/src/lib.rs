@@ -38,12 +38,3 @@ pub use volume::{Image, Mask, Roi};
 
 /// Version of this radx build, as written into provenance records.
 pub const RADX_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// Folder of the IBSI reference data: `$RADX_REFERENCE_DATA`, else `../shared/ibsi`
-/// beside the workspace.
-pub fn reference_data_dir() -> std::path::PathBuf {
-    match std::env::var_os("RADX_REFERENCE_DATA") {
-        Some(p) if !p.is_empty() => p.into(),
-        _ => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/ibsi"),
-    }
-}

@@ -1,4 +1,4 @@
-//! DICOM series + RTSTRUCT of the IBSI CT phantom and of three STS cases (CT and PET)
+//! DICOM series + RTSTRUCT of the IBSI CT phantom and of the shipped STS case (CT and PET)
 //! against the NIfTI versions of the same data: same grid, same voxel values, same mask.
 
 mod common;
@@ -9,16 +9,15 @@ use radx_dicom::{read_image_any, read_mask_any, Format, ImageOptions, RoiSelecto
 
 /// Value of `tag` in an IBSI reference CSV.
 fn reference_value(file: &str, tag: &str) -> f64 {
-    let p = radx_core::reference_data_dir()
-        .join("reference_values/ibsi_1")
-        .join(file);
-    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    text.lines()
-        .find_map(|l| {
-            let f: Vec<&str> = l.split(';').collect();
-            (f.len() >= 3 && f[2].trim() == tag).then(|| f[0].trim().parse().unwrap())
-        })
+    let p = ibsi_data()
+        .verified(&format!("reference_values/ibsi_1/{file}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    radx_reference::read_ibsi1_table(&p)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .find(|r| r.tag == tag)
         .unwrap_or_else(|| panic!("{tag} not in {file}"))
+        .value
 }
 
 fn assert_same_image(dicom: &Image, nifti: &Image, rel_tol: f64, what: &str) {
@@ -149,35 +148,24 @@ fn sts_case(case: &str, modality: &str) {
 }
 
 #[test]
-fn sts_001_ct_and_pet() {
-    sts_case("STS_001", "CT");
-    sts_case("STS_001", "PET");
-}
-
-#[test]
 fn sts_002_ct_and_pet() {
     sts_case("STS_002", "CT");
     sts_case("STS_002", "PET");
 }
 
 #[test]
-fn sts_003_ct_and_pet() {
-    sts_case("STS_003", "CT");
-    sts_case("STS_003", "PET");
-}
-
-#[test]
 fn suv_from_activity_concentration_with_decay_correction() {
-    // Turn the STS_001 PET (stored as SUV) into Bq/mL series: Units BQML, DecayCorrection
-    // START, injection 1 h 25 min before the series start, and each slice's RescaleSlope
-    // scaled by D(t) / W. Reading with SUV must give the original SUV back.
-    let src = sts().join("dicom/STS_001/PET/image");
+    // Turn the STS_002 PET (stored as SUV; 99 kg, 433.344096 MBq injected at 13:51:00) into
+    // Bq/mL series: Units BQML, DecayCorrection START, series start 1 h 25 min after the
+    // injection, and each slice's RescaleSlope scaled by D(t) / W. Reading with SUV must
+    // give the original SUV back.
+    let src = sts().join("dicom/STS_002/PET/image");
     let dir = tempfile::tempdir().unwrap();
     let original = read_image_any(&src, &ImageOptions::default()).unwrap();
-    let weight_kg = 71.0;
-    let dose = 3.88777472e8;
+    let weight_kg = 99.0;
+    let dose = 4.33344096e8;
     let half = 6588.0;
-    let dt = 85.0 * 60.0; // 10:35:00 -> 12:00:00
+    let dt = 85.0 * 60.0; // 13:51:00 -> 15:16:00
     let decayed = dose * (-(dt / half) * std::f64::consts::LN_2).exp();
     let to_bqml = decayed / (weight_kg * 1000.0);
     let files: Vec<_> = std::fs::read_dir(&src)
@@ -202,8 +190,13 @@ fn suv_from_activity_concentration_with_decay_correction() {
             );
             put_str(o, tags::UNITS, VR::CS, "BQML");
             put_str(o, tags::DECAY_CORRECTION, VR::CS, "START");
-            put_str(o, tags::SERIES_TIME, VR::TM, "120000");
-            put_str(o, tags::ACQUISITION_TIME, VR::TM, "120000");
+            // the anonymised series is dated the day before its injection date-time
+            // (20060129 13:51): date the scan on the injection's day
+            for tag in [tags::STUDY_DATE, tags::SERIES_DATE, tags::ACQUISITION_DATE] {
+                put_str(o, tag, VR::DA, "20060129");
+            }
+            put_str(o, tags::SERIES_TIME, VR::TM, "151600");
+            put_str(o, tags::ACQUISITION_TIME, VR::TM, "151600");
         });
     }
     let bq = read_image_any(dir.path(), &ImageOptions::default()).unwrap();
@@ -242,7 +235,7 @@ fn suv_from_activity_concentration_with_decay_correction() {
                 o,
                 tags::RESCALE_SLOPE,
                 VR::DS,
-                &format!("{:e}", slope * dose / 71000.0),
+                &format!("{:e}", slope * dose / 99000.0),
             );
             put_str(o, tags::UNITS, VR::CS, "BQML");
         });
@@ -263,11 +256,11 @@ fn suv_from_activity_concentration_with_decay_correction() {
 #[test]
 fn suv_without_decay_correction_is_per_slice() {
     // DecayCorrection NONE: each slice decays from the injection to its own acquisition
-    // time (here 12:00:00 + 20 s per file).
-    let src = sts().join("dicom/STS_001/PET/image");
+    // time (here 15:16:00 + 20 s per file).
+    let src = sts().join("dicom/STS_002/PET/image");
     let dir = tempfile::tempdir().unwrap();
     let original = read_image_any(&src, &ImageOptions::default()).unwrap();
-    let (weight_g, dose, half) = (71000.0, 3.88777472e8, 6588.0);
+    let (weight_g, dose, half) = (99000.0, 4.33344096e8, 6588.0);
     let mut files: Vec<_> = std::fs::read_dir(&src)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -293,7 +286,10 @@ fn suv_without_decay_correction_is_per_slice() {
             );
             put_str(o, tags::UNITS, VR::CS, "BQML");
             put_str(o, tags::DECAY_CORRECTION, VR::CS, "NONE");
-            let t = 12 * 3600 + 20 * i;
+            for tag in [tags::STUDY_DATE, tags::SERIES_DATE, tags::ACQUISITION_DATE] {
+                put_str(o, tag, VR::DA, "20060129");
+            }
+            let t = 15 * 3600 + 16 * 60 + 20 * i;
             let tm = format!("{:02}{:02}{:02}", t / 3600, t / 60 % 60, t % 60);
             put_str(o, tags::ACQUISITION_TIME, VR::TM, &tm);
         });

@@ -1,6 +1,10 @@
 //! Renders a report in headless Chromium: the DOM must hold the plots and the inline script
-//! must have run; the screenshot must be a non-blank PNG. Chromium is required (CI installs
-//! it); set RADX_CHROMIUM to use another binary.
+//! must have run; the screenshot must be a non-blank PNG.
+//!
+//! Chromium is `$RADX_CHROMIUM`, else `/usr/bin/chromium`. Where there is none, each test
+//! says so on its output and passes, so the suite runs on a bare machine; with
+//! `RADX_REQUIRE_BROWSER=1` (set by `.ci/run`, which installs Chromium) a missing browser
+//! fails the test, so CI always renders the report.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -92,16 +96,30 @@ fn conditions() -> Vec<ConditionTable> {
         .collect()
 }
 
-fn chromium() -> PathBuf {
+/// The Chromium binary, or `None` (with a message on the test's output) when there is none
+/// and `RADX_REQUIRE_BROWSER` is not `1`.
+fn find_chromium() -> Option<PathBuf> {
     let p = std::env::var_os("RADX_CHROMIUM")
+        .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    assert!(
-        p.exists(),
+    if p.is_file() {
+        return Some(p);
+    }
+    let message = format!(
         "headless browser test needs Chromium at {} (install it: `apt-get install chromium`, or set RADX_CHROMIUM to the binary)",
         p.display()
     );
-    p
+    assert!(
+        std::env::var("RADX_REQUIRE_BROWSER").as_deref() != Ok("1"),
+        "{message}; RADX_REQUIRE_BROWSER=1 makes this a failure"
+    );
+    println!("SKIPPED: {message}");
+    None
+}
+
+fn chromium() -> PathBuf {
+    find_chromium().expect("checked at the start of the test")
 }
 
 /// Runs Chromium headless with `args` on `page`; returns (stdout, stderr).
@@ -183,8 +201,9 @@ fn png_ink(png: &[u8]) -> (u32, u32, f64) {
 
 #[test]
 fn report_renders_in_headless_chromium() {
-    let chromium = chromium(); // fail early with the clear message
-    let _ = chromium;
+    if find_chromium().is_none() {
+        return;
+    }
     let report = assess(&conditions(), &StabilityOptions::default()).unwrap();
     // Sites: the first 13 cases at site A, the rest at B with a shift.
     let mut values = conditions().remove(0).values;
@@ -264,6 +283,9 @@ fn report_renders_in_headless_chromium() {
 
 #[test]
 fn compare_page_renders() {
+    if find_chromium().is_none() {
+        return;
+    }
     use radx_check::compare::compare_tables;
     use radx_check::stability::summarise_condition;
     let c = conditions();

@@ -1,15 +1,67 @@
-//! Test support: the IBSI phantoms and reference values, read from
-//! [`radx_core::reference_data_dir`].
+//! Test support: the IBSI phantoms, reference values and test cohort that radx ships in
+//! `reference-data/`, read through radx-reference, so every file a test reads is first
+//! checked against its sha256 in the manifest (a changed byte fails the test, naming the
+//! file).
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use radx_reference::{DataSet, ReferenceData};
 
 use radx_core::{FeatureInput, Settings};
 use radx_io::MaskSelector;
 use radx_process::Prepared;
 
-/// Path of a file under the reference data folder.
+fn open(set: DataSet) -> &'static ReferenceData {
+    static IBSI: OnceLock<ReferenceData> = OnceLock::new();
+    static COHORT: OnceLock<ReferenceData> = OnceLock::new();
+    let cell = match set {
+        DataSet::Ibsi => &IBSI,
+        DataSet::Cohort => &COHORT,
+    };
+    cell.get_or_init(|| ReferenceData::open(set, None).unwrap_or_else(|e| panic!("{e}")))
+}
+
+fn verified(set: DataSet, rel: &str) -> PathBuf {
+    let data = open(set);
+    let path = if data.entries().any(|e| e.path == rel) {
+        data.verified(rel)
+    } else {
+        data.verified_dir(rel)
+    };
+    path.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The IBSI reference data (`reference-data/ibsi/`, or `$RADX_REFERENCE_DATA`).
+pub fn ibsi_data() -> &'static ReferenceData {
+    open(DataSet::Ibsi)
+}
+
+/// Path of a file (or folder: every file under it) of the IBSI reference data, after
+/// checking its sha256 against `reference-data/ibsi.toml`.
 pub fn data(rel: &str) -> PathBuf {
-    radx_core::reference_data_dir().join(rel)
+    verified(DataSet::Ibsi, rel)
+}
+
+/// Path of a file (or folder: every file under it) of the test cohort
+/// (`reference-data/cohorts/sts-mini/`, or `$RADX_COHORT_DATA`), after checking its sha256
+/// against `reference-data/sts-mini.toml`.
+pub fn cohort(rel: &str) -> PathBuf {
+    verified(DataSet::Cohort, rel)
+}
+
+/// The case ids of the test cohort that have `{modality}_image.nii.gz`, sorted.
+pub fn cohort_cases(modality: &str) -> Vec<String> {
+    let suffix = format!("/{modality}_image.nii.gz");
+    open(DataSet::Cohort)
+        .entries()
+        .filter_map(|e| {
+            e.path
+                .strip_prefix("nifti/")
+                .and_then(|p| p.strip_suffix(&suffix))
+                .map(String::from)
+        })
+        .collect()
 }
 
 /// Reads an image and mask (paths relative to the reference data folder) and runs the
@@ -70,28 +122,16 @@ pub fn input<'a>(p: &'a Prepared, settings: &'a Settings) -> FeatureInput<'a> {
 /// One reference row: `(tag, reference value, tolerance)`.
 pub type ReferenceRow = (String, f64, f64);
 
-/// The consensus rows of an IBSI 1 reference CSV (e.g. `ibsi_1_dig_phantom.csv`),
-/// whose tags start with `prefix` (empty: all).
+/// The consensus rows of an IBSI 1 reference table (e.g. `ibsi_1_dig_phantom.csv`), whose
+/// tags start with `prefix` (empty: all), read by radx-reference's strict reader after the
+/// file's sha256 was checked.
 pub fn reference_rows(file: &str, prefix: &str) -> Vec<ReferenceRow> {
     let path = data(&format!("reference_values/ibsi_1/{file}"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    text.lines()
-        .skip(1)
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split(';').collect();
-            if f.len() < 3 || f[0].trim().is_empty() {
-                return None;
-            }
-            let tag = f[2].trim().to_string();
-            if !tag.starts_with(prefix) {
-                return None;
-            }
-            Some((
-                tag,
-                f[0].trim().parse().ok()?,
-                f[1].trim().parse().unwrap_or(0.0),
-            ))
-        })
+    radx_reference::read_ibsi1_table(&path)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .filter(|r| r.tag.starts_with(prefix))
+        .map(|r| (r.tag, r.value, r.tolerance))
         .collect()
 }
 

@@ -13,7 +13,7 @@ fn phantom(name: &'static str) -> &'static str {
 }
 
 /// Path of the reference response map of a phase 1 test, relative to the reference data
-/// folder ([`radx_core::reference_data_dir`]).
+/// IBSI data folder (`reference-data/ibsi/`).
 pub fn ibsi2_reference_map(test_id: &str) -> String {
     format!("reference_values/ibsi_2/response_maps/{test_id}-ValidCRM.nii.gz")
 }

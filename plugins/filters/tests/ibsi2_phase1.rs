@@ -5,7 +5,7 @@ use ndarray::Array3;
 use radx_filters::{apply, ibsi2_phase1_tests, ibsi2_reference_map};
 
 fn read(rel: &str) -> (Array3<f64>, [f64; 3]) {
-    let path = radx_core::reference_data_dir().join(rel);
+    let path = radx_testkit::data(rel);
     let im = radx_io::read_image(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     (im.data, im.grid.spacing_zyx)
 }

@@ -11,17 +11,25 @@ use dicom_object::meta::FileMetaTableBuilder;
 use dicom_object::{open_file, InMemDicomObject};
 use radx_core::{Grid, Mask};
 
-/// The IBSI 1 CT phantom folder.
-pub fn ibsi_ct() -> PathBuf {
-    radx_core::reference_data_dir().join("ibsi_1_ct_radiomics_phantom")
+/// The shipped IBSI reference data (`reference-data/ibsi/`), whose files are checked
+/// against their sha256 before use.
+pub fn ibsi_data() -> radx_reference::ReferenceData {
+    radx_reference::ReferenceData::ibsi().unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// The STS cohort: `$RADX_STS_DATA`, else `cohorts/sts` beside the IBSI data.
+/// The IBSI 1 CT phantom folder, every file of it checked against its sha256.
+pub fn ibsi_ct() -> PathBuf {
+    ibsi_data()
+        .verified_dir("ibsi_1_ct_radiomics_phantom")
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The shipped test cohort (`reference-data/cohorts/sts-mini/`, or `$RADX_COHORT_DATA`),
+/// every file of it checked against its sha256.
 pub fn sts() -> PathBuf {
-    match std::env::var_os("RADX_STS_DATA") {
-        Some(p) if !p.is_empty() => p.into(),
-        _ => radx_core::reference_data_dir().join("../cohorts/sts"),
-    }
+    let data = radx_reference::ReferenceData::cohort().unwrap_or_else(|e| panic!("{e}"));
+    data.verify_all().unwrap_or_else(|e| panic!("{e}"));
+    data.dir().to_path_buf()
 }
 
 pub fn ct_image_dir() -> PathBuf {
