@@ -66,11 +66,13 @@ pub fn sha256_file(path: &Path) -> Result<String, ReferenceError> {
         .collect())
 }
 
-/// Files already verified in this process, keyed by path, size, modification time and
-/// expected hash: a file is hashed once per process unless it changes.
-fn verified_cache() -> &'static Mutex<HashSet<(PathBuf, u64, Option<SystemTime>, String)>> {
-    static CACHE: OnceLock<Mutex<HashSet<(PathBuf, u64, Option<SystemTime>, String)>>> =
-        OnceLock::new();
+/// A file as verified: path, size, modification time and expected hash.
+type VerifiedKey = (PathBuf, u64, Option<SystemTime>, String);
+
+/// Files already verified in this process: a file is hashed once per process unless it
+/// changes.
+fn verified_cache() -> &'static Mutex<HashSet<VerifiedKey>> {
+    static CACHE: OnceLock<Mutex<HashSet<VerifiedKey>>> = OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 
