@@ -41,22 +41,24 @@ fn all_33_phase1_reference_maps_comply_through_the_presets() {
     assert_eq!((report.matched, report.total), (33, 33));
 }
 
-/// Phase 2 rows radx does not match, with the reason. Both are statistics of Simoncelli
-/// response maps, centred on zero, that hinge on the tiny offset of the central quantiles:
-/// the quartile coefficient of dispersion `(P75 - P25) / (P75 + P25)` of 8.A divides by a
-/// sum of about -0.06, and the median of 9.B is 0.29 on a response with standard deviation
-/// 74. Every other statistic of configurations 8 and 9 agrees within tolerance, and each of
-/// the two stays within three tolerances of the reference, which this test still asserts.
+/// Phase 2 rows radx does not match. Both are statistics of zero-centred Simoncelli
+/// response maps that hinge on the tiny offset of the central quantiles: the quartile
+/// coefficient of dispersion `(P75 - P25) / (P75 + P25)` of 8.A divides by a sum of about
+/// -0.06, and the median of 9.B is 0.29 on a response with standard deviation 74.
 ///
-/// Cause: the phase 2 consensus values of configurations 8 and 9 were obtained with the
-/// Simoncelli transfer function applied to the DFT of the unpadded image, i.e. with an
-/// implicitly periodic boundary, whereas the configurations (and radx) use mirror padding.
-/// Filtering with periodic extension instead reproduces all 71 rows of 8.A-9.B, most to
-/// within 0.1 tolerance (8.A qcod -426.5, 9.B median 0.2326); see
-/// [`phase2_simoncelli_references_follow_the_unpadded_transform`]. Mirror padding is kept:
-/// it is what the configurations specify, and the phase 1 reference map of the mirrored
-/// Simoncelli-Riesz test 10.b.1 needs it (worst voxel 0.20% of the range with mirror
-/// padding, 0.89% with periodic extension).
+/// Cause: configurations 8 and 9 specify mirror padding (oncoray/mirp
+/// `test/ibsi_2_feature_test.py`: `boundary_condition="reflect"`), which radx applies, but
+/// the implementations whose values make the consensus do not pad this filter: MIRP builds
+/// the Simoncelli transfer function at the size of the image and filters without padding
+/// (`mirp/_imagefilters/nonseparable_wavelet.py`, `pad_image=False`), King's College
+/// London's `filter_Simoncelli_2D/3D(image, level)` take no padding argument
+/// (ChrisRookyard/KCL-IBSI-2), and Qurit SERA's 8.A values equal KCL's to seven digits.
+/// With the periodic boundary (no padding) radx reproduces all 71 consensus rows of
+/// 8.A-9.B and the values MIRP submitted
+/// ([`phase2_simoncelli_references_follow_the_unpadded_transform`]). With mirror padding
+/// both values move with the unsourced padding width `fourier_margin` (8.A `stat_qcod`
+/// -351 to -479, 9.B `stat_median` 0.245 to 0.317 over 0 to 64 voxels); radx keeps its
+/// margin of 16 rather than choose one by the score.
 const KNOWN_MISSES: &[(&str, &str)] = &[("8.A", "stat_qcod"), ("9.B", "stat_median")];
 
 #[test]
@@ -65,7 +67,7 @@ fn phase2_feature_values_of_the_ct_phantom() {
     let rows = ibsi2::read_ibsi2_table(&data.verified(ibsi2::FEATURE_TABLE).unwrap()).unwrap();
     assert_eq!(rows.len(), 323);
     let tables = ibsi2::phase2_tables(&data, &radx_pipeline::builtin_registry()).unwrap();
-    let mut matched = 0;
+    let mut misses = Vec::new();
     let mut failures = Vec::new();
     for r in &rows {
         let value = tables[&r.filter_id]
@@ -75,40 +77,83 @@ fn phase2_feature_values_of_the_ct_phantom() {
             .and_then(|x| x.value)
             .unwrap_or_else(|| panic!("{} {}: not computed", r.filter_id, r.tag));
         if complies(value, r.value, r.tolerance) {
-            matched += 1;
             continue;
         }
-        let known = KNOWN_MISSES.contains(&(r.filter_id.as_str(), r.tag.as_str()));
         println!(
-            "miss {} {}: {value} vs {} ± {}{}",
-            r.filter_id,
-            r.tag,
-            r.value,
-            r.tolerance,
-            if known { " (known)" } else { "" }
+            "miss {} {}: {value} vs {} ± {}",
+            r.filter_id, r.tag, r.value, r.tolerance
         );
-        if !known || (value - r.value).abs() > 3.0 * r.tolerance {
+        misses.push((r.filter_id.as_str(), r.tag.as_str()));
+        // an explained miss still lies near its reference
+        if (value - r.value).abs() > 3.0 * r.tolerance {
             failures.push(format!(
                 "{} {}: {value} vs {} ± {}",
                 r.filter_id, r.tag, r.value, r.tolerance
             ));
         }
     }
-    println!("{matched} of {} rows match", rows.len());
+    println!("{} of {} rows match", rows.len() - misses.len(), rows.len());
+    // every row within tolerance except exactly the explained misses
+    assert_eq!(
+        misses, KNOWN_MISSES,
+        "the misses changed: update KNOWN_MISSES and the README"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(matched >= rows.len() - KNOWN_MISSES.len());
 }
 
-/// The cause of [`KNOWN_MISSES`]: with the boundary of their Simoncelli filter switched
-/// from mirror to periodic (no padding), configurations 8.A and 9.B match every row of the
-/// reference table, the two known misses included.
+/// Consensus values of the Simoncelli configurations and the values the MIRP
+/// implementation (team NCT Dresden) submitted for them, from the IBSI 2 phase 2
+/// submissions (theibsi/ibsi_2_data_analysis, `results/phase_2/20230111.csv`):
+/// `(configuration, tag, MIRP's value)`.
+const MIRP_PHASE2_VALUES: &[(&str, &str, f64)] = &[
+    ("8.A", "stat_qcod", -426.567386318445),
+    ("8.A", "stat_median", -0.0322713750129835),
+    ("9.A", "stat_median", 0.140280027261507),
+    ("9.B", "stat_median", 0.232728649422583),
+    ("9.B", "stat_qcod", 47.3905432338626),
+];
+
+/// The evidence for [`KNOWN_MISSES`]: with the boundary of the Simoncelli filter switched
+/// from mirror to periodic (the image transformed without padding, as MIRP and KCL do),
+/// configurations 8.A, 8.B, 9.A and 9.B match every consensus row, the two misses included,
+/// and agree with MIRP's submitted values to 0.1%; with mirror padding they do not.
 #[test]
 fn phase2_simoncelli_references_follow_the_unpadded_transform() {
     let data = ReferenceData::ibsi().unwrap();
     let rows = ibsi2::read_ibsi2_table(&data.verified(ibsi2::FEATURE_TABLE).unwrap()).unwrap();
     let image = data.verified(ibsi2::CT_IMAGE).unwrap();
     let mask = data.verified(ibsi2::CT_MASK).unwrap();
-    for (id, preset) in [("8.A", "ibsi2-8a"), ("9.B", "ibsi2-9b")] {
+    let extract = |settings: &Settings| {
+        let labels = radx_pipeline::CaseLabels {
+            case: "ibsi2-ct-phantom".into(),
+            roi: "GTV-1".into(),
+            image: "original".into(),
+        };
+        radx_pipeline::extract_files(
+            &image,
+            &mask,
+            radx_io::MaskSelector::NonZero,
+            settings,
+            &radx_pipeline::builtin_registry(),
+            &labels,
+        )
+        .unwrap()
+        .0
+    };
+    let value = |table: &radx_core::FeatureTable, id: &str, tag: &str| {
+        table
+            .rows
+            .iter()
+            .find(|x| x.image != "original" && x.tag == tag)
+            .and_then(|x| x.value)
+            .unwrap_or_else(|| panic!("{id} {tag}: not computed"))
+    };
+    for (id, preset) in [
+        ("8.A", "ibsi2-8a"),
+        ("8.B", "ibsi2-8b"),
+        ("9.A", "ibsi2-9a"),
+        ("9.B", "ibsi2-9b"),
+    ] {
         let mut settings = Settings::preset(preset).unwrap();
         for spec in &mut settings.filters.maps {
             match spec {
@@ -119,44 +164,40 @@ fn phase2_simoncelli_references_follow_the_unpadded_transform() {
                 other => panic!("{preset}: unexpected filter {other:?}"),
             }
         }
-        let labels = radx_pipeline::CaseLabels {
-            case: "ibsi2-ct-phantom".into(),
-            roi: "GTV-1".into(),
-            image: "original".into(),
-        };
-        let (table, _) = radx_pipeline::extract_files(
-            &image,
-            &mask,
-            radx_io::MaskSelector::NonZero,
-            &settings,
-            &radx_pipeline::builtin_registry(),
-            &labels,
-        )
-        .unwrap();
+        let table = extract(&settings);
         let refs: Vec<_> = rows.iter().filter(|r| r.filter_id == id).collect();
-        assert_eq!(refs.len(), 18, "{id}");
+        assert!(refs.len() >= 17, "{id}");
         for r in refs {
-            let value = table
-                .rows
-                .iter()
-                .find(|x| x.image != "original" && x.tag == r.tag)
-                .and_then(|x| x.value)
-                .unwrap_or_else(|| panic!("{id} {}: not computed", r.tag));
+            let v = value(&table, id, &r.tag);
             assert!(
-                complies(value, r.value, r.tolerance),
-                "{id} {} with periodic extension: {value} vs {} ± {}",
+                complies(v, r.value, r.tolerance),
+                "{id} {} with periodic extension: {v} vs {} ± {}",
                 r.tag,
                 r.value,
                 r.tolerance
             );
         }
+        for &(_, tag, mirp) in MIRP_PHASE2_VALUES.iter().filter(|m| m.0 == id) {
+            let v = value(&table, id, tag);
+            assert!(
+                ((v - mirp) / mirp).abs() < 1e-3,
+                "{id} {tag}: radx without padding {v}, MIRP {mirp}"
+            );
+        }
     }
+    // and the shipped (mirror-padded) presets are where the two misses come from
+    let mirrored = extract(&Settings::preset("ibsi2-9b").unwrap());
+    let median = value(&mirrored, "9.B", "stat_median");
+    assert!((median - 0.232728649422583).abs() > 0.046, "{median}");
 }
 
-/// The presets hold exactly the filters of the radx-filters reference configurations.
+/// The presets are the single source of the IBSI 2 configurations: radx-filters and the
+/// checker list the same tests, each phase 1 preset filters the phantom as it is, and each
+/// phase 2 preset has the processing chain of its configuration.
 #[test]
 fn presets_hold_the_reference_configurations() {
     let phase1 = radx_filters::ibsi2_phase1_tests();
+    assert_eq!(phase1.len(), 33);
     assert_eq!(phase1.len(), ibsi2::PHASE1.len());
     for ((id, phantom, spec), (tid, preset, pphantom)) in phase1.iter().zip(ibsi2::PHASE1) {
         assert_eq!((id, phantom), (tid, pphantom));
@@ -170,6 +211,7 @@ fn presets_hold_the_reference_configurations() {
         assert_eq!(id, pid);
         let s = Settings::preset(preset).unwrap();
         assert_eq!(s.filters.maps, spec.iter().cloned().collect::<Vec<_>>());
+        assert_eq!(spec.is_none(), id.starts_with('1'), "{preset}");
         assert_eq!(s.features.families, ["intensity_stats"]);
         assert_eq!(
             (s.resegmentation.min, s.resegmentation.max),
@@ -182,6 +224,90 @@ fn presets_hold_the_reference_configurations() {
             three_d.then_some([1.0, 1.0, 1.0]),
             "{preset}"
         );
+        if let Some(spec) = spec {
+            let want = if three_d { "3d" } else { "2d" };
+            let json = serde_json::to_value(spec).unwrap();
+            assert_eq!(json["dimensions"], want, "{preset}");
+            assert_eq!(json["boundary"], "mirror", "{preset}");
+        }
+    }
+}
+
+/// Text of a shipped preset.
+fn preset_text(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("crates/radx-core/presets")
+        .join(format!("{name}.toml"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Every value of every IBSI 2 preset cites its source: a `# [TAG]` comment beside it,
+/// each tag defined in the preset's header, and every filter parameter is written out
+/// (none is left to a default; pooling without rotation invariance does nothing).
+#[test]
+fn ibsi2_presets_cite_a_source_for_every_value() {
+    let presets: Vec<&str> = ibsi2::PHASE1
+        .iter()
+        .map(|p| p.1)
+        .chain(ibsi2::PHASE2.iter().map(|p| p.1))
+        .collect();
+    assert_eq!(presets.len(), 51);
+    for preset in presets {
+        let text = preset_text(preset);
+        let defined: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# ["))
+            .filter_map(|l| l.split(']').next())
+            .collect();
+        assert!(!defined.is_empty(), "{preset}: no sources listed");
+        let mut written = Vec::new();
+        let mut in_filter = false;
+        for line in text.lines().skip(1) {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if line.starts_with('[') {
+                in_filter = line == "[[filters.maps]]";
+                continue;
+            }
+            let (assignment, comment) = line
+                .split_once('#')
+                .unwrap_or_else(|| panic!("{preset}: `{line}` cites no source"));
+            let cited: Vec<&str> = comment
+                .split('[')
+                .skip(1)
+                .filter_map(|c| c.split(']').next())
+                .filter(|c| {
+                    !c.is_empty()
+                        && c.chars()
+                            .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '-')
+                })
+                .collect();
+            assert!(!cited.is_empty(), "{preset}: `{line}` cites no source");
+            for c in cited {
+                assert!(
+                    defined.contains(&c),
+                    "{preset}: `{line}` cites undefined [{c}]"
+                );
+            }
+            if in_filter {
+                written.push(assignment.split('=').next().unwrap().trim().to_string());
+            }
+        }
+        for spec in Settings::preset(preset).unwrap().filters.maps {
+            let json = serde_json::to_value(&spec).unwrap();
+            for key in json.as_object().unwrap().keys() {
+                // pooling only acts with rotation invariance
+                if key == "pooling" && json["rotation_invariant"] == false {
+                    continue;
+                }
+                assert!(
+                    written.contains(key),
+                    "{preset}: `{key}` is left to its default"
+                );
+            }
+        }
     }
 }
 
@@ -194,6 +320,11 @@ fn existing_settings_ids_are_unchanged() {
     assert_eq!(
         Settings::preset("ibsi-digital-phantom").unwrap().id(),
         "408d4736f2ce600ed0970b94963a9f4a0d346a3d4e8ca5491de92d1d068aba08"
+    );
+    // writing a default out (`fourier_margin = 16`, `truncate = 4.0`) keeps the id
+    assert_eq!(
+        Settings::preset("ibsi2-9b").unwrap().id(),
+        "80e2b6942abeee5f30356a1a0bb97ad5c055aaf12db29e16e21d4f2729548580"
     );
 }
 
@@ -417,13 +548,14 @@ fn radx_validate_ibsi2_sets() {
     assert!(text.contains("filters-maps: 33 of 33 matched"), "{text}");
     let o = radx(&["validate", "ibsi", "--set", "filters-features"]);
     let text = String::from_utf8_lossy(&o.stdout);
-    let all = text.contains("filters-features: 323 of 323 matched");
-    assert!(text.contains("of 323 matched"), "{text}");
-    // exit status 0 exactly when every row matches
-    assert_eq!(o.status.success(), all, "{text}");
+    assert!(
+        text.contains("filters-features: 321 of 323 matched"),
+        "{text}"
+    );
+    // exit status 0 exactly when every row matches: not here
+    assert!(!o.status.success(), "{text}");
     for (id, tag) in KNOWN_MISSES {
-        if !all {
-            assert!(text.contains(&format!("miss {id} {tag}")), "{text}");
-        }
+        assert!(text.contains(&format!("miss {id} {tag}")), "{text}");
     }
+    assert_eq!(text.matches("miss ").count(), KNOWN_MISSES.len(), "{text}");
 }

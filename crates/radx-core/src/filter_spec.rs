@@ -148,6 +148,16 @@ fn default_gabor_truncate() -> f64 {
 fn default_level() -> usize {
     1
 }
+
+/// Default of `fourier_margin` (see [`FilterSpec::Simoncelli`]): 16 voxels.
+pub const DEFAULT_FOURIER_MARGIN: usize = 16;
+
+fn default_fourier_margin() -> usize {
+    DEFAULT_FOURIER_MARGIN
+}
+fn is_default_fourier_margin(m: &usize) -> bool {
+    *m == DEFAULT_FOURIER_MARGIN
+}
 fn pool_max() -> Pooling {
     Pooling::Max
 }
@@ -176,7 +186,8 @@ pub enum FilterSpec {
     /// derivatives with respect to voxel indices, the sum over the filtered axes. The
     /// kernel is truncated at `truncate` standard deviations (default 4): `M = 1 + 2
     /// floor(truncate sigma + 1/2)` voxels. Optionally followed by the Riesz transform of
-    /// order `riesz_order` (`[x, y, z]`, see [`FilterSpec::Simoncelli`]).
+    /// order `riesz_order` (`[x, y, z]`, see [`FilterSpec::Simoncelli`]), computed in the
+    /// Fourier domain with the padding margin `fourier_margin` (see there).
     Log {
         sigma_mm: f64,
         #[serde(default = "default_truncate")]
@@ -187,6 +198,11 @@ pub enum FilterSpec {
         dimensions: Dimensions,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         riesz_order: Option<[u32; 3]>,
+        #[serde(
+            default = "default_fourier_margin",
+            skip_serializing_if = "is_default_fourier_margin"
+        )]
+        fourier_margin: usize,
     },
     /// Laws kernel (JTXT): the outer product of normalised 1-D Laws kernels (see
     /// [`laws_1d`]) named e.g. `E5L5S5` (3D) or `L5E5` (2D), first factor along x;
@@ -259,6 +275,13 @@ pub enum FilterSpec {
     /// 0 elsewhere (`w` in radians per voxel; the response is the real part). Optionally
     /// followed by the Riesz transform of order `l = riesz_order` (`[x, y, z]`), the
     /// multiplier `sqrt(|l|! / prod l_a!) prod_a (-i w_a / |w|)^(l_a)`.
+    ///
+    /// Filters defined in the Fourier domain act on a periodic signal. Under the
+    /// `periodic` boundary the image is transformed as it is; under any other boundary it
+    /// is first extended along each filtered axis by the filter's main lobe (`2^level`
+    /// voxels; the LoG radius for a Riesz-transformed LoG) plus `fourier_margin` voxels
+    /// (default [`DEFAULT_FOURIER_MARGIN`]). No source specifies this width: it is a
+    /// convention of radx, stated in the settings so that it is reproducible.
     Simoncelli {
         #[serde(default = "default_level")]
         level: usize,
@@ -268,6 +291,11 @@ pub enum FilterSpec {
         dimensions: Dimensions,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         riesz_order: Option<[u32; 3]>,
+        #[serde(
+            default = "default_fourier_margin",
+            skip_serializing_if = "is_default_fourier_margin"
+        )]
+        fourier_margin: usize,
     },
 }
 
@@ -280,6 +308,14 @@ fn num(v: f64) -> String {
 fn riesz_suffix(o: &Option<[u32; 3]>) -> String {
     o.map(|o| format!("_riesz{}{}{}", o[0], o[1], o[2]))
         .unwrap_or_default()
+}
+
+fn margin_suffix(m: usize) -> String {
+    if m == DEFAULT_FOURIER_MARGIN {
+        String::new()
+    } else {
+        format!("_fm{m}")
+    }
 }
 
 impl FilterSpec {
@@ -323,6 +359,7 @@ impl FilterSpec {
                 truncate,
                 dimensions,
                 riesz_order,
+                fourier_margin,
                 ..
             } => {
                 let t = if *truncate == default_truncate() {
@@ -331,9 +368,10 @@ impl FilterSpec {
                     format!("_t{}", num(*truncate))
                 };
                 format!(
-                    "log_s{}mm{t}{}_{}",
+                    "log_s{}mm{t}{}{}_{}",
                     num(*sigma_mm),
                     riesz_suffix(riesz_order),
+                    margin_suffix(*fourier_margin),
                     dimensions.name()
                 )
             }
@@ -412,11 +450,13 @@ impl FilterSpec {
                 level,
                 dimensions,
                 riesz_order,
+                fourier_margin,
                 ..
             } => {
                 format!(
-                    "simoncelli_l{level}{}_{}",
+                    "simoncelli_l{level}{}{}_{}",
                     riesz_suffix(riesz_order),
+                    margin_suffix(*fourier_margin),
                     dimensions.name()
                 )
             }
@@ -523,6 +563,14 @@ impl FilterSpec {
             }
             Ok(())
         };
+        let margin = |m: usize| -> Result<(), FilterSpecError> {
+            if m > MAX_RADIUS {
+                return Err(bad(format!(
+                    "fourier_margin must be at most {MAX_RADIUS} voxels, got {m}"
+                )));
+            }
+            Ok(())
+        };
         match self {
             FilterSpec::Mean { support, .. } => {
                 if *support == 0 || support & 1 == 0 || *support > MAX_SUPPORT {
@@ -536,11 +584,18 @@ impl FilterSpec {
                 truncate,
                 riesz_order,
                 dimensions,
+                fourier_margin,
                 ..
             } => {
                 positive("sigma_mm", *sigma_mm)?;
                 positive("truncate", *truncate)?;
                 riesz(riesz_order, *dimensions)?;
+                if riesz_order.is_none() && *fourier_margin != DEFAULT_FOURIER_MARGIN {
+                    return Err(bad(
+                        "fourier_margin applies only to a Fourier-domain filter (log with riesz_order, or simoncelli)".into(),
+                    ));
+                }
+                margin(*fourier_margin)?;
             }
             FilterSpec::Laws {
                 kernel,
@@ -621,12 +676,14 @@ impl FilterSpec {
                 level,
                 riesz_order,
                 dimensions,
+                fourier_margin,
                 ..
             } => {
                 if *level == 0 || *level > MAX_LEVEL {
                     return Err(bad(format!("level must be 1..={MAX_LEVEL}, got {level}")));
                 }
                 riesz(riesz_order, *dimensions)?;
+                margin(*fourier_margin)?;
             }
         }
         Ok(())

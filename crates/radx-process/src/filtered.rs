@@ -296,6 +296,7 @@ mod tests {
                     boundary,
                     dimensions,
                     riesz_order: None,
+                    fourier_margin: radx_core::filter_spec::DEFAULT_FOURIER_MARGIN,
                 }
             ),
             (boundary.clone(), any::<bool>(), 0usize..3).prop_map(|(boundary, inv, d)| {

@@ -30,27 +30,36 @@
 //!   over a full 3D kernel per voxel.
 //!
 //! # Agreement with the IBSI 2 reference response maps
-//! All 33 phase 1 reference maps are reproduced within 0.4% of their range (the criterion
-//! is 1%); see `tests/ibsi2_phase1.rs` and [`ibsi2_phase1_tests`]. Two details of the
-//! reference implementations are followed on purpose:
+//! The parameters of every IBSI 2 test are those of radx's presets
+//! (`crates/radx-core/presets/ibsi2-*.toml`, each value citing its source; see
+//! [`ibsi2_phase1_tests`]). All 33 phase 1 reference maps are reproduced within 0.38% of
+//! their range (the criterion is 1%); see `tests/ibsi2_phase1.rs`. Two numerical
+//! conventions come from the implementations behind the reference maps:
 //! * Fourier-domain filters (Simoncelli, Riesz) sample their transfer functions on the
 //!   grid that spans `[-pi, pi]` with the `p` samples of each (extended) axis, spacing
-//!   `2 pi / (p - 1)`: half a bin off the DFT frequencies for even `p`. The response is the
-//!   real part. Only the zero-frequency bin is set to the transfer at zero frequency, so
-//!   that band-pass filters remove constants exactly. With the plain DFT grid, the level 2
-//!   and 3 Simoncelli maps are off by 2.5% and 8%.
+//!   `2 pi / (p - 1)`: half a bin off the DFT frequencies for even `p`. This is the grid of
+//!   oncoray/mirp (`mirp/_imagefilters/nonseparable_wavelet.py`) and of King's College
+//!   London's `filter_Simoncelli_3D.m` (ChrisRookyard/KCL-IBSI-2). With it radx reproduces
+//!   the submitted Simoncelli maps 8.a.1-8.a.3 of five teams to 0.000% of the range; the
+//!   plain DFT grid gives those of the two other teams, 1.3%, 2.5% and 8.0% away, which
+//!   the consensus of 8.a.2 and 8.a.3 left out. The response is the real part; only the
+//!   zero-frequency bin is set to the transfer at zero frequency, so that band-pass filters
+//!   remove constants exactly.
 //! * The Laplacian of Gaussian is taken with respect to voxel indices (the Gaussian's
-//!   standard deviation is `sigma_mm / spacing` voxels along each axis), i.e. `s^2` times
-//!   the Laplacian in mm for an isotropic spacing `s`. Its sampled kernels are corrected to
+//!   standard deviation is `sigma_mm / spacing` voxels along each axis), as MIRP builds
+//!   its kernel (`mirp/_imagefilters/laplacian_of_gaussian.py`), i.e. `s^2` times the
+//!   Laplacian in mm for an isotropic spacing `s`. Its sampled kernels are corrected to
 //!   sum exactly to 1 (Gaussian) and 0 (second derivative).
+//!
+//! Under a non-periodic boundary a Fourier-domain filter pads the image by its main lobe
+//! plus `fourier_margin` voxels (default 16); no source states this width.
 //!
 //! In phase 2 (features of the filtered CT phantom), 321 of the 323 consensus values are
 //! reproduced. The two misses (8.A quartile coefficient of dispersion, 9.B median) come
-//! from the boundary: the consensus of the Simoncelli configurations 8 and 9 matches the
-//! transfer function applied to the unpadded image (implicitly periodic), while those
-//! configurations specify mirror padding, which radx applies (and which the phase 1 map
-//! 10.b.1 requires: 0.20% of its range with mirror padding, 0.89% with periodic
-//! extension). See `tests/ibsi2_filters.rs`.
+//! from the boundary: configurations 8 and 9 specify mirror padding, which radx applies,
+//! while the implementations behind the consensus transform the unpadded image; with
+//! `boundary = "periodic"` radx matches every row of 8.A-9.B and MIRP's submitted values.
+//! See `tests/ibsi2_filters.rs` and the README.
 
 pub mod boundary;
 pub mod conv;
@@ -64,7 +73,10 @@ mod simoncelli;
 pub mod wavelet;
 
 use ndarray::Array3;
-pub use presets::{ibsi2_phase1_tests, ibsi2_phase2_configs, ibsi2_reference_map};
+pub use presets::{
+    ibsi2_phase1_tests, ibsi2_phase2_configs, ibsi2_reference_map, IBSI2_PHASE1_PRESETS,
+    IBSI2_PHASE2_PRESETS,
+};
 /// The specification types ([`FilterSpec`], [`Boundary`], [`Dimensions`], [`Pooling`],
 /// [`WaveletFamily`], ...) are defined in radx-core so that settings manifests can name
 /// filters.
@@ -198,6 +210,7 @@ pub fn apply(
             boundary,
             dimensions,
             riesz_order,
+            fourier_margin,
         } => {
             let r = log::log(
                 image,
@@ -220,7 +233,7 @@ pub fn apply(
                         *o,
                         *boundary,
                         *dimensions,
-                        fourier_padding(reach),
+                        reach + fourier_margin,
                         &mut planner,
                     )
                 }
@@ -341,9 +354,11 @@ pub fn apply(
             boundary,
             dimensions,
             riesz_order,
+            fourier_margin,
         } => {
             let level = *level as u32;
-            let ext = extension(image, *boundary, *dimensions, fourier_padding(1 << level));
+            let pad = (1usize << level) + fourier_margin;
+            let ext = extension(image, *boundary, *dimensions, pad);
             let order = riesz_order.map(|o| [o[2], o[1], o[0]]).unwrap_or([0; 3]);
             fft::filter_fourier(image, &ext, dimensions.axes(), &mut planner, move |w| {
                 let r = (w[0] * w[0] + w[1] * w[1] + w[2] * w[2]).sqrt();
@@ -362,14 +377,6 @@ pub fn apply_to_image(
     let data = apply(spec, &image.data, image.grid.spacing_zyx)?;
     radx_core::Image::new(image.grid.clone(), data)
         .map_err(|e| FilterError::InvalidImage(e.to_string()))
-}
-
-/// Padding (voxels per side) of Fourier-domain filters for a kernel whose main lobe
-/// reaches `reach` voxels; the spatial kernels of the Simoncelli wavelet and the Riesz
-/// transform decay without vanishing, and a margin of 16 voxels beyond the main lobe keeps
-/// the IBSI 2 reference maps within 0.3% of their range.
-fn fourier_padding(reach: usize) -> usize {
-    reach + 16
 }
 
 /// Extension of each filtered axis for a Fourier-domain filter padded by `pad` voxels

@@ -73,6 +73,7 @@ fn a_wrong_parameter_fails_the_criterion() {
         boundary: radx_filters::Boundary::Zero,
         dimensions: radx_filters::Dimensions::Volume,
         riesz_order: None,
+        fourier_margin: radx_filters::DEFAULT_FOURIER_MARGIN,
     };
     let got = apply(&wrong, &img, spacing).unwrap();
     assert!(max_relative_deviation(&got, &reference).0 > 0.01);

@@ -73,7 +73,8 @@ fn linear_spec() -> impl Strategy<Value = FilterSpec> {
                 truncate: 4.0,
                 boundary: b,
                 dimensions: d,
-                riesz_order: None
+                riesz_order: None,
+                fourier_margin: radx_filters::DEFAULT_FOURIER_MARGIN,
             }),
             (laws_name(d), any::<bool>()).prop_map(move |(k, inv)| FilterSpec::Laws {
                 kernel: k,
@@ -98,7 +99,8 @@ fn linear_spec() -> impl Strategy<Value = FilterSpec> {
                 level: l,
                 boundary: b,
                 dimensions: d,
-                riesz_order: None
+                riesz_order: None,
+                fourier_margin: radx_filters::DEFAULT_FOURIER_MARGIN,
             }),
             (0u32..3, 0u32..3)
                 .prop_filter("order", |(a, c)| a + c > 0)
@@ -106,7 +108,8 @@ fn linear_spec() -> impl Strategy<Value = FilterSpec> {
                     level: 1,
                     boundary: b,
                     dimensions: d,
-                    riesz_order: Some([a, c, 0])
+                    riesz_order: Some([a, c, 0]),
+                    fourier_margin: radx_filters::DEFAULT_FOURIER_MARGIN,
                 }),
         ]
     })

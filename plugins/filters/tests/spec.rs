@@ -73,7 +73,8 @@ fn every_filter_type_parses_from_toml_with_defaults() {
             truncate: 4.0,
             boundary: Boundary::Mirror,
             dimensions: Dimensions::Slice,
-            riesz_order: None
+            riesz_order: None,
+            fourier_margin: radx_filters::DEFAULT_FOURIER_MARGIN,
         }
     );
     assert!(matches!(
@@ -206,6 +207,7 @@ fn invalid_parameters_are_errors_not_panics() {
             boundary: Boundary::Mirror,
             dimensions: Dimensions::Volume,
             riesz_order: None,
+            fourier_margin: radx_filters::DEFAULT_FOURIER_MARGIN,
         },
         FilterSpec::Log {
             sigma_mm: f64::NAN,
@@ -213,6 +215,7 @@ fn invalid_parameters_are_errors_not_panics() {
             boundary: Boundary::Mirror,
             dimensions: Dimensions::Volume,
             riesz_order: None,
+            fourier_margin: radx_filters::DEFAULT_FOURIER_MARGIN,
         },
         FilterSpec::Log {
             sigma_mm: 1.0,
@@ -220,6 +223,7 @@ fn invalid_parameters_are_errors_not_panics() {
             boundary: Boundary::Mirror,
             dimensions: Dimensions::Slice,
             riesz_order: Some([0, 0, 1]),
+            fourier_margin: radx_filters::DEFAULT_FOURIER_MARGIN,
         },
         FilterSpec::Laws {
             kernel: "L5E5".into(),
@@ -305,12 +309,14 @@ fn invalid_parameters_are_errors_not_panics() {
             boundary: Boundary::Mirror,
             dimensions: Dimensions::Volume,
             riesz_order: None,
+            fourier_margin: radx_filters::DEFAULT_FOURIER_MARGIN,
         },
         FilterSpec::Simoncelli {
             level: 1,
             boundary: Boundary::Mirror,
             dimensions: Dimensions::Volume,
             riesz_order: Some([0, 0, 0]),
+            fourier_margin: radx_filters::DEFAULT_FOURIER_MARGIN,
         },
     ];
     for spec in bad {
@@ -329,6 +335,7 @@ fn invalid_parameters_are_errors_not_panics() {
         boundary: Boundary::Mirror,
         dimensions: Dimensions::Volume,
         riesz_order: Some([1, 0, 0]),
+        fourier_margin: radx_filters::DEFAULT_FOURIER_MARGIN,
     };
     assert!(matches!(
         apply(&huge_log, &img, [1.0; 3]),
@@ -440,6 +447,7 @@ fn reach_matches_the_kernels() {
         boundary: Boundary::Zero,
         dimensions: Dimensions::Volume,
         riesz_order: None,
+        fourier_margin: radx_filters::DEFAULT_FOURIER_MARGIN,
     };
     assert_eq!(log.reach_voxels([2.0, 1.0, 1.0]), Some([6, 12, 12]));
     let laws = FilterSpec::Laws {
@@ -466,6 +474,85 @@ fn reach_matches_the_kernels() {
         boundary: Boundary::Mirror,
         dimensions: Dimensions::Volume,
         riesz_order: None,
+        fourier_margin: radx_filters::DEFAULT_FOURIER_MARGIN,
     };
     assert_eq!(sim.reach_voxels([1.0; 3]), None);
+}
+
+/// `fourier_margin` states how far a Fourier-domain filter pads a non-periodic image: it
+/// defaults to [`radx_filters::DEFAULT_FOURIER_MARGIN`], is named when it differs, changes
+/// the response under mirror padding and not under the periodic boundary (no padding), and
+/// is refused where it means nothing.
+#[test]
+fn fourier_margin_is_a_stated_convention() {
+    let specs = parse(
+        r#"
+        [[filter]]
+        type = "simoncelli"
+        boundary = "mirror"
+
+        [[filter]]
+        type = "simoncelli"
+        boundary = "mirror"
+        fourier_margin = 4
+
+        [[filter]]
+        type = "log"
+        sigma_mm = 2.0
+        riesz_order = [1, 0, 0]
+        fourier_margin = 0
+        "#,
+    )
+    .unwrap();
+    let margin = |s: &FilterSpec| match s {
+        FilterSpec::Simoncelli { fourier_margin, .. } | FilterSpec::Log { fourier_margin, .. } => {
+            *fourier_margin
+        }
+        _ => unreachable!(),
+    };
+    assert_eq!(margin(&specs[0]), radx_filters::DEFAULT_FOURIER_MARGIN);
+    assert_eq!(margin(&specs[1]), 4);
+    assert_eq!(specs[0].canonical_name(), "simoncelli_l1_3d");
+    assert_eq!(specs[1].canonical_name(), "simoncelli_l1_fm4_3d");
+    assert_eq!(specs[2].canonical_name(), "log_s2mm_riesz100_fm0_3d");
+    // the default is not serialised (settings ids of existing manifests do not change)
+    let json = serde_json::to_value(&specs[0]).unwrap();
+    assert!(json.get("fourier_margin").is_none(), "{json}");
+    assert_eq!(
+        serde_json::to_value(&specs[1]).unwrap()["fourier_margin"],
+        4
+    );
+
+    let img = ndarray::Array3::from_shape_fn((6, 20, 24), |(z, y, x)| {
+        ((x * 7 + y * 3 + z * 5) % 11) as f64 + 0.1 * x as f64
+    });
+    let a = apply(&specs[0], &img, [2.0, 1.0, 1.0]).unwrap();
+    let b = apply(&specs[1], &img, [2.0, 1.0, 1.0]).unwrap();
+    assert!(a.iter().zip(b.iter()).any(|(u, v)| (u - v).abs() > 1e-6));
+    let periodic = |s: &FilterSpec| {
+        let mut s = s.clone();
+        if let FilterSpec::Simoncelli { boundary, .. } = &mut s {
+            *boundary = Boundary::Periodic;
+        }
+        apply(&s, &img, [2.0, 1.0, 1.0]).unwrap()
+    };
+    assert_eq!(periodic(&specs[0]), periodic(&specs[1]));
+
+    let bad = parse(
+        r#"
+        [[filter]]
+        type = "log"
+        sigma_mm = 2.0
+        fourier_margin = 3
+
+        [[filter]]
+        type = "simoncelli"
+        fourier_margin = 1000000
+        "#,
+    )
+    .unwrap();
+    for spec in bad {
+        let e = apply(&spec, &img, [1.0; 3]).unwrap_err().to_string();
+        assert!(e.contains("fourier_margin"), "{e}");
+    }
 }
