@@ -121,10 +121,16 @@ pub fn vec_for<T>(path: &Path, n: usize) -> Result<Vec<T>, IoError> {
 /// finite direction columns that are not (nearly) parallel.
 pub fn check_grid(path: &Path, g: &radx_core::Grid) -> Result<(), IoError> {
     if let Some(v) = g.origin_xyz.iter().find(|v| !v.is_finite()) {
-        return Err(invalid(path, format!("origin {v} is not a finite position")));
+        return Err(invalid(
+            path,
+            format!("origin {v} is not a finite position"),
+        ));
     }
     if let Some(v) = g.spacing_zyx.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
-        return Err(invalid(path, format!("voxel spacing {v} is not a positive number")));
+        return Err(invalid(
+            path,
+            format!("voxel spacing {v} is not a positive number"),
+        ));
     }
     let d = g.direction;
     if d.iter().flatten().any(|v| !v.is_finite()) {
@@ -233,8 +239,13 @@ mod tests {
         assert_eq!(voxel_count(p, &[2, 3, 4]).unwrap(), 24);
         let e = voxel_count(p, &[u64::MAX, 2, 1]).unwrap_err().to_string();
         assert!(e.contains("x.nii") && e.contains("overflow"), "{e}");
-        let e = voxel_count(p, &[65535, 65535, 65535]).unwrap_err().to_string();
-        assert!(e.contains("voxel limit") && e.contains("65535 x 65535"), "{e}");
+        let e = voxel_count(p, &[65535, 65535, 65535])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("voxel limit") && e.contains("65535 x 65535"),
+            "{e}"
+        );
     }
 
     #[test]

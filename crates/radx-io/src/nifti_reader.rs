@@ -139,11 +139,13 @@ enum DataType {
 
 impl DataType {
     fn of(code: i16, path: &Path) -> Result<DataType, IoError> {
-        let unsupported = |name: &str| IoError::Unsupported {
+        let unsupported = |name: &str| {
+            IoError::Unsupported {
             path: path.into(),
             message: format!(
                 "datatype {name} (code {code}) is not supported (use an integer or float32/float64 image)"
             ),
+        }
         };
         Ok(match code {
             2 => DataType::U8,
@@ -225,7 +227,9 @@ fn voxel_offset(h: &Header, path: &Path) -> Result<u64, IoError> {
         },
     };
     if !v.is_finite() || v < 0.0 {
-        return Err(bad("is not a byte offset (a finite number of at least 352)"));
+        return Err(bad(
+            "is not a byte offset (a finite number of at least 352)",
+        ));
     }
     if v.fract() != 0.0 {
         return Err(bad("is not a whole number of bytes"));
@@ -363,13 +367,16 @@ fn read_volume(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
     }
     let header = Header::parse(&hb, path)?;
     let lay = layout(&header, path)?;
-    let end = lay.offset.checked_add(lay.bytes).ok_or_else(|| IoError::Invalid {
-        path: path.into(),
-        message: format!(
-            "vox_offset {} + {} bytes of voxels overflow",
-            lay.offset, lay.bytes
-        ),
-    })?;
+    let end = lay
+        .offset
+        .checked_add(lay.bytes)
+        .ok_or_else(|| IoError::Invalid {
+            path: path.into(),
+            message: format!(
+                "vox_offset {} + {} bytes of voxels overflow",
+                lay.offset, lay.bytes
+            ),
+        })?;
     let shape = format!(
         "{} x {} x {} voxels of {} bytes",
         lay.dims[0],
@@ -416,12 +423,13 @@ fn read_volume(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
         values.iter_mut().for_each(|x| *x = *x * slope + inter);
     }
     // File order is x fastest: exactly C order of a (z, y, x) array.
-    let data = Array3::from_shape_vec((lay.dims[2], lay.dims[1], lay.dims[0]), values).map_err(
-        |e| IoError::Invalid {
-            path: path.into(),
-            message: e.to_string(),
-        },
-    )?;
+    let data =
+        Array3::from_shape_vec((lay.dims[2], lay.dims[1], lay.dims[0]), values).map_err(|e| {
+            IoError::Invalid {
+                path: path.into(),
+                message: e.to_string(),
+            }
+        })?;
     Ok((grid, data))
 }
 
@@ -466,10 +474,7 @@ fn geometry(h: &Header, shape_zyx: [usize; 3], path: &Path) -> Result<Grid, IoEr
                 *v = rot[r_idx][c_idx] * sp[c_idx];
             }
         }
-        (
-            cols,
-            [qx, qy, qz],
-        )
+        (cols, [qx, qy, qz])
     } else {
         (
             [
