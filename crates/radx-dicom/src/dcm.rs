@@ -80,29 +80,36 @@ pub(crate) enum Upto {
 /// Opens a DICOM Part 10 file, reading as far as `upto` says. The bytes are first walked
 /// by [`crate::scan::check`], so that a corrupt length field is reported at once.
 pub(crate) fn open(path: &Path, upto: Upto) -> Result<DefaultDicomObject, IoError> {
-    use std::io::Read;
     let meta = std::fs::metadata(path).map_err(|e| open_error(path, e))?;
     if meta.is_dir() {
         return Err(invalid(path, "is a folder; a DICOM file is expected"));
     }
-    let file_len = meta.len();
-    // The whole file for a full read (parsed from memory), else its first 256 KiB for the
-    // check (the parser then reads the file itself, stopping early).
+    // The whole file for a full read (parsed from memory); otherwise the parser reads the
+    // file itself, stopping early. Either way every element header of the file is walked
+    // first (`scan`), so that no declared length exceeds what the file holds.
     let bytes = if upto == Upto::All {
-        std::fs::read(path).map_err(|e| open_error(path, e))?
-    } else {
-        let mut b = Vec::new();
-        std::fs::File::open(path)
-            .and_then(|f| f.take(256 * 1024).read_to_end(&mut b))
-            .map_err(|e| open_error(path, e))?;
-        b
-    };
-    if let Err(why) = crate::scan::check(&bytes, file_len) {
-        return Err(IoError::Truncated {
+        let bytes = std::fs::read(path).map_err(|e| open_error(path, e))?;
+        crate::scan::check(&bytes).map_err(|why| IoError::Truncated {
             path: path.into(),
             message: why,
-        });
-    }
+        })?;
+        bytes
+    } else {
+        let f = std::fs::File::open(path).map_err(|e| open_error(path, e))?;
+        let file_len = f.metadata().map_err(|e| open_error(path, e))?.len();
+        let src = crate::scan::FileSource::new(f);
+        let deflated = |pos: u64| -> Result<Vec<u8>, String> {
+            use std::io::{Seek, SeekFrom};
+            let mut f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+            f.seek(SeekFrom::Start(pos)).map_err(|e| e.to_string())?;
+            crate::scan::inflate(std::io::BufReader::new(f))
+        };
+        crate::scan::check_source(&src, file_len, &deflated).map_err(|why| IoError::Truncated {
+            path: path.into(),
+            message: why,
+        })?;
+        Vec::new()
+    };
     let mut opts = OpenFileOptions::new();
     match upto {
         Upto::All => {}
@@ -356,6 +363,15 @@ impl PixelFormat {
         self.rows * self.columns
     }
 
+    /// Pixels of every frame, checked against the voxel limit
+    /// ([`radx_io::guard::max_voxels`]).
+    pub fn pixel_count(&self, path: &Path) -> Result<usize, IoError> {
+        radx_io::guard::voxel_count(
+            path,
+            &[self.frames as u64, self.rows as u64, self.columns as u64],
+        )
+    }
+
     /// The number a stored sample stands for: the `bits_stored` bits ending at
     /// `high_bit`, sign-extended when the pixel representation is signed.
     #[inline]
@@ -399,7 +415,7 @@ pub(crate) fn append_values(
     let pixel = obj
         .get(tags::PIXEL_DATA)
         .ok_or_else(|| invalid(path, format!("missing {}", tag_name(tags::PIXEL_DATA))))?;
-    let n = fmt.frame_len() * fmt.frames;
+    let n = fmt.pixel_count(path)?;
     let ts = obj
         .meta()
         .transfer_syntax()
@@ -552,7 +568,7 @@ fn decode_encapsulated(
     out: &mut Vec<f64>,
 ) -> Result<(), IoError> {
     use dicom_pixeldata::PixelDecoder;
-    let n = fmt.frame_len() * fmt.frames;
+    let n = fmt.pixel_count(path)?;
     let declared = n as u64 * (fmt.bits_allocated as u64).div_ceil(8);
     if declared > MAX_DECODED_BYTES {
         return Err(unsupported(
