@@ -1,6 +1,9 @@
 //! Test support: the IBSI phantoms and reference values, read from
 //! [`radx_core::reference_data_dir`].
 
+pub mod dicom;
+pub mod hostile;
+
 use std::path::PathBuf;
 
 use radx_core::{FeatureInput, Settings};
