@@ -435,7 +435,7 @@ pub(crate) fn fill_even_odd(
             let (lo, hi) = (a[1].min(b[1]), a[1].max(b[1]));
             let js = lo.ceil().max(0.0);
             let je = hi.ceil().min(ny as f64);
-            if !(js < je) {
+            if js.partial_cmp(&je) != Some(std::cmp::Ordering::Less) {
                 continue;
             }
             let (js, je) = (js as usize, je as usize);
@@ -470,7 +470,10 @@ pub(crate) fn fill_even_odd(
             // centres i with pair[0] <= i < pair[1]
             let lo = pair[0].ceil().max(0.0);
             let hi = (pair[1].ceil() - 1.0).min(nx as f64 - 1.0);
-            if !(lo <= hi) {
+            if !matches!(
+                lo.partial_cmp(&hi),
+                Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+            ) {
                 continue;
             }
             for i in (lo as usize)..=(hi as usize) {
