@@ -322,19 +322,24 @@ impl PixelFormat {
                 format!("{spp} samples per pixel (colour image); radx reads greyscale images"),
             ));
         }
-        let bits_allocated = a.uint_req(tags::BITS_ALLOCATED)? as u32;
-        if !matches!(bits_allocated, 1 | 8 | 16 | 32) {
+        let ba = a.uint_req(tags::BITS_ALLOCATED)?;
+        if !matches!(ba, 1 | 8 | 16 | 32) {
             return Err(unsupported(
                 a.path,
-                format!("BitsAllocated {bits_allocated} (1, 8, 16 or 32 are read)"),
+                format!("BitsAllocated {ba} (1, 8, 16 or 32 are read)"),
             ));
         }
-        let bits_stored = a
-            .uint_opt(tags::BITS_STORED)?
-            .unwrap_or(bits_allocated as u64) as u32;
-        let high_bit = a
-            .uint_opt(tags::HIGH_BIT)?
-            .unwrap_or(bits_stored.saturating_sub(1) as u64) as u32;
+        let bits_allocated = ba as u32;
+        let bs = a.uint_opt(tags::BITS_STORED)?.unwrap_or(ba);
+        let hb = a.uint_opt(tags::HIGH_BIT)?.unwrap_or(bs.saturating_sub(1));
+        if bs > ba || hb >= ba {
+            return Err(invalid(
+                a.path,
+                format!("inconsistent BitsAllocated {ba}, BitsStored {bs}, HighBit {hb}"),
+            ));
+        }
+        // both below BitsAllocated (at most 32) now
+        let (bits_stored, high_bit) = (bs as u32, hb as u32);
         if bits_stored == 0
             || bits_stored > bits_allocated
             || high_bit >= bits_allocated

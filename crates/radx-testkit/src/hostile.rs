@@ -81,6 +81,7 @@ pub fn all() -> Vec<(&'static str, Generator)> {
         ("dicom_item_outside_sequence", dicom_item_outside_sequence),
         ("dicom_short_pixel_data", dicom_short_pixel_data),
         ("dicom_bits_allocated_7", dicom_bits_allocated_7),
+        ("dicom_bits_allocated_wraps", dicom_bits_allocated_wraps),
         ("dicom_nan_position", dicom_nan_position),
         ("dicom_deflate_bomb", dicom_deflate_bomb),
         ("dicom_truncated_slice", dicom_truncated_slice),
@@ -882,6 +883,19 @@ pub fn dicom_bits_allocated_7(dir: &Path) -> Hostile {
         set(e, dicom::us((0x0028, 0x0100), 7));
         None
     })
+}
+
+/// BitsAllocated 2^32 + 16 as text (IS): must not wrap to 16.
+pub fn dicom_bits_allocated_wraps(dir: &Path) -> Hostile {
+    broken_series(
+        dir,
+        "dicom_bits_allocated_wraps",
+        "BitsAllocated 4294967312",
+        |e| {
+            set(e, dicom::text((0x0028, 0x0100), "IS", "4294967312"));
+            None
+        },
+    )
 }
 
 /// ImagePositionPatient `NaN`.
