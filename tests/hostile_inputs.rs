@@ -9,7 +9,10 @@ use radx_testkit::hostile::{self, Hostile};
 fn radx_limited(args: &[String], limit_kib: u64) -> Output {
     let bin = env!("CARGO_BIN_EXE_radx");
     if cfg!(unix) {
+        // few threads and malloc arenas: the limit is on address space, which idle thread
+        // stacks and per-thread arenas reserve on many-core machines
         Command::new("sh")
+            .env("MALLOC_ARENA_MAX", "2")
             .arg("-c")
             .arg(format!("ulimit -v {limit_kib} && exec \"$0\" \"$@\""))
             .arg(bin)
@@ -28,6 +31,8 @@ fn extract_args(h: &Hostile) -> Vec<String> {
         h.image.display().to_string(),
         "--mask".into(),
         h.mask.display().to_string(),
+        "--threads".into(),
+        "2".into(),
     ];
     a.extend(h.args.iter().cloned());
     a
@@ -113,6 +118,8 @@ fn a_process_error_is_printed_once_with_its_range_in_plain_numbers() {
         &mask.display().to_string(),
         "--settings",
         &s.display().to_string(),
+        "--threads",
+        "2",
     ]
     .iter()
     .map(|a| a.to_string())
