@@ -79,13 +79,6 @@ pub fn voxel_count(path: &Path, dims: &[u64]) -> Result<usize, IoError> {
     usize::try_from(n).map_err(|_| invalid(path, format!("{n} voxels do not fit in memory")))
 }
 
-/// `a × b` (bytes of `count` samples of `size` bytes), or an error naming `path`.
-pub fn byte_count(path: &Path, count: usize, size: usize) -> Result<u64, IoError> {
-    (count as u64)
-        .checked_mul(size as u64)
-        .ok_or_else(|| invalid(path, format!("{count} samples of {size} bytes overflow")))
-}
-
 /// Checks that `wanted` bytes can come out of `compressed_len` bytes of gzip data.
 pub fn check_inflatable(path: &Path, compressed_len: u64, wanted: u64) -> Result<(), IoError> {
     let most = compressed_len.saturating_mul(DEFLATE_MAX_RATIO);
