@@ -58,6 +58,12 @@ pub fn read_cohort(path: &Path) -> Result<Vec<CohortCase>, BatchError> {
         path: path.into(),
         message,
     };
+    if path.is_dir() {
+        return Err(err(
+            "is a folder; a cohort CSV file (case_id,image,mask[,label][,roi][,site]) is expected"
+                .into(),
+        ));
+    }
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_path(path)
@@ -403,5 +409,17 @@ mod tests {
         assert!("0/3".parse::<Shard>().is_err());
         assert!("4/3".parse::<Shard>().is_err());
         assert!("x".parse::<Shard>().is_err());
+    }
+
+    #[test]
+    fn a_cohort_that_is_a_folder_is_named_as_such() {
+        let dir = std::env::temp_dir();
+        let e = read_cohort(&dir).unwrap_err().to_string();
+        assert!(
+            e.contains(&dir.display().to_string())
+                && e.contains("is a folder")
+                && e.contains("CSV"),
+            "{e}"
+        );
     }
 }

@@ -80,29 +80,36 @@ pub(crate) enum Upto {
 /// Opens a DICOM Part 10 file, reading as far as `upto` says. The bytes are first walked
 /// by [`crate::scan::check`], so that a corrupt length field is reported at once.
 pub(crate) fn open(path: &Path, upto: Upto) -> Result<DefaultDicomObject, IoError> {
-    use std::io::Read;
     let meta = std::fs::metadata(path).map_err(|e| open_error(path, e))?;
     if meta.is_dir() {
         return Err(invalid(path, "is a folder; a DICOM file is expected"));
     }
-    let file_len = meta.len();
-    // The whole file for a full read (parsed from memory), else its first 256 KiB for the
-    // check (the parser then reads the file itself, stopping early).
+    // The whole file for a full read (parsed from memory); otherwise the parser reads the
+    // file itself, stopping early. Either way every element header of the file is walked
+    // first (`scan`), so that no declared length exceeds what the file holds.
     let bytes = if upto == Upto::All {
-        std::fs::read(path).map_err(|e| open_error(path, e))?
-    } else {
-        let mut b = Vec::new();
-        std::fs::File::open(path)
-            .and_then(|f| f.take(256 * 1024).read_to_end(&mut b))
-            .map_err(|e| open_error(path, e))?;
-        b
-    };
-    if let Err(why) = crate::scan::check(&bytes, file_len) {
-        return Err(IoError::Truncated {
+        let bytes = std::fs::read(path).map_err(|e| open_error(path, e))?;
+        crate::scan::check(&bytes).map_err(|why| IoError::Truncated {
             path: path.into(),
             message: why,
-        });
-    }
+        })?;
+        bytes
+    } else {
+        let f = std::fs::File::open(path).map_err(|e| open_error(path, e))?;
+        let file_len = f.metadata().map_err(|e| open_error(path, e))?.len();
+        let src = crate::scan::FileSource::new(f);
+        let deflated = |pos: u64| -> Result<Vec<u8>, String> {
+            use std::io::{Seek, SeekFrom};
+            let mut f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+            f.seek(SeekFrom::Start(pos)).map_err(|e| e.to_string())?;
+            crate::scan::inflate(std::io::BufReader::new(f))
+        };
+        crate::scan::check_source(&src, file_len, &deflated).map_err(|why| IoError::Truncated {
+            path: path.into(),
+            message: why,
+        })?;
+        Vec::new()
+    };
     let mut opts = OpenFileOptions::new();
     match upto {
         Upto::All => {}
@@ -315,19 +322,24 @@ impl PixelFormat {
                 format!("{spp} samples per pixel (colour image); radx reads greyscale images"),
             ));
         }
-        let bits_allocated = a.uint_req(tags::BITS_ALLOCATED)? as u32;
-        if !matches!(bits_allocated, 1 | 8 | 16 | 32) {
+        let ba = a.uint_req(tags::BITS_ALLOCATED)?;
+        if !matches!(ba, 1 | 8 | 16 | 32) {
             return Err(unsupported(
                 a.path,
-                format!("BitsAllocated {bits_allocated} (1, 8, 16 or 32 are read)"),
+                format!("BitsAllocated {ba} (1, 8, 16 or 32 are read)"),
             ));
         }
-        let bits_stored = a
-            .uint_opt(tags::BITS_STORED)?
-            .unwrap_or(bits_allocated as u64) as u32;
-        let high_bit = a
-            .uint_opt(tags::HIGH_BIT)?
-            .unwrap_or(bits_stored.saturating_sub(1) as u64) as u32;
+        let bits_allocated = ba as u32;
+        let bs = a.uint_opt(tags::BITS_STORED)?.unwrap_or(ba);
+        let hb = a.uint_opt(tags::HIGH_BIT)?.unwrap_or(bs.saturating_sub(1));
+        if bs > ba || hb >= ba {
+            return Err(invalid(
+                a.path,
+                format!("inconsistent BitsAllocated {ba}, BitsStored {bs}, HighBit {hb}"),
+            ));
+        }
+        // both below BitsAllocated (at most 32) now
+        let (bits_stored, high_bit) = (bs as u32, hb as u32);
         if bits_stored == 0
             || bits_stored > bits_allocated
             || high_bit >= bits_allocated
@@ -354,6 +366,15 @@ impl PixelFormat {
 
     pub fn frame_len(&self) -> usize {
         self.rows * self.columns
+    }
+
+    /// Pixels of every frame, checked against the voxel limit
+    /// ([`radx_io::guard::max_voxels`]).
+    pub fn pixel_count(&self, path: &Path) -> Result<usize, IoError> {
+        radx_io::guard::voxel_count(
+            path,
+            &[self.frames as u64, self.rows as u64, self.columns as u64],
+        )
     }
 
     /// The number a stored sample stands for: the `bits_stored` bits ending at
@@ -399,7 +420,7 @@ pub(crate) fn append_values(
     let pixel = obj
         .get(tags::PIXEL_DATA)
         .ok_or_else(|| invalid(path, format!("missing {}", tag_name(tags::PIXEL_DATA))))?;
-    let n = fmt.frame_len() * fmt.frames;
+    let n = fmt.pixel_count(path)?;
     let ts = obj
         .meta()
         .transfer_syntax()
@@ -552,7 +573,7 @@ fn decode_encapsulated(
     out: &mut Vec<f64>,
 ) -> Result<(), IoError> {
     use dicom_pixeldata::PixelDecoder;
-    let n = fmt.frame_len() * fmt.frames;
+    let n = fmt.pixel_count(path)?;
     let declared = n as u64 * (fmt.bits_allocated as u64).div_ceil(8);
     if declared > MAX_DECODED_BYTES {
         return Err(unsupported(

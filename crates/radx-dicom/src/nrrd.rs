@@ -6,6 +6,15 @@
 //!   spelling of the NRRD specification); encodings raw, gzip and ascii; either endianness;
 //!   `line skip` and `byte skip` (−1 for raw data at the end of the file);
 //!   `data file` for detached headers (a single file, relative to the header's folder).
+//! * Hostile headers: sizes are multiplied with checked arithmetic and compared with the
+//!   data really present and with the voxel limit ([`radx_io::guard`]) before anything is
+//!   allocated. A detached data file must be a regular file in the header's folder or
+//!   below it (after following symbolic links): an absolute path elsewhere, `..` out of the
+//!   folder, a link out of it, a device or a FIFO are errors. Only the declared bytes are
+//!   read: raw data shorter **or longer** than the sizes declare (after `line skip` and
+//!   `byte skip`) is an error, except with `byte skip: -1`, which takes the last bytes;
+//!   gzip data are inflated only to the declared size and gzip data continuing past it
+//!   are an error; ascii data must hold exactly the declared number of values.
 //! * The first axis is the fastest in memory: sizes `(nx, ny, nz)` become an array indexed
 //!   `(z, y, x)` without reordering.
 //! * Geometry: `space directions` gives the world vector of one step along each axis (its
@@ -21,12 +30,12 @@
 //! beside a `.raw`/`.raw.gz` data file), in `left-posterior-superior` space (the usual
 //! space of medical NRRD files; RAS → LPS is an exact sign change).
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 
 use ndarray::Array3;
 use radx_core::{Grid, Image, Mask};
-use radx_io::IoError;
+use radx_io::{guard, IoError};
 
 use crate::dcm::{invalid, open_error, unsupported};
 
@@ -171,28 +180,52 @@ pub fn read_nrrd(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
     if meta.is_dir() {
         return Err(invalid(path, "is a folder; an NRRD file is expected"));
     }
-    let bytes = std::fs::read(path).map_err(|e| open_error(path, e))?;
-    if !has_nrrd_magic(&bytes) {
-        return Err(invalid(path, "not an NRRD file (no NRRD000x magic line)"));
-    }
-    // Header: lines up to the first empty line (or the end of a detached header).
+    let file = std::fs::File::open(path).map_err(|e| open_error(path, e))?;
+    let file_len = file.metadata().map_err(|e| open_error(path, e))?.len();
+    let mut reader = std::io::BufReader::new(file);
+    // Header: lines up to the first empty line (or the end of a detached header), at most
+    // MAX_HEADER bytes.
     let mut fields: Vec<(String, String)> = Vec::new();
-    let mut pos = 0usize;
+    let mut pos = 0u64;
     let mut first = true;
     let mut header_end_found = false;
-    while pos < bytes.len() {
-        let end = bytes[pos..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map(|e| pos + e)
-            .unwrap_or(bytes.len());
-        let line = String::from_utf8_lossy(&bytes[pos..end]);
-        let line = line.trim_end_matches('\r');
-        pos = (end + 1).min(bytes.len());
+    let mut raw_line = Vec::new();
+    loop {
+        raw_line.clear();
+        let left = MAX_HEADER.saturating_sub(pos);
+        let got = (&mut reader)
+            .take(left)
+            .read_until(b'\n', &mut raw_line)
+            .map_err(|e| open_error(path, e))?;
+        if got == 0 {
+            if left == 0 && pos < file_len {
+                return Err(invalid(
+                    path,
+                    format!(
+                        "NRRD header runs past {MAX_HEADER} bytes without the blank line that ends it"
+                    ),
+                ));
+            }
+            break;
+        }
+        pos += got as u64;
+        if raw_line.last() != Some(&b'\n') && pos < file_len {
+            return Err(invalid(
+                path,
+                format!(
+                    "NRRD header runs past {MAX_HEADER} bytes without the blank line that ends it"
+                ),
+            ));
+        }
         if first {
             first = false;
+            if !has_nrrd_magic(&raw_line) {
+                return Err(invalid(path, "not an NRRD file (no NRRD000x magic line)"));
+            }
             continue;
         }
+        let line = String::from_utf8_lossy(&raw_line);
+        let line = line.trim_end_matches('\n').trim_end_matches('\r');
         if line.is_empty() {
             header_end_found = true;
             break;
@@ -211,6 +244,9 @@ pub fn read_nrrd(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
         };
         fields.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
     }
+    if first {
+        return Err(invalid(path, "not an NRRD file (no NRRD000x magic line)"));
+    }
     let get = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v.as_str());
     let need =
         |k: &str| get(k).ok_or_else(|| invalid(path, format!("NRRD header lacks the `{k}` field")));
@@ -226,9 +262,9 @@ pub fn read_nrrd(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
             format!("NRRD of dimension {dim}; radx reads 3D scalar volumes"),
         ));
     }
-    let sizes: Vec<usize> = need("sizes")?
+    let sizes: Vec<u64> = need("sizes")?
         .split_whitespace()
-        .map(|s| s.parse::<usize>())
+        .map(|s| s.parse::<u64>())
         .collect::<Result<_, _>>()
         .map_err(|_| invalid(path, "NRRD `sizes` are not whole numbers"))?;
     if sizes.len() != 3 || sizes.contains(&0) {
@@ -237,6 +273,7 @@ pub fn read_nrrd(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
             format!("NRRD `sizes` {sizes:?}: three positive sizes expected"),
         ));
     }
+    let sizes: [u64; 3] = [sizes[0], sizes[1], sizes[2]];
     let enc_s = need("encoding")?;
     let encoding = match enc_s {
         "raw" => Encoding::Raw,
@@ -341,12 +378,19 @@ pub fn read_nrrd(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
             direction[r][c] = cols[c][r] / n;
         }
     }
+    // Overflow is checked here; the voxel limit once the data are known to hold them.
+    let n = guard::product(path, &sizes)?;
+    let need_bytes = n
+        .checked_mul(ty.size() as u64)
+        .ok_or_else(|| invalid(path, format!("NRRD `sizes` {sizes:?} are too large")))?;
+    let dims = sizes.map(|v| v as usize);
     let grid = Grid {
-        shape_zyx: [sizes[2], sizes[1], sizes[0]],
+        shape_zyx: [dims[2], dims[1], dims[0]],
         spacing_zyx: [spacing_xyz[2], spacing_xyz[1], spacing_xyz[0]],
         origin_xyz: origin,
         direction,
     };
+    guard::check_grid(path, &grid)?;
 
     // Data bytes.
     let data_file = get("data file").or(get("datafile"));
@@ -366,7 +410,7 @@ pub fn read_nrrd(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
         })
         .transpose()?
         .unwrap_or(0);
-    let (raw, data_path): (Vec<u8>, PathBuf) = match data_file {
+    let (mut data, data_path, mut data_len): (Box<dyn BufRead>, PathBuf, u64) = match data_file {
         Some(df) => {
             if df.starts_with("LIST") || df.contains('%') || df.split_whitespace().count() > 1 {
                 return Err(unsupported(
@@ -374,8 +418,8 @@ pub fn read_nrrd(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
                     format!("NRRD `data file: {df}`: only a single data file is read"),
                 ));
             }
-            let dp = path.parent().unwrap_or(Path::new(".")).join(df);
-            (std::fs::read(&dp).map_err(|e| open_error(&dp, e))?, dp)
+            let (f, dp, len) = detached_data(path, df)?;
+            (Box::new(std::io::BufReader::new(f)), dp, len)
         }
         None => {
             if !header_end_found {
@@ -385,117 +429,241 @@ pub fn read_nrrd(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
                         .into(),
                 });
             }
-            (bytes[pos..].to_vec(), path.to_path_buf())
+            (
+                Box::new(reader),
+                path.to_path_buf(),
+                file_len.saturating_sub(pos),
+            )
         }
     };
     // line skip applies to the data file as stored
-    let mut start = 0usize;
-    for _ in 0..line_skip {
-        match raw[start..].iter().position(|&b| b == b'\n') {
-            Some(e) => start += e + 1,
+    for k in 0..line_skip {
+        match skip_line(&mut data).map_err(|e| open_error(&data_path, e))? {
+            Some(len) => data_len = data_len.saturating_sub(len),
             None => {
                 return Err(IoError::Truncated {
                     path: data_path,
-                    message: format!("fewer than {line_skip} lines to skip"),
+                    message: format!("{k} lines where {line_skip} are to be skipped"),
                 })
             }
         }
     }
-    let raw = &raw[start..];
-    let n = sizes
-        .iter()
-        .try_fold(1usize, |acc, &v| acc.checked_mul(v))
-        .and_then(|n| n.checked_mul(ty.size()).map(|_| n))
-        .ok_or_else(|| invalid(path, format!("NRRD `sizes` {sizes:?} are too large")))?;
-    let need_bytes = n * ty.size();
-    let payload: Vec<u8> = match encoding {
-        Encoding::Raw => raw.to_vec(),
+    let shape = format!(
+        "{} x {} x {} samples of {} bytes",
+        sizes[0],
+        sizes[1],
+        sizes[2],
+        ty.size()
+    );
+    let short = |have: u64| IoError::Truncated {
+        path: data_path.clone(),
+        message: format!("{have} data bytes where {need_bytes} are expected ({shape})"),
+    };
+    if byte_skip < -1 {
+        return Err(invalid(path, format!("NRRD `byte skip` {byte_skip}")));
+    }
+    if byte_skip == -1 && encoding != Encoding::Raw {
+        return Err(invalid(
+            path,
+            "NRRD `byte skip: -1` is only valid for raw data",
+        ));
+    }
+    let skip = byte_skip.max(0) as u64;
+    let values = match encoding {
+        Encoding::Raw => {
+            let skip = if byte_skip == -1 {
+                // the data are the last bytes of the file
+                if data_len < need_bytes {
+                    return Err(short(data_len));
+                }
+                data_len - need_bytes
+            } else {
+                if skip > data_len {
+                    return Err(IoError::Truncated {
+                        path: data_path,
+                        message: format!("byte skip {skip} exceeds the {data_len} data bytes"),
+                    });
+                }
+                let have = data_len - skip;
+                if have < need_bytes {
+                    return Err(short(have));
+                }
+                if have > need_bytes {
+                    return Err(invalid(
+                        &data_path,
+                        format!(
+                            "{have} data bytes where {need_bytes} are expected ({shape}): the data \
+                             are longer than the sizes declare"
+                        ),
+                    ));
+                }
+                skip
+            };
+            let count = guard::voxel_count(path, &sizes)?;
+            guard::skip(&mut data, skip, &data_path, "bytes to skip")?;
+            decode_all(&mut data, count, need_bytes, ty, big, &data_path)?
+        }
         Encoding::Gzip => {
-            let mut out = Vec::new();
-            flate2::read::MultiGzDecoder::new(raw)
-                .read_to_end(&mut out)
-                .map_err(|e| IoError::Truncated {
-                    path: data_path.clone(),
-                    message: format!("gzip data cannot be decompressed: {e}"),
-                })?;
-            out
+            let total = skip.checked_add(need_bytes).ok_or_else(|| short(0))?;
+            guard::check_inflatable(&data_path, data_len, total)?;
+            let count = guard::voxel_count(path, &sizes)?;
+            let mut gz = flate2::read::MultiGzDecoder::new(data);
+            guard::skip(&mut gz, skip, &data_path, "gzip data")?;
+            let v = decode_all(&mut gz, count, need_bytes, ty, big, &data_path)?;
+            guard::expect_end(&mut gz, &data_path, "gzip data")?;
+            v
         }
         Encoding::Ascii => {
-            let text = String::from_utf8_lossy(raw);
-            let mut vals = Vec::new();
-            for tok in text
-                .split(|c: char| c.is_whitespace() || c == ',')
-                .filter(|t| !t.is_empty())
-            {
-                let v: f64 = tok.parse().map_err(|_| {
-                    invalid(
-                        &data_path,
-                        format!("ascii NRRD value {tok:?} is not a number"),
-                    )
-                })?;
-                vals.push(v);
-            }
-            if vals.len() < n {
+            // every value but the last takes at least two characters
+            if n > data_len / 2 + 1 {
                 return Err(IoError::Truncated {
                     path: data_path,
-                    message: format!("{} ascii values where {n} are expected", vals.len()),
+                    message: format!("{data_len} bytes of ascii data cannot hold {n} values"),
                 });
             }
-            vals.truncate(n);
-            let data = Array3::from_shape_vec((sizes[2], sizes[1], sizes[0]), vals)
-                .map_err(|e| invalid(path, e.to_string()))?;
-            return Ok((grid, data));
+            let count = guard::voxel_count(path, &sizes)?;
+            read_ascii(&mut data, count, &data_path)?
         }
     };
-    let payload: &[u8] = if byte_skip == -1 {
-        if encoding != Encoding::Raw {
-            return Err(invalid(
-                path,
-                "NRRD `byte skip: -1` is only valid for raw data",
-            ));
-        }
-        if payload.len() < need_bytes {
-            return Err(IoError::Truncated {
-                path: data_path,
-                message: format!(
-                    "{} data bytes where {need_bytes} are expected",
-                    payload.len()
-                ),
-            });
-        }
-        &payload[payload.len() - need_bytes..]
-    } else if byte_skip < 0 {
-        return Err(invalid(path, format!("NRRD `byte skip` {byte_skip}")));
-    } else {
-        let s = byte_skip as usize;
-        if s > payload.len() {
-            return Err(IoError::Truncated {
-                path: data_path,
-                message: format!("byte skip {s} exceeds the {} data bytes", payload.len()),
-            });
-        }
-        &payload[s..]
-    };
-    if payload.len() < need_bytes {
-        return Err(IoError::Truncated {
-            path: data_path,
-            message: format!(
-                "{} data bytes where {need_bytes} are expected ({} x {} x {} samples of {} bytes)",
-                payload.len(),
-                sizes[0],
-                sizes[1],
-                sizes[2],
-                ty.size()
-            ),
-        });
-    }
-    let vals: Vec<f64> = payload[..need_bytes]
-        .chunks_exact(ty.size())
-        .map(|c| ty.decode(c, big))
-        .collect();
-    let data = Array3::from_shape_vec((sizes[2], sizes[1], sizes[0]), vals)
+    let data = Array3::from_shape_vec((dims[2], dims[1], dims[0]), values)
         .map_err(|e| invalid(path, e.to_string()))?;
     Ok((grid, data))
+}
+
+/// Largest NRRD header radx reads (the header of a detached `.nhdr` is the whole file).
+const MAX_HEADER: u64 = 4 << 20;
+
+/// The detached data file `df` of header `header`: a regular file in the header's folder
+/// or below it (after following symbolic links). Returns it opened, its path and length.
+fn detached_data(header: &Path, df: &str) -> Result<(std::fs::File, PathBuf, u64), IoError> {
+    let folder = header
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let dp = folder.join(df);
+    let folder_c = folder.canonicalize().map_err(|e| open_error(folder, e))?;
+    let dp_c = dp.canonicalize().map_err(|e| open_error(&dp, e))?;
+    if !dp_c.starts_with(&folder_c) {
+        return Err(invalid(
+            header,
+            format!(
+                "NRRD `data file: {df}` resolves to {}, outside the header's folder {}: a \
+                 detached data file must lie in the header's folder or below it",
+                dp_c.display(),
+                folder_c.display()
+            ),
+        ));
+    }
+    // Checked before opening: opening a FIFO would block.
+    let meta = std::fs::metadata(&dp_c).map_err(|e| open_error(&dp, e))?;
+    if !meta.is_file() {
+        return Err(invalid(
+            header,
+            format!("NRRD `data file: {df}` is not a regular file"),
+        ));
+    }
+    let f = std::fs::File::open(&dp_c).map_err(|e| open_error(&dp, e))?;
+    let meta = f.metadata().map_err(|e| open_error(&dp, e))?;
+    if !meta.is_file() {
+        return Err(invalid(
+            header,
+            format!("NRRD `data file: {df}` is not a regular file"),
+        ));
+    }
+    Ok((f, dp, meta.len()))
+}
+
+/// Consumes one line (through its `\n`); its length, or None at the end of the data.
+fn skip_line(r: &mut dyn BufRead) -> std::io::Result<Option<u64>> {
+    let mut len = 0u64;
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                r.consume(i + 1);
+                return Ok(Some(len + i as u64 + 1));
+            }
+            None => {
+                let k = buf.len();
+                r.consume(k);
+                len += k as u64;
+            }
+        }
+    }
+}
+
+/// Decodes exactly `bytes` bytes of `count` samples from `r`.
+fn decode_all(
+    r: &mut dyn Read,
+    count: usize,
+    bytes: u64,
+    ty: Ty,
+    big: bool,
+    path: &Path,
+) -> Result<Vec<f64>, IoError> {
+    let mut out: Vec<f64> = guard::vec_for(path, count)?;
+    guard::read_chunks(r, bytes, ty.size(), path, "NRRD data", |c| {
+        out.extend(c.chunks_exact(ty.size()).map(|s| ty.decode(s, big)))
+    })?;
+    Ok(out)
+}
+
+/// Reads exactly `count` ascii numbers (separated by white space or commas); fewer or
+/// more is an error naming `path`.
+fn read_ascii(r: &mut dyn BufRead, count: usize, path: &Path) -> Result<Vec<f64>, IoError> {
+    const MAX_TOKEN: usize = 256;
+    let mut out: Vec<f64> = guard::vec_for(path, count)?;
+    let mut tok: Vec<u8> = Vec::new();
+    let finish = |tok: &mut Vec<u8>, out: &mut Vec<f64>| -> Result<(), IoError> {
+        if tok.is_empty() {
+            return Ok(());
+        }
+        let t = String::from_utf8_lossy(tok);
+        let v: f64 = t
+            .parse()
+            .map_err(|_| invalid(path, format!("ascii NRRD value {t:?} is not a number")))?;
+        if out.len() == count {
+            return Err(invalid(
+                path,
+                format!("ascii NRRD data hold more than the {count} values the sizes declare"),
+            ));
+        }
+        out.push(v);
+        tok.clear();
+        Ok(())
+    };
+    loop {
+        let buf = r.fill_buf().map_err(|e| open_error(path, e))?;
+        if buf.is_empty() {
+            break;
+        }
+        let k = buf.len();
+        for &b in buf {
+            if b.is_ascii_whitespace() || b == b',' {
+                finish(&mut tok, &mut out)?;
+            } else {
+                if tok.len() == MAX_TOKEN {
+                    return Err(invalid(
+                        path,
+                        format!("ascii NRRD data hold a token longer than {MAX_TOKEN} bytes"),
+                    ));
+                }
+                tok.push(b);
+            }
+        }
+        r.consume(k);
+    }
+    finish(&mut tok, &mut out)?;
+    if out.len() < count {
+        return Err(IoError::Truncated {
+            path: path.into(),
+            message: format!("{} ascii values where {count} are expected", out.len()),
+        });
+    }
+    Ok(out)
 }
 
 /// Reads an NRRD image.

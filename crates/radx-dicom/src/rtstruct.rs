@@ -328,6 +328,18 @@ impl RtStruct {
                 (lo.min(p[2]), hi.max(p[2]))
             });
             let world_z = c.points_lps[0][2];
+            if !(kmin.is_finite() && kmax.is_finite())
+                || idx.iter().any(|p| !(p[0].is_finite() && p[1].is_finite()))
+            {
+                return Err(invalid(
+                    &self.path,
+                    format!(
+                        "ROI {:?}: contour {} (z = {world_z:.3} mm) has points too far from the image to place",
+                        roi.name,
+                        ci + 1
+                    ),
+                ));
+            }
             if kmax - kmin > 0.05 {
                 return Err(invalid(
                     &self.path,
@@ -371,7 +383,16 @@ impl RtStruct {
         let mut xs: Vec<f64> = Vec::new();
         for (k, polys) in &by_slice {
             let mut plane = mask.index_axis_mut(ndarray::Axis(0), *k);
-            fill_even_odd(polys, ny, nx, &mut xs, |j, i| plane[[j, i]] = true);
+            fill_even_odd(polys, ny, nx, &mut xs, |j, i| plane[[j, i]] = true).map_err(|n| {
+                invalid(
+                    &self.path,
+                    format!(
+                        "ROI {:?}: the contours of slice {k} cross the image rows more than \
+                             {MAX_CROSSINGS} times ({n} so far): too complex to fill",
+                        roi.name
+                    ),
+                )
+            })?;
         }
         let m = Mask::new(grid.clone(), mask).map_err(|e| invalid(&self.path, e.to_string()))?;
         if m.count() == 0 {
@@ -387,47 +408,72 @@ impl RtStruct {
     }
 }
 
+/// Largest number of edge–row crossings one slice's contours may have (a bound on the
+/// work of [`fill_even_odd`]; real contours have a few thousand).
+pub(crate) const MAX_CROSSINGS: u64 = 1 << 27;
+
 /// Scan-line even–odd fill of `polys` (closed polygons in (i, j) index coordinates) over a
-/// `ny` × `nx` plane; calls `set(j, i)` for every voxel centre inside.
+/// `ny` × `nx` plane; calls `set(j, i)` for every voxel centre inside. Each edge is visited
+/// only on the rows it crosses. `Err(n)` when the edges cross the rows more than
+/// [`MAX_CROSSINGS`] times (nothing is set then).
 pub(crate) fn fill_even_odd(
     polys: &[Vec<[f64; 2]>],
     ny: usize,
     nx: usize,
     xs: &mut Vec<f64>,
     mut set: impl FnMut(usize, usize),
-) {
-    let (mut ymin, mut ymax) = (f64::MAX, f64::MIN);
-    for p in polys.iter().flatten() {
-        ymin = ymin.min(p[1]);
-        ymax = ymax.max(p[1]);
+) -> Result<(), u64> {
+    // Edge from a to b crosses row j when exactly one of a.y, b.y is greater than j:
+    // min(a.y, b.y) <= j < max(a.y, b.y), i.e. j in [ceil(min), ceil(max)).
+    let mut edges: Vec<(usize, usize, [f64; 2], [f64; 2])> = Vec::new();
+    let mut total = 0u64;
+    for poly in polys {
+        let n = poly.len();
+        for e in 0..n {
+            let a = poly[e];
+            let b = poly[(e + 1) % n];
+            let (lo, hi) = (a[1].min(b[1]), a[1].max(b[1]));
+            let js = lo.ceil().max(0.0);
+            let je = hi.ceil().min(ny as f64);
+            if js.partial_cmp(&je) != Some(std::cmp::Ordering::Less) {
+                continue;
+            }
+            let (js, je) = (js as usize, je as usize);
+            total += (je - js) as u64;
+            if total > MAX_CROSSINGS {
+                return Err(total);
+            }
+            edges.push((js, je, a, b));
+        }
     }
-    if !(ymin.is_finite() && ymax.is_finite()) {
-        return;
+    if edges.is_empty() {
+        return Ok(());
     }
-    let j0 = ymin.ceil().max(0.0);
-    let j1 = ymax.floor().min(ny as f64 - 1.0);
-    if j0 > j1 {
-        return;
-    }
-    for j in (j0 as usize)..=(j1 as usize) {
+    edges.sort_by_key(|e| e.0);
+    let last = edges.iter().map(|e| e.1).max().unwrap_or(0);
+    let mut active: Vec<usize> = Vec::new();
+    let mut next = 0;
+    for j in edges[0].0..last {
+        while next < edges.len() && edges[next].0 <= j {
+            active.push(next);
+            next += 1;
+        }
+        active.retain(|&k| edges[k].1 > j);
         let y = j as f64;
         xs.clear();
-        for poly in polys {
-            let n = poly.len();
-            for e in 0..n {
-                let a = poly[e];
-                let b = poly[(e + 1) % n];
-                if (a[1] > y) != (b[1] > y) {
-                    xs.push(a[0] + (y - a[1]) * (b[0] - a[0]) / (b[1] - a[1]));
-                }
-            }
+        for &k in &active {
+            let (_, _, a, b) = edges[k];
+            xs.push(a[0] + (y - a[1]) * (b[0] - a[0]) / (b[1] - a[1]));
         }
         xs.sort_by(|a, b| a.total_cmp(b));
         for pair in xs.chunks_exact(2) {
             // centres i with pair[0] <= i < pair[1]
             let lo = pair[0].ceil().max(0.0);
             let hi = (pair[1].ceil() - 1.0).min(nx as f64 - 1.0);
-            if lo > hi {
+            if !matches!(
+                lo.partial_cmp(&hi),
+                Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+            ) {
                 continue;
             }
             for i in (lo as usize)..=(hi as usize) {
@@ -435,6 +481,7 @@ pub(crate) fn fill_even_odd(
             }
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -444,7 +491,7 @@ mod tests {
     fn raster(polys: &[Vec<[f64; 2]>], n: usize) -> Vec<Vec<bool>> {
         let mut out = vec![vec![false; n]; n];
         let mut xs = Vec::new();
-        fill_even_odd(polys, n, n, &mut xs, |j, i| out[j][i] = true);
+        fill_even_odd(polys, n, n, &mut xs, |j, i| out[j][i] = true).unwrap();
         out
     }
 
@@ -491,6 +538,18 @@ mod tests {
         let mut r = t.clone();
         r.reverse();
         assert_eq!(raster(&[t], 8), raster(&[r], 8));
+    }
+
+    #[test]
+    fn too_many_crossings_are_refused() {
+        // a zigzag of 2^20 teeth, each spanning 200 rows
+        let mut poly: Vec<[f64; 2]> = (0..1 << 20)
+            .map(|k| [k as f64 * 1e-3, if k % 2 == 0 { -0.5 } else { 199.5 }])
+            .collect();
+        poly.push([0.0, -0.5]);
+        let mut xs = Vec::new();
+        let n = fill_even_odd(&[poly], 256, 256, &mut xs, |_, _| {}).unwrap_err();
+        assert!(n > MAX_CROSSINGS);
     }
 
     #[test]

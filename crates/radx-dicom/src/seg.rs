@@ -344,6 +344,17 @@ pub fn read_seg_mask(
                 ),
             ));
         }
+        // Far outside any grid: i64 arithmetic below must not overflow.
+        if rounded.iter().any(|v| v.abs() > 1e12) {
+            return Err(invalid(
+                path,
+                format!(
+                    "frame {} at {ipp:?} (LPS) lies far outside the image grid {:?}",
+                    f + 1,
+                    grid.shape_zyx
+                ),
+            ));
+        }
         let (i0, j0, k) = (rounded[0] as i64, rounded[1] as i64, rounded[2] as i64);
         let frame = &values[f * fmt.frame_len()..(f + 1) * fmt.frame_len()];
         for row in 0..fmt.rows {

@@ -176,6 +176,22 @@ fn is_image(obj: &DefaultDicomObject) -> bool {
         && modality != "RTSTRUCT"
 }
 
+/// Whether a parsed DICOM object without pixel data looks like an image slice (it has
+/// Rows, Columns and ImagePositionPatient and is not an RTSTRUCT or SEG).
+fn is_pixelless_slice(obj: &DefaultDicomObject) -> bool {
+    let a = Attrs::new(obj, Path::new(""));
+    let class = a.str_opt(tags::SOP_CLASS_UID).unwrap_or_default();
+    let modality = a.str_opt(tags::MODALITY).unwrap_or_default();
+    obj.get(tags::PIXEL_DATA).is_none()
+        && obj.get(tags::ROWS).is_some()
+        && obj.get(tags::COLUMNS).is_some()
+        && obj.get(tags::IMAGE_POSITION_PATIENT).is_some()
+        && class != dcm::RTSTRUCT_SOP_CLASS
+        && class != dcm::SEG_SOP_CLASS
+        && modality != "SEG"
+        && modality != "RTSTRUCT"
+}
+
 /// Lists the image series in a folder (reads headers only).
 pub fn list_series(folder: &Path) -> Result<Vec<SeriesSummary>, IoError> {
     let mut map: BTreeMap<String, SeriesSummary> = BTreeMap::new();
@@ -236,9 +252,15 @@ pub fn read_series(path: &Path, opts: &SeriesOptions) -> Result<DicomSeries, IoE
     // series met when none is named) and only summaries of the others.
     let mut kept: Vec<(PathBuf, DefaultDicomObject)> = Vec::new();
     let mut summaries: BTreeMap<String, SeriesSummary> = BTreeMap::new();
+    // Image slices whose pixel data are missing, with their series.
+    let mut pixelless: Vec<(PathBuf, Option<String>)> = Vec::new();
     for p in files {
         let obj = dcm::open(&p, dcm::Upto::All)?;
         if !is_image(&obj) {
+            if is_pixelless_slice(&obj) {
+                let uid = Attrs::new(&obj, &p).str_opt(tags::SERIES_INSTANCE_UID);
+                pixelless.push((p, uid));
+            }
             continue;
         }
         let a = Attrs::new(&obj, &p);
@@ -266,7 +288,20 @@ pub fn read_series(path: &Path, opts: &SeriesOptions) -> Result<DicomSeries, IoE
             .collect::<Vec<_>>()
             .join("\n")
     };
+    let no_pixels = |p: &Path| {
+        invalid(
+            p,
+            format!(
+                "an image slice (Rows, Columns, ImagePositionPatient) without {}: the file is \
+                 truncated or its pixel data were removed",
+                dcm::tag_name(tags::PIXEL_DATA)
+            ),
+        )
+    };
     if summaries.is_empty() {
+        if let Some((p, _)) = pixelless.first() {
+            return Err(no_pixels(p));
+        }
         return Err(invalid(
             &folder,
             "holds no DICOM image (no file with pixel data)",
@@ -283,6 +318,12 @@ pub fn read_series(path: &Path, opts: &SeriesOptions) -> Result<DicomSeries, IoE
         ));
     }
     let wanted = wanted.unwrap_or_default();
+    if let Some((p, _)) = pixelless
+        .iter()
+        .find(|(_, uid)| uid.as_deref() == Some(wanted.as_str()))
+    {
+        return Err(no_pixels(p));
+    }
     if kept.is_empty() {
         return Err(invalid(
             &folder,
@@ -399,6 +440,7 @@ fn build(
 
     // Voxels.
     let (ny, nx) = (fmt0.rows, fmt0.columns);
+    radx_io::guard::voxel_count(folder, &[n as u64, ny as u64, nx as u64])?;
     let suv = if opts.suv {
         Some(suv_factors(folder, &slices)?)
     } else {
@@ -422,7 +464,12 @@ fn build(
             &mut data,
         )?;
         if k == 0 {
-            data.reserve_exact((n - 1) * ny * nx);
+            data.try_reserve_exact((n - 1) * ny * nx).map_err(|_| {
+                invalid(
+                    folder,
+                    format!("not enough memory for {n} x {ny} x {nx} voxels"),
+                )
+            })?;
         }
         sop_uids.push(a.str_opt(tags::SOP_INSTANCE_UID).unwrap_or_default());
     }
@@ -444,6 +491,7 @@ fn build(
         origin_xyz: origin,
         direction,
     };
+    radx_io::guard::check_grid(folder, &grid)?;
     let image = Image::new(grid, data).map_err(|e| invalid(folder, e.to_string()))?;
 
     let a0 = Attrs::new(&slices[0].obj, &slices[0].path);

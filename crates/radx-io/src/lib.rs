@@ -2,6 +2,7 @@
 //! images (response maps) out.
 //! Every error names the file it concerns.
 
+pub mod guard;
 mod nifti_reader;
 mod nifti_writer;
 mod writers;

@@ -1,12 +1,23 @@
-//! NIfTI-1 reading with the `nifti` crate: `.nii` and `.nii.gz`, the integer and
-//! floating point data types, geometry from the sform (else the qform, else pixdim).
+//! NIfTI-1 reading: `.nii` and `.nii.gz`, the integer and floating point data types,
+//! geometry from the sform (else the qform, else pixdim).
+//!
+//! The 348-byte header is decoded here (byte order from `sizeof_hdr`) and checked before
+//! any voxel is read: `dim[0]` must be 1 to 7 and every used dimension at least 1;
+//! `vox_offset` must be a whole number of bytes, at least 352 (0 is read as 352, as old
+//! writers leave it); the voxel count is checked against the voxel limit
+//! ([`crate::guard::max_voxels`]) and the declared bytes against the file's length (for
+//! `.nii.gz`, against the most the compressed bytes can inflate to). Gzip data is inflated
+//! only up to the end of the declared voxels, and gzip data continuing past them is an
+//! error (an uncompressed `.nii` may carry bytes after the voxels; they are not read).
 
 use std::path::Path;
 
 use ndarray::Array3;
-use nifti::{NiftiHeader, NiftiType};
 use radx_core::{Grid, Image, Mask};
 
+use crate::guard::{
+    check_inflatable, expect_end, product, read_chunks, skip, vec_for, voxel_count,
+};
 use crate::{open_error, IoError};
 
 /// Which mask voxels form the ROI.
@@ -18,73 +29,302 @@ pub enum MaskSelector {
     Label(i64),
 }
 
-/// Reads the file's bytes, gunzipping `.gz` (or anything starting with the gzip magic).
-fn read_bytes(path: &Path) -> Result<Vec<u8>, IoError> {
-    use std::io::Read;
-    let raw = std::fs::read(path).map_err(|e| open_error(path, e))?;
-    if raw.len() >= 2 && raw[0] == 0x1f && raw[1] == 0x8b {
-        let mut out = Vec::with_capacity(raw.len() * 4);
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|e| IoError::Truncated {
-                path: path.into(),
-                message: format!("gzip stream: {e}"),
-            })?;
-        Ok(out)
-    } else {
-        Ok(raw)
+/// The NIfTI-1 header fields radx uses, in the file's byte order already decoded.
+#[derive(Debug, Clone)]
+struct Header {
+    little: bool,
+    dim: [i16; 8],
+    datatype: i16,
+    pixdim: [f32; 8],
+    vox_offset: f32,
+    scl_slope: f32,
+    scl_inter: f32,
+    qform_code: i16,
+    sform_code: i16,
+    quatern: [f32; 6],
+    srow: [[f32; 4]; 3],
+    magic: [u8; 4],
+}
+
+/// Size of the NIfTI-1 header.
+const HEADER_LEN: usize = 348;
+/// Where the voxels of a single-file NIfTI-1 start at the earliest.
+const MIN_VOX_OFFSET: u64 = 352;
+
+impl Header {
+    /// Decodes the 348 header bytes; the byte order comes from `sizeof_hdr` (348).
+    fn parse(b: &[u8; HEADER_LEN], path: &Path) -> Result<Header, IoError> {
+        let little = if i32::from_le_bytes([b[0], b[1], b[2], b[3]]) == 348 {
+            true
+        } else if i32::from_be_bytes([b[0], b[1], b[2], b[3]]) == 348 {
+            false
+        } else {
+            let le = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+            let be = i32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+            return Err(if le == 540 || be == 540 {
+                IoError::Unsupported {
+                    path: path.into(),
+                    message: "a NIfTI-2 file; radx reads NIfTI-1 (.nii / .nii.gz)".into(),
+                }
+            } else {
+                IoError::NotNifti {
+                    path: path.into(),
+                    message: format!("header size field is {le}, not 348"),
+                }
+            });
+        };
+        let i16_at = |o: usize| {
+            let a = [b[o], b[o + 1]];
+            if little {
+                i16::from_le_bytes(a)
+            } else {
+                i16::from_be_bytes(a)
+            }
+        };
+        let f32_at = |o: usize| {
+            let a = [b[o], b[o + 1], b[o + 2], b[o + 3]];
+            if little {
+                f32::from_le_bytes(a)
+            } else {
+                f32::from_be_bytes(a)
+            }
+        };
+        let mut dim = [0i16; 8];
+        let mut pixdim = [0f32; 8];
+        for i in 0..8 {
+            dim[i] = i16_at(40 + 2 * i);
+            pixdim[i] = f32_at(76 + 4 * i);
+        }
+        let mut quatern = [0f32; 6];
+        for (i, q) in quatern.iter_mut().enumerate() {
+            *q = f32_at(256 + 4 * i);
+        }
+        let mut srow = [[0f32; 4]; 3];
+        for (r, row) in srow.iter_mut().enumerate() {
+            for (c, v) in row.iter_mut().enumerate() {
+                *v = f32_at(280 + 16 * r + 4 * c);
+            }
+        }
+        Ok(Header {
+            little,
+            dim,
+            datatype: i16_at(70),
+            pixdim,
+            vox_offset: f32_at(108),
+            scl_slope: f32_at(112),
+            scl_inter: f32_at(116),
+            qform_code: i16_at(252),
+            sform_code: i16_at(254),
+            quatern,
+            srow,
+            magic: [b[344], b[345], b[346], b[347]],
+        })
     }
 }
 
-/// Decodes voxel bytes of `datatype` in file order (x fastest, i.e. C order of (z, y, x))
-/// to f64, applying the header's scaling when it is set.
-fn decode(bytes: &[u8], datatype: NiftiType, little: bool, slope: f64, inter: f64) -> Vec<f64> {
-    macro_rules! conv {
-        ($t:ty) => {{
-            const N: usize = std::mem::size_of::<$t>();
-            bytes
-                .chunks_exact(N)
-                .map(|c| {
-                    let a: [u8; N] = c.try_into().expect("chunk size");
+/// A voxel data type radx reads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum DataType {
+    U8,
+    I8,
+    U16,
+    I16,
+    U32,
+    I32,
+    U64,
+    I64,
+    F32,
+    F64,
+}
+
+impl DataType {
+    fn of(code: i16, path: &Path) -> Result<DataType, IoError> {
+        let unsupported = |name: &str| {
+            IoError::Unsupported {
+            path: path.into(),
+            message: format!(
+                "datatype {name} (code {code}) is not supported (use an integer or float32/float64 image)"
+            ),
+        }
+        };
+        Ok(match code {
+            2 => DataType::U8,
+            4 => DataType::I16,
+            8 => DataType::I32,
+            16 => DataType::F32,
+            64 => DataType::F64,
+            256 => DataType::I8,
+            512 => DataType::U16,
+            768 => DataType::U32,
+            1024 => DataType::I64,
+            1280 => DataType::U64,
+            1 => return Err(unsupported("Binary")),
+            32 => return Err(unsupported("Complex64")),
+            128 => return Err(unsupported("Rgb24")),
+            1536 => return Err(unsupported("Float128")),
+            1792 => return Err(unsupported("Complex128")),
+            2048 => return Err(unsupported("Complex256")),
+            2304 => return Err(unsupported("Rgba32")),
+            _ => {
+                return Err(IoError::Unsupported {
+                    path: path.into(),
+                    message: format!("unknown datatype code {code}"),
+                })
+            }
+        })
+    }
+
+    fn size(self) -> usize {
+        match self {
+            DataType::U8 | DataType::I8 => 1,
+            DataType::U16 | DataType::I16 => 2,
+            DataType::U32 | DataType::I32 | DataType::F32 => 4,
+            DataType::U64 | DataType::I64 | DataType::F64 => 8,
+        }
+    }
+
+    /// Appends the values of `bytes` (whole samples, file order) as f64.
+    fn decode_into(self, bytes: &[u8], little: bool, out: &mut Vec<f64>) {
+        macro_rules! conv {
+            ($t:ty) => {{
+                const N: usize = std::mem::size_of::<$t>();
+                out.extend(bytes.chunks_exact(N).map(|c| {
+                    let mut a = [0u8; N];
+                    a.copy_from_slice(c);
                     (if little {
                         <$t>::from_le_bytes(a)
                     } else {
                         <$t>::from_be_bytes(a)
                     }) as f64
-                })
-                .collect::<Vec<f64>>()
-        }};
+                }))
+            }};
+        }
+        match self {
+            DataType::U8 => out.extend(bytes.iter().map(|&b| b as f64)),
+            DataType::I8 => out.extend(bytes.iter().map(|&b| b as i8 as f64)),
+            DataType::U16 => conv!(u16),
+            DataType::I16 => conv!(i16),
+            DataType::U32 => conv!(u32),
+            DataType::I32 => conv!(i32),
+            DataType::U64 => conv!(u64),
+            DataType::I64 => conv!(i64),
+            DataType::F32 => conv!(f32),
+            DataType::F64 => conv!(f64),
+        }
     }
-    let mut v = match datatype {
-        NiftiType::Uint8 => bytes.iter().map(|&b| b as f64).collect(),
-        NiftiType::Int8 => bytes.iter().map(|&b| b as i8 as f64).collect(),
-        NiftiType::Uint16 => conv!(u16),
-        NiftiType::Int16 => conv!(i16),
-        NiftiType::Uint32 => conv!(u32),
-        NiftiType::Int32 => conv!(i32),
-        NiftiType::Uint64 => conv!(u64),
-        NiftiType::Int64 => conv!(i64),
-        NiftiType::Float32 => conv!(f32),
-        NiftiType::Float64 => conv!(f64),
-        _ => unreachable!("checked by the caller"),
-    };
-    if slope != 0.0 && (slope != 1.0 || inter != 0.0) {
-        v.iter_mut().for_each(|x| *x = *x * slope + inter);
-    }
-    v
 }
 
-fn bytes_per_voxel(t: NiftiType) -> Option<usize> {
-    Some(match t {
-        NiftiType::Uint8 | NiftiType::Int8 => 1,
-        NiftiType::Uint16 | NiftiType::Int16 => 2,
-        NiftiType::Uint32 | NiftiType::Int32 | NiftiType::Float32 => 4,
-        NiftiType::Uint64 | NiftiType::Int64 | NiftiType::Float64 => 8,
-        _ => return None,
+/// The byte offset of the voxels: `vox_offset`, which must be a whole number of bytes
+/// past the 352-byte header (0, as some old writers leave it, means 352).
+fn voxel_offset(h: &Header, path: &Path) -> Result<u64, IoError> {
+    let v = h.vox_offset;
+    let bad = |why: &str| IoError::Invalid {
+        path: path.into(),
+        message: if v.abs() >= 1e9 {
+            format!("vox_offset = {v:e} {why}")
+        } else {
+            format!("vox_offset = {v} {why}")
+        },
+    };
+    if !v.is_finite() || v < 0.0 {
+        return Err(bad(
+            "is not a byte offset (a finite number of at least 352)",
+        ));
+    }
+    if v.fract() != 0.0 {
+        return Err(bad("is not a whole number of bytes"));
+    }
+    if v == 0.0 {
+        return Ok(MIN_VOX_OFFSET);
+    }
+    if (v as f64) < MIN_VOX_OFFSET as f64 {
+        return Err(bad("lies inside the 352-byte header"));
+    }
+    // f32 holds integers exactly up to 2^24; beyond, a whole f32 is still an exact integer
+    // below 2^128, and every file offset radx can meet is far below u64::MAX.
+    if v as f64 >= u64::MAX as f64 {
+        return Err(bad("is beyond any file"));
+    }
+    Ok(v as u64)
+}
+
+/// What the header says about the voxels: dims (x, y, z), data type, where they start.
+struct Layout {
+    dims: [usize; 3],
+    datatype: DataType,
+    offset: u64,
+    bytes: u64,
+}
+
+fn layout(h: &Header, path: &Path) -> Result<Layout, IoError> {
+    if &h.magic[..3] != b"n+1" {
+        return Err(if &h.magic[..3] == b"ni1" {
+            IoError::Unsupported {
+                path: path.into(),
+                message: "a two-file NIfTI (.hdr/.img); radx reads single-file .nii / .nii.gz"
+                    .into(),
+            }
+        } else {
+            IoError::NotNifti {
+                path: path.into(),
+                message: format!(
+                    "unknown magic {:?} (\"n+1\" expected)",
+                    String::from_utf8_lossy(&h.magic).trim_end_matches('\0')
+                ),
+            }
+        });
+    }
+    let ndim = h.dim[0];
+    if !(1..=7).contains(&ndim) {
+        return Err(IoError::Invalid {
+            path: path.into(),
+            message: format!("dim[0] = {ndim} is not a dimension count (1 to 7)"),
+        });
+    }
+    let ndim = ndim as usize;
+    for i in 1..=ndim {
+        if h.dim[i] < 1 {
+            return Err(IoError::Invalid {
+                path: path.into(),
+                message: format!(
+                    "dim[{i}] = {}: every dimension must be at least 1 (dims {:?})",
+                    h.dim[i],
+                    &h.dim[1..=ndim]
+                ),
+            });
+        }
+    }
+    if ndim > 3 && h.dim[4..=ndim].iter().any(|&d| d > 1) {
+        return Err(IoError::Unsupported {
+            path: path.into(),
+            message: format!(
+                "{}-dimensional image with dims {:?}; radx reads 3D volumes",
+                ndim,
+                &h.dim[1..=ndim]
+            ),
+        });
+    }
+    let datatype = DataType::of(h.datatype, path)?;
+    let dims: [usize; 3] =
+        std::array::from_fn(|i| if i < ndim { h.dim[i + 1] as usize } else { 1 });
+    let offset = voxel_offset(h, path)?;
+    let count = product(path, &dims.map(|d| d as u64))?;
+    let bytes = count
+        .checked_mul(datatype.size() as u64)
+        .ok_or_else(|| IoError::Invalid {
+            path: path.into(),
+            message: format!("{count} voxels of {} bytes overflow", datatype.size()),
+        })?;
+    Ok(Layout {
+        dims,
+        datatype,
+        offset,
+        bytes,
     })
 }
 
 fn read_volume(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
+    use std::io::{BufReader, Read};
     let meta = std::fs::metadata(path).map_err(|e| open_error(path, e))?;
     if meta.is_dir() {
         return Err(IoError::Invalid {
@@ -92,130 +332,112 @@ fn read_volume(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
             message: "is a folder; a NIfTI file (.nii or .nii.gz) is expected".into(),
         });
     }
-    let bytes = read_bytes(path)?;
-    if bytes.len() < 348 {
+    let file = std::fs::File::open(path).map_err(|e| open_error(path, e))?;
+    let file_len = file.metadata().map_err(|e| open_error(path, e))?.len();
+    let mut file = BufReader::new(file);
+    let gzip = std::io::BufRead::fill_buf(&mut file)
+        .map_err(|e| open_error(path, e))?
+        .starts_with(&[0x1f, 0x8b]);
+    let mut reader: Box<dyn Read> = if gzip {
+        Box::new(flate2::read::MultiGzDecoder::new(file))
+    } else {
+        Box::new(file)
+    };
+    let what = if gzip { "gzip stream" } else { "header" };
+    let mut hb = [0u8; HEADER_LEN];
+    let mut have = 0;
+    while have < HEADER_LEN {
+        match reader.read(&mut hb[have..]) {
+            Ok(0) => break,
+            Ok(k) => have += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                return Err(IoError::Truncated {
+                    path: path.into(),
+                    message: format!("{what}: {e}"),
+                })
+            }
+        }
+    }
+    if have < HEADER_LEN {
         return Err(IoError::NotNifti {
             path: path.into(),
-            message: format!("{} bytes, shorter than a NIfTI-1 header (348)", bytes.len()),
+            message: format!("{have} bytes, shorter than a NIfTI-1 header (348)"),
         });
     }
-    let header = NiftiHeader::from_reader(&bytes[..]).map_err(|e| classify(path, e))?;
-    if &header.magic[..3] != b"n+1" {
-        return Err(IoError::Unsupported {
-            path: path.into(),
-            message: "a two-file NIfTI (.hdr/.img) or unknown magic; radx reads single-file .nii / .nii.gz".into(),
-        });
-    }
-    let datatype = header.data_type().map_err(|e| IoError::Unsupported {
-        path: path.into(),
-        message: format!("unknown datatype code {}: {e}", header.datatype),
-    })?;
-    let Some(size) = bytes_per_voxel(datatype) else {
-        return Err(IoError::Unsupported {
+    let header = Header::parse(&hb, path)?;
+    let lay = layout(&header, path)?;
+    let end = lay
+        .offset
+        .checked_add(lay.bytes)
+        .ok_or_else(|| IoError::Invalid {
             path: path.into(),
             message: format!(
-                "datatype {datatype:?} is not supported (use an integer or float32/float64 image)"
+                "vox_offset {} + {} bytes of voxels overflow",
+                lay.offset, lay.bytes
             ),
-        });
-    };
-    let ndim = header.dim[0] as usize;
-    if !(1..=7).contains(&ndim) {
-        return Err(IoError::Invalid {
-            path: path.into(),
-            message: format!("dim[0] = {} is not a valid dimension count", header.dim[0]),
-        });
-    }
-    if header.dim[1..=ndim].iter().any(|&d| d < 1) {
-        return Err(IoError::Invalid {
-            path: path.into(),
-            message: format!("dims {:?} must all be at least 1", &header.dim[1..=ndim]),
-        });
-    }
-    if ndim > 3 && header.dim[4..=ndim].iter().any(|&d| d > 1) {
-        return Err(IoError::Unsupported {
-            path: path.into(),
-            message: format!(
-                "{}-dimensional image with dims {:?}; radx reads 3D volumes",
-                ndim,
-                &header.dim[1..=ndim]
-            ),
-        });
-    }
-    let dims: Vec<usize> = (1..=3)
-        .map(|i| if i <= ndim { header.dim[i] as usize } else { 1 })
-        .collect();
-    let n = dims[0] * dims[1] * dims[2];
-    let offset = (header.vox_offset as usize).max(352);
-    let needed = n * size;
-    if bytes.len() < offset + needed {
+        })?;
+    let shape = format!(
+        "{} x {} x {} voxels of {} bytes",
+        lay.dims[0],
+        lay.dims[1],
+        lay.dims[2],
+        lay.datatype.size()
+    );
+    if gzip {
+        check_inflatable(path, file_len, end)?;
+    } else if end > file_len {
         return Err(IoError::Truncated {
             path: path.into(),
             message: format!(
-                "expected {needed} bytes of voxel data after offset {offset}, found {}",
-                bytes.len().saturating_sub(offset)
+                "the header declares {} bytes of voxel data ({shape}) from byte {}, but the file \
+                 holds {file_len} bytes",
+                lay.bytes, lay.offset
             ),
         });
     }
-    let little = header.endianness == nifti::Endianness::Little;
-    let values = decode(
-        &bytes[offset..offset + needed],
-        datatype,
-        little,
-        header.scl_slope as f64,
-        header.scl_inter as f64,
-    );
+    // Only now, with the file known to be able to hold them, the voxel limit.
+    let count = voxel_count(path, &lay.dims.map(|d| d as u64))?;
+    let grid = geometry(&header, [lay.dims[2], lay.dims[1], lay.dims[0]], path)?;
+    skip(
+        &mut reader,
+        lay.offset - HEADER_LEN as u64,
+        path,
+        "header extensions before the voxels",
+    )?;
+    let mut values: Vec<f64> = vec_for(path, count)?;
+    let size = lay.datatype.size();
+    read_chunks(
+        &mut reader,
+        lay.bytes,
+        size,
+        path,
+        &format!("voxel data ({shape})"),
+        |c| lay.datatype.decode_into(c, header.little, &mut values),
+    )?;
+    if gzip {
+        expect_end(&mut reader, path, "gzip data")?;
+    }
+    let (slope, inter) = (header.scl_slope as f64, header.scl_inter as f64);
+    if slope != 0.0 && (slope != 1.0 || inter != 0.0) {
+        values.iter_mut().for_each(|x| *x = *x * slope + inter);
+    }
     // File order is x fastest: exactly C order of a (z, y, x) array.
-    let data = Array3::from_shape_vec((dims[2], dims[1], dims[0]), values).map_err(|e| {
-        IoError::Invalid {
-            path: path.into(),
-            message: e.to_string(),
-        }
-    })?;
-    let grid = geometry(&header, [dims[2], dims[1], dims[0]], path)?;
+    let data =
+        Array3::from_shape_vec((lay.dims[2], lay.dims[1], lay.dims[0]), values).map_err(|e| {
+            IoError::Invalid {
+                path: path.into(),
+                message: e.to_string(),
+            }
+        })?;
     Ok((grid, data))
 }
 
-fn classify(path: &Path, e: nifti::NiftiError) -> IoError {
-    let message = e.to_string();
-    match e {
-        nifti::NiftiError::InvalidFormat => IoError::NotNifti {
-            path: path.into(),
-            message,
-        },
-        nifti::NiftiError::Io(ref io) if io.kind() == std::io::ErrorKind::NotFound => {
-            IoError::NotFound { path: path.into() }
-        }
-        nifti::NiftiError::Io(ref io)
-            if matches!(
-                io.kind(),
-                std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidInput
-            ) =>
-        {
-            IoError::Truncated {
-                path: path.into(),
-                message,
-            }
-        }
-        nifti::NiftiError::Io(_) => IoError::Truncated {
-            path: path.into(),
-            message,
-        },
-        nifti::NiftiError::IncompatibleLength(..) => IoError::Truncated {
-            path: path.into(),
-            message,
-        },
-        _ => IoError::NotNifti {
-            path: path.into(),
-            message,
-        },
-    }
-}
-
-fn geometry(h: &NiftiHeader, shape_zyx: [usize; 3], path: &Path) -> Result<Grid, IoError> {
+fn geometry(h: &Header, shape_zyx: [usize; 3], path: &Path) -> Result<Grid, IoError> {
     let pix = [h.pixdim[1] as f64, h.pixdim[2] as f64, h.pixdim[3] as f64];
     // affine columns: world vector of one step along i, j, k
     let (cols, origin): ([[f64; 3]; 3], [f64; 3]) = if h.sform_code > 0 {
-        let r = [h.srow_x, h.srow_y, h.srow_z];
+        let r = h.srow;
         (
             [
                 [r[0][0] as f64, r[1][0] as f64, r[2][0] as f64],
@@ -225,7 +447,7 @@ fn geometry(h: &NiftiHeader, shape_zyx: [usize; 3], path: &Path) -> Result<Grid,
             [r[0][3] as f64, r[1][3] as f64, r[2][3] as f64],
         )
     } else if h.qform_code > 0 {
-        let (b, c, d) = (h.quatern_b as f64, h.quatern_c as f64, h.quatern_d as f64);
+        let [b, c, d, qx, qy, qz] = h.quatern.map(|v| v as f64);
         let a = (1.0 - (b * b + c * c + d * d)).max(0.0).sqrt();
         let rot = [
             [
@@ -252,10 +474,7 @@ fn geometry(h: &NiftiHeader, shape_zyx: [usize; 3], path: &Path) -> Result<Grid,
                 *v = rot[r_idx][c_idx] * sp[c_idx];
             }
         }
-        (
-            cols,
-            [h.quatern_x as f64, h.quatern_y as f64, h.quatern_z as f64],
-        )
+        (cols, [qx, qy, qz])
     } else {
         (
             [
@@ -281,12 +500,14 @@ fn geometry(h: &NiftiHeader, shape_zyx: [usize; 3], path: &Path) -> Result<Grid,
             direction[r][c] = cols[c][r] / n;
         }
     }
-    Ok(Grid {
+    let grid = Grid {
         shape_zyx,
         spacing_zyx: [spacing_xyz[2], spacing_xyz[1], spacing_xyz[0]],
         origin_xyz: origin,
         direction,
-    })
+    };
+    crate::guard::check_grid(path, &grid)?;
+    Ok(grid)
 }
 
 /// Reads a NIfTI image (any integer or float type; scaling slope/intercept applied).
@@ -309,29 +530,51 @@ pub fn read_mask(path: &Path, selector: MaskSelector) -> Result<Mask, IoError> {
     })
 }
 
-/// The voxels of a label map that `selector` picks. Non-finite values, and a selection
-/// that picks nothing (an error listing the labels present), are errors naming `path`.
+/// The voxels of a label map that `selector` picks, with errors naming `path`.
+///
+/// A label map holds whole numbers: a non-finite or non-integer value (e.g. 0.3 in a
+/// probability map) is an error, never silently taken as ROI (threshold such a map
+/// first). `Label(0)` is an error: 0 is the background. A selection that picks nothing
+/// is an error listing the labels present.
 pub fn select_labels(
     path: &Path,
     data: &Array3<f64>,
     selector: MaskSelector,
 ) -> Result<Array3<bool>, IoError> {
-    if data.iter().any(|v| !v.is_finite()) {
-        return Err(IoError::Invalid {
-            path: path.into(),
-            message: "mask holds non-finite values".into(),
+    let invalid = |message: String| IoError::Invalid {
+        path: path.into(),
+        message,
+    };
+    if selector == MaskSelector::Label(0) {
+        return Err(invalid(
+            "label 0 is the background, not an ROI; give a label other than 0, or no label \
+             to take every non-zero voxel"
+                .into(),
+        ));
+    }
+    let bad = data
+        .indexed_iter()
+        .filter(|(_, v)| !(v.is_finite() && v.fract() == 0.0))
+        .fold((0usize, None), |(n, first), (i, &v)| {
+            (n + 1, first.or(Some((i, v))))
         });
+    if let (count, Some(((z, y, x), v))) = bad {
+        let what = if v.is_finite() {
+            "non-integer"
+        } else {
+            "non-finite"
+        };
+        return Err(invalid(format!(
+            "mask holds {count} {what} values (the first {v} at voxel (z, y, x) = ({z}, {y}, {x})); \
+             a mask must be a label map of whole numbers (threshold a probability map first)"
+        )));
     }
     let sel = match selector {
         MaskSelector::NonZero => data.mapv(|v| v != 0.0),
-        MaskSelector::Label(l) => {
-            data.mapv(|v| v.round() as i64 == l && v != 0.0 || (l == 0 && v == 0.0))
-        }
+        MaskSelector::Label(l) => data.mapv(|v| v == l as f64),
     };
     if !sel.iter().any(|&v| v) {
-        let mut labels: Vec<i64> = data.iter().map(|v| v.round() as i64).collect();
-        labels.sort_unstable();
-        labels.dedup();
+        let labels: std::collections::BTreeSet<i64> = data.iter().map(|&v| v as i64).collect();
         let shown: Vec<String> = labels.iter().take(20).map(|l| l.to_string()).collect();
         let message = match selector {
             MaskSelector::NonZero => "mask is empty: no non-zero voxel".to_string(),
@@ -340,10 +583,7 @@ pub fn select_labels(
                 shown.join(", ")
             ),
         };
-        return Err(IoError::Invalid {
-            path: path.into(),
-            message,
-        });
+        return Err(invalid(message));
     }
     Ok(sel)
 }

@@ -41,12 +41,22 @@ pub const CROP_MARGIN_MM: f64 = 12.0;
 /// interpolation").
 pub const PARTIAL_VOLUME_SLACK: f64 = 1e-9;
 
+/// A re-segmentation range for messages: `[min, max]`, an absent bound shown as
+/// unbounded (`-inf` / `inf`).
+fn resegmentation_range(min: Option<f64>, max: Option<f64>) -> String {
+    let b = |v: Option<f64>, none: &str| v.map_or(none.to_string(), |v| v.to_string());
+    format!("[{}, {}]", b(min, "-inf"), b(max, "inf"))
+}
+
 /// Errors of the processing chain.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum ProcessError {
     #[error(transparent)]
     Core(#[from] CoreError),
-    #[error("after re-segmentation the intensity mask is empty (range {min:?}..{max:?})")]
+    #[error(
+        "after re-segmentation the intensity mask is empty (range {})",
+        resegmentation_range(*.min, *.max)
+    )]
     EmptyAfterResegmentation { min: Option<f64>, max: Option<f64> },
     #[error(
         "interpolation needs finite intensities in the whole image: {count} voxels are not \
@@ -62,7 +72,8 @@ pub enum ProcessError {
     Filter { name: String, source: FilterError },
     #[error(
         "response map `{name}`: after re-segmentation of the response values the intensity \
-         mask is empty (range {min:?}..{max:?})"
+         mask is empty (range {})",
+        resegmentation_range(*.min, *.max)
     )]
     EmptyResponseResegmentation {
         name: String,

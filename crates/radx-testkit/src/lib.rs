@@ -3,6 +3,9 @@
 //! checked against its sha256 in the manifest (a changed byte fails the test, naming the
 //! file).
 
+pub mod dicom;
+pub mod hostile;
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
