@@ -122,31 +122,35 @@ pub(crate) fn consensus_rows(
     fields: usize,
     value_column: usize,
 ) -> Result<Vec<(usize, Vec<String>)>, CheckError> {
-    let text = std::fs::read_to_string(path).map_err(|e| CheckError::Malformed {
+    let malformed = |message: String| CheckError::Malformed {
         path: path.into(),
-        message: e.to_string(),
+        message,
+    };
+    let options = radx_io::CsvOptions {
+        delimiter: b';',
+        ..Default::default()
+    };
+    let table = radx_io::read_csv(path, options).map_err(|e| match e {
+        radx_io::IoError::Invalid { message, .. } | radx_io::IoError::Truncated { message, .. } => {
+            malformed(message)
+        }
+        other => CheckError::Io(other),
     })?;
-    let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate().skip(1) {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let f: Vec<String> = line.split(';').map(|x| x.trim().to_string()).collect();
-        if f.len() != fields {
-            return Err(CheckError::Malformed {
-                path: path.into(),
-                message: format!(
-                    "line {}: expected {fields} fields, found {}",
-                    n + 1,
-                    f.len()
-                ),
-            });
-        }
-        if !f[value_column].is_empty() {
-            out.push((n + 1, f));
-        }
+    if table.header.len() != fields {
+        return Err(malformed(format!(
+            "line 1: expected {fields} fields, found {}",
+            table.header.len()
+        )));
     }
-    Ok(out)
+    Ok(table
+        .rows
+        .into_iter()
+        .map(|r| {
+            let f: Vec<String> = r.fields.iter().map(|x| x.trim().to_string()).collect();
+            (r.line as usize, f)
+        })
+        .filter(|(_, f)| !f[value_column].is_empty())
+        .collect())
 }
 
 /// A number of a reference table; `what` names it in the error.
