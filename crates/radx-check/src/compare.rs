@@ -149,8 +149,9 @@ pub struct OneSided {
 pub struct Coverage {
     pub only_in_a: OneSided,
     pub only_in_b: OneSided,
-    /// Tags with rows in both tables but no (case, roi, image) with a value in both
-    /// (sorted): [`compare_tables`] has no row for them.
+    /// Tags with rows in both tables and values in at least one, but no (case, roi, image)
+    /// with a value in both (sorted): [`compare_tables`] has no row for them. (A tag
+    /// without any value in either table — undefined on both sides — is not listed.)
     pub features_without_pairs: Vec<String>,
 }
 
@@ -175,6 +176,12 @@ pub fn coverage(a: &[LongValue], b: &[LongValue]) -> Coverage {
     };
     let valued_b: std::collections::HashSet<_> =
         b.iter().filter(|v| v.value.is_some()).map(key).collect();
+    let valued: BTreeSet<&str> = a
+        .iter()
+        .chain(b)
+        .filter(|v| v.value.is_some())
+        .map(|v| v.tag.as_str())
+        .collect();
     let paired: BTreeSet<&str> = a
         .iter()
         .filter(|v| v.value.is_some() && valued_b.contains(&key(v)))
@@ -191,7 +198,7 @@ pub fn coverage(a: &[LongValue], b: &[LongValue]) -> Coverage {
         },
         features_without_pairs: ta
             .intersection(&tb)
-            .filter(|t| !paired.contains(*t))
+            .filter(|t| valued.contains(*t) && !paired.contains(*t))
             .map(|s| s.to_string())
             .collect(),
     }
@@ -358,5 +365,8 @@ mod tests {
         assert_eq!(r.len(), 1);
         assert_eq!((r[0].n, r[0].unpaired_a, r[0].unpaired_b), (2, 1, 1));
         assert!(coverage(&a, &a).is_complete());
+        // A feature undefined on both sides is not one-sided.
+        let none = vec![mk("c1", "z", None)];
+        assert!(coverage(&none, &none).is_complete());
     }
 }

@@ -71,7 +71,7 @@ struct CompareArgs {
     b: PathBuf,
     /// Fail (exit 1) when a feature's largest relative difference exceeds this (a finite
     /// number >= 0).
-    #[arg(long, value_parser = parse_max_rel_diff)]
+    #[arg(long, value_parser = parse_max_rel_diff, allow_hyphen_values = true)]
     max_rel_diff: Option<f64>,
     /// Fail (exit 1) when a feature's concordance correlation coefficient is below this
     /// (a number in [-1, 1]).

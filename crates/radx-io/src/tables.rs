@@ -189,6 +189,16 @@ pub fn parse_csv(bytes: &[u8], path: &Path, options: CsvOptions) -> Result<CsvTa
             ),
         });
     }
+    // RFC 4180 quotes come in pairs (open and close, or doubled inside): an odd count means
+    // a quoted field runs to the end of the file, swallowing the rows after it.
+    let unclosed_quote = bytes.iter().filter(|&&b| b == b'"').count() % 2 == 1;
+    let unclosed = |line: u64| IoError::Truncated {
+        path: path.into(),
+        message: format!(
+            "line {line}: a quoted field is not closed before the end of the file \
+             (an odd number of `\"`)"
+        ),
+    };
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(options.delimiter)
         .has_headers(false)
@@ -247,6 +257,9 @@ pub fn parse_csv(bytes: &[u8], path: &Path, options: CsvOptions) -> Result<CsvTa
             }
             Some(h) => {
                 if fields.len() != h.len() {
+                    if unclosed_quote {
+                        return Err(unclosed(line));
+                    }
                     let last = reader.position().byte() as usize >= bytes.len();
                     let hint = if last && cut && fields.len() < h.len() {
                         ": the last line is cut short (truncated file?)"
@@ -266,15 +279,8 @@ pub fn parse_csv(bytes: &[u8], path: &Path, options: CsvOptions) -> Result<CsvTa
             }
         }
     }
-    if bytes.iter().filter(|&&b| b == b'"').count() % 2 == 1 {
-        let line = rows.last().map_or(1, |r| r.line);
-        return Err(IoError::Truncated {
-            path: path.into(),
-            message: format!(
-                "line {line}: a quoted field is not closed before the end of the file \
-                 (an odd number of `\"`)"
-            ),
-        });
+    if unclosed_quote {
+        return Err(unclosed(rows.last().map_or(1, |r| r.line)));
     }
     Ok(CsvTable {
         header: header.unwrap_or_default(),

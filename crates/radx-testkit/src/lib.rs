@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod hostile_tables;
+
 use radx_core::{FeatureInput, Settings};
 use radx_io::MaskSelector;
 use radx_process::Prepared;
