@@ -165,11 +165,12 @@ impl Coverage {
 /// What the comparison of `a` and `b` leaves out (see [`Coverage`]).
 pub fn coverage(a: &[LongValue], b: &[LongValue]) -> Coverage {
     use std::collections::BTreeSet;
-    fn set<'a>(t: &'a [LongValue], f: fn(&LongValue) -> &str) -> BTreeSet<&'a str> {
+    type Field = fn(&LongValue) -> &str;
+    fn set(t: &[LongValue], f: Field) -> BTreeSet<&str> {
         t.iter().map(f).collect()
     }
-    let (tag, case): (fn(&LongValue) -> &str, fn(&LongValue) -> &str) =
-        (|v| v.tag.as_str(), |v| v.case.as_str());
+    let tag: Field = |v| v.tag.as_str();
+    let case: Field = |v| v.case.as_str();
     let (ta, tb, ca, cb) = (set(a, tag), set(b, tag), set(a, case), set(b, case));
     let minus = |x: &BTreeSet<&str>, y: &BTreeSet<&str>| -> Vec<String> {
         x.difference(y).map(|s| s.to_string()).collect()

@@ -46,7 +46,7 @@ pub fn good_long_rows() -> Vec<FeatureRow> {
                 aggregation: String::new(),
                 tag: tag.to_string(),
                 unit: String::new(),
-                value: (!missing).then(|| 7.9132 + c as f64 * 1.25 + t as f64 * 10.0),
+                value: (!missing).then_some(7.9132 + c as f64 * 1.25 + t as f64 * 10.0),
                 missing_reason: missing.then(|| "undefined for a flat ROI".to_string()),
             });
         }
