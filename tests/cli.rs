@@ -447,3 +447,33 @@ fn closed_stdout_ends_quietly_with_status_141() {
         assert!(!err.contains("radx: error"), "{args:?}: {err}");
     }
 }
+
+/// A closed stderr (`radx ... 2>&1 | head -1` once head has gone) does not make radx
+/// panic on its progress and summary messages: they are dropped, the work is done.
+#[cfg(unix)]
+#[test]
+fn closed_stderr_does_not_panic() {
+    use std::process::Stdio;
+    let case = Case::new();
+    let table = case.path("t.csv");
+    let t = table.to_str().unwrap().to_string();
+    for args in [
+        vec!["extract", "--phantom", "-o", t.as_str()],
+        vec!["compare", t.as_str(), t.as_str()],
+    ] {
+        let mut reader = Command::new("true")
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("`true` runs");
+        let write_end = reader.stdin.take().expect("piped stdin");
+        reader.wait().expect("`true` exits");
+        let status = Command::new(env!("CARGO_BIN_EXE_radx"))
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(write_end))
+            .status()
+            .expect("radx runs");
+        assert_eq!(status.code(), Some(0), "{args:?}");
+    }
+    assert!(table.is_file());
+}

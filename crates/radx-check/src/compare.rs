@@ -11,7 +11,12 @@
 //! * Bland–Altman bias `d̄ = mean(a - b)` and 95% limits of agreement
 //!   `d̄ ± 1.96 s_d` with the sample standard deviation of the differences;
 //! * whether every pair lies within a tolerance, when one is given for the tag (with a
-//!   relative slack of 1e-9 for floating-point representation).
+//!   relative slack of 1e-9 for floating-point representation);
+//! * the values of each table without a counterpart in the other (`unpaired_a`,
+//!   `unpaired_b`).
+//!
+//! Nothing is left out silently: [`coverage`] lists the tags and cases present in one table
+//! only, and the shared tags without a single pair of values.
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -13,7 +13,7 @@ mod filter;
 mod output;
 mod stability;
 
-use output::{out, outln};
+use output::{eprintln, out, outln};
 
 #[derive(Parser)]
 #[command(

@@ -6,7 +6,8 @@
 //! broken pipe; [`crate::main`] turns it into a quiet exit with status
 //! [`BROKEN_PIPE_EXIT`] (141, what a shell reports for a process ended by SIGPIPE), so a
 //! cut-off output is never reported as success. Other write errors (a full disk behind a
-//! redirection) are ordinary errors, exit status 2.
+//! redirection) are ordinary errors, exit status 2. Messages go to stderr through this
+//! module's [`eprintln!`], which drops what a closed stderr cannot take instead of panicking.
 
 use std::fmt;
 use std::io::Write;
@@ -53,7 +54,17 @@ macro_rules! outln {
     };
 }
 
-pub(crate) use {out, outln};
+/// `eprintln!` that does not panic when stderr is closed as well (`radx ... 2>&1 | head
+/// -1`): a message that cannot be written is dropped. Imported by name, it shadows the
+/// standard macro in the CLI's modules.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+pub(crate) use {eprintln, out, outln};
 
 /// True when the error (or one it wraps) is [`StdoutClosed`].
 pub(crate) fn is_stdout_closed(e: &anyhow::Error) -> bool {
