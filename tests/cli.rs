@@ -391,3 +391,82 @@ fn compare_two_tables_guards_a_pipeline() {
     assert!(failing.contains(&"ih_mean"), "{failing:?}");
     assert!(!failing.contains(&"morph_volume"), "{failing:?}");
 }
+
+/// Runs radx with its stdout a pipe whose reader is already gone: the write end of the
+/// stdin pipe of a `true` that has exited. (Deterministic: nothing can read, so radx's
+/// first write fails with a broken pipe, as under `radx ... | head -1` once head exits.)
+#[cfg(unix)]
+fn radx_with_closed_stdout(args: &[&str]) -> Output {
+    use std::process::Stdio;
+    let mut reader = Command::new("true")
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("`true` runs");
+    let write_end = reader.stdin.take().expect("piped stdin");
+    reader.wait().expect("`true` exits");
+    Command::new(env!("CARGO_BIN_EXE_radx"))
+        .args(args)
+        .stdout(Stdio::from(write_end))
+        .stderr(Stdio::piped())
+        .output()
+        .expect("radx runs")
+}
+
+/// A closed stdout ends radx quietly with status 141 (128 + SIGPIPE), never a panic
+/// (exit 101) and never 0 (the output was cut off).
+#[cfg(unix)]
+#[test]
+fn closed_stdout_ends_quietly_with_status_141() {
+    let case = Case::new();
+    let table = case.path("t.csv");
+    let made = radx(&["extract", "--phantom", "-o", table.to_str().unwrap()]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let t = table.to_str().unwrap();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["features", "list"],
+        vec!["settings", "presets"],
+        vec!["settings", "show", "--preset", "ibsi-digital-phantom"],
+        vec!["extract", "--phantom"],
+        vec!["compare", t, t],
+        vec!["compare", t, t, "--format", "json"],
+        vec!["validate", "ibsi", "--set", "digital-phantom"],
+    ];
+    for args in &commands {
+        let o = radx_with_closed_stdout(args);
+        let err = stderr(&o);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(o.status.code(), Some(141), "{args:?}: {err}");
+        // Quiet: no error message about the closed pipe.
+        assert!(!err.contains("radx: error"), "{args:?}: {err}");
+    }
+}
+
+/// A closed stderr (`radx ... 2>&1 | head -1` once head has gone) does not make radx
+/// panic on its progress and summary messages: they are dropped, the work is done.
+#[cfg(unix)]
+#[test]
+fn closed_stderr_does_not_panic() {
+    use std::process::Stdio;
+    let case = Case::new();
+    let table = case.path("t.csv");
+    let t = table.to_str().unwrap().to_string();
+    for args in [
+        vec!["extract", "--phantom", "-o", t.as_str()],
+        vec!["compare", t.as_str(), t.as_str()],
+    ] {
+        let mut reader = Command::new("true")
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("`true` runs");
+        let write_end = reader.stdin.take().expect("piped stdin");
+        reader.wait().expect("`true` exits");
+        let status = Command::new(env!("CARGO_BIN_EXE_radx"))
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(write_end))
+            .status()
+            .expect("radx runs");
+        assert_eq!(status.code(), Some(0), "{args:?}");
+    }
+    assert!(table.is_file());
+}

@@ -11,7 +11,12 @@
 //! * Bland–Altman bias `d̄ = mean(a - b)` and 95% limits of agreement
 //!   `d̄ ± 1.96 s_d` with the sample standard deviation of the differences;
 //! * whether every pair lies within a tolerance, when one is given for the tag (with a
-//!   relative slack of 1e-9 for floating-point representation).
+//!   relative slack of 1e-9 for floating-point representation);
+//! * the values of each table without a counterpart in the other (`unpaired_a`,
+//!   `unpaired_b`).
+//!
+//! Nothing is left out silently: [`coverage`] lists the tags and cases present in one table
+//! only, and the shared tags without a single pair of values.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -59,95 +64,7 @@ impl LongValue {
     }
 }
 
-/// Reads a radx long table (CSV with at least the columns case, roi, image, tag, value;
-/// the other columns of [`radx_io::CSV_HEADER`] are read when present). A value
-/// that does not parse as a finite number is an error naming the line.
-pub fn read_long_table(path: &Path) -> Result<Vec<LongValue>, CheckError> {
-    let bad = |message: String| invalid(path, message);
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        CheckError::Io(radx_io::IoError::Read {
-            path: path.into(),
-            message: e.to_string(),
-        })
-    })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let mut lines = text.lines();
-    let header: Vec<String> = split_csv(lines.next().ok_or_else(|| bad("empty file".into()))?)
-        .into_iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    let col = |name: &str| header.iter().position(|h| h == name);
-    let need = |name: &str| {
-        col(name).ok_or_else(|| bad(format!("no `{name}` column; expected a radx long table")))
-    };
-    let (ci, ri, ii, ti, vi) = (
-        need("case")?,
-        need("roi")?,
-        need("image")?,
-        need("tag")?,
-        need("value")?,
-    );
-    let optional = [
-        col("family"),
-        col("feature"),
-        col("ibsi_id"),
-        col("aggregation"),
-        col("unit"),
-        col("missing_reason"),
-    ];
-    let mut out = Vec::new();
-    for (n, line) in lines.enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let f = split_csv(line);
-        let get = |i: usize| f.get(i).cloned().unwrap_or_default();
-        let opt = |i: Option<usize>| i.map(get).unwrap_or_default();
-        let v = get(vi);
-        let value = if v.trim().is_empty() {
-            None
-        } else {
-            let x = v
-                .trim()
-                .parse::<f64>()
-                .map_err(|_| bad(format!("line {}: value `{v}` is not a number", n + 2)))?;
-            if !x.is_finite() {
-                return Err(bad(format!(
-                    "line {}: value `{v}` is not finite (write undefined values empty, with a missing_reason)",
-                    n + 2
-                )));
-            }
-            Some(x)
-        };
-        let reason = opt(optional[5]);
-        out.push(LongValue {
-            case: get(ci),
-            roi: get(ri),
-            image: get(ii),
-            tag: get(ti),
-            value,
-            family: opt(optional[0]),
-            feature: opt(optional[1]),
-            ibsi_id: opt(optional[2]),
-            aggregation: opt(optional[3]),
-            unit: opt(optional[4]),
-            missing_reason: (!reason.is_empty()).then_some(reason),
-        });
-    }
-    Ok(out)
-}
-
-/// The radx long CSV of these values (same format as `radx extract`).
-pub fn long_table_csv(values: &[LongValue]) -> String {
-    radx_io::table_to_csv(&radx_core::FeatureTable {
-        rows: values.iter().map(LongValue::to_row).collect(),
-    })
-}
-
-/// Writes these values as a radx long CSV.
-pub fn write_long_table(path: &Path, values: &[LongValue]) -> Result<(), CheckError> {
-    write_file(path, &long_table_csv(values))
-}
+pub use crate::table::{long_table_csv, read_long_table, write_long_table};
 
 /// An input error naming the file.
 pub(crate) fn invalid(path: &Path, message: impl Into<String>) -> CheckError {
@@ -167,33 +84,16 @@ pub(crate) fn write_file(path: &Path, text: &str) -> Result<(), CheckError> {
     })
 }
 
-/// Splits one CSV line, honouring double quotes.
-pub(crate) fn split_csv(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => out.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
-}
-
 /// Agreement statistics of one feature.
 #[derive(Debug, Clone, Serialize)]
 pub struct FeatureAgreement {
     pub tag: String,
     /// Cases (case, roi, image) with a value in both tables.
     pub n: usize,
+    /// Values of the first table without a value for the same (case, roi, image) in the
+    /// second (no row there, or a missing value), and the other way round.
+    pub unpaired_a: usize,
+    pub unpaired_b: usize,
     pub mean_abs_diff: f64,
     pub max_abs_diff: f64,
     pub max_rel_diff: f64,
@@ -229,6 +129,87 @@ pub fn bland_altman(a: &[f64], b: &[f64]) -> (f64, Option<(f64, f64)>) {
     }
 }
 
+/// The pairing key of a value: (tag, case, roi, image).
+fn key(v: &LongValue) -> (&str, &str, &str, &str) {
+    (
+        v.tag.as_str(),
+        v.case.as_str(),
+        v.roi.as_str(),
+        v.image.as_str(),
+    )
+}
+
+/// Feature tags and cases one table holds and the other does not.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct OneSided {
+    /// Tags with rows in this table only (sorted).
+    pub features: Vec<String>,
+    /// Case ids with rows in this table only (sorted).
+    pub cases: Vec<String>,
+}
+
+/// What a comparison of two tables cannot cover: features and cases present on one side
+/// only, and shared features without a single pair of values.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    pub only_in_a: OneSided,
+    pub only_in_b: OneSided,
+    /// Tags with rows in both tables and values in at least one, but no (case, roi, image)
+    /// with a value in both (sorted): [`compare_tables`] has no row for them. (A tag
+    /// without any value in either table — undefined on both sides — is not listed.)
+    pub features_without_pairs: Vec<String>,
+}
+
+impl Coverage {
+    /// True when both tables hold the same tags and cases and every tag has a pair.
+    pub fn is_complete(&self) -> bool {
+        self == &Coverage::default()
+    }
+}
+
+/// What the comparison of `a` and `b` leaves out (see [`Coverage`]).
+pub fn coverage(a: &[LongValue], b: &[LongValue]) -> Coverage {
+    use std::collections::BTreeSet;
+    type Field = fn(&LongValue) -> &str;
+    fn set(t: &[LongValue], f: Field) -> BTreeSet<&str> {
+        t.iter().map(f).collect()
+    }
+    let tag: Field = |v| v.tag.as_str();
+    let case: Field = |v| v.case.as_str();
+    let (ta, tb, ca, cb) = (set(a, tag), set(b, tag), set(a, case), set(b, case));
+    let minus = |x: &BTreeSet<&str>, y: &BTreeSet<&str>| -> Vec<String> {
+        x.difference(y).map(|s| s.to_string()).collect()
+    };
+    let valued_b: std::collections::HashSet<_> =
+        b.iter().filter(|v| v.value.is_some()).map(key).collect();
+    let valued: BTreeSet<&str> = a
+        .iter()
+        .chain(b)
+        .filter(|v| v.value.is_some())
+        .map(|v| v.tag.as_str())
+        .collect();
+    let paired: BTreeSet<&str> = a
+        .iter()
+        .filter(|v| v.value.is_some() && valued_b.contains(&key(v)))
+        .map(|v| v.tag.as_str())
+        .collect();
+    Coverage {
+        only_in_a: OneSided {
+            features: minus(&ta, &tb),
+            cases: minus(&ca, &cb),
+        },
+        only_in_b: OneSided {
+            features: minus(&tb, &ta),
+            cases: minus(&cb, &ca),
+        },
+        features_without_pairs: ta
+            .intersection(&tb)
+            .filter(|t| valued.contains(*t) && !paired.contains(*t))
+            .map(|s| s.to_string())
+            .collect(),
+    }
+}
+
 /// Compares two long tables feature by feature. `tolerances` maps tags to an absolute
 /// tolerance (e.g. the IBSI tolerance of a reference set).
 pub fn compare_tables(
@@ -237,34 +218,27 @@ pub fn compare_tables(
     tolerances: &BTreeMap<String, f64>,
 ) -> Vec<FeatureAgreement> {
     type Key<'a> = (&'a str, &'a str, &'a str, &'a str);
-    let index: BTreeMap<Key, f64> = b
-        .iter()
-        .filter_map(|v| {
-            Some((
-                (
-                    v.tag.as_str(),
-                    v.case.as_str(),
-                    v.roi.as_str(),
-                    v.image.as_str(),
-                ),
-                v.value?,
-            ))
-        })
-        .collect();
+    fn valued(t: &[LongValue]) -> BTreeMap<Key<'_>, f64> {
+        t.iter().filter_map(|v| Some((key(v), v.value?))).collect()
+    }
+    let (in_a, in_b) = (valued(a), valued(b));
     let mut pairs: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    let mut unpaired_a: BTreeMap<&str, usize> = BTreeMap::new();
     for v in a {
         if let Some(x) = v.value {
-            if let Some(&y) = index.get(&(
-                v.tag.as_str(),
-                v.case.as_str(),
-                v.roi.as_str(),
-                v.image.as_str(),
-            )) {
-                let e = pairs.entry(v.tag.as_str()).or_default();
-                e.0.push(x);
-                e.1.push(y);
+            match in_b.get(&key(v)) {
+                Some(&y) => {
+                    let e = pairs.entry(v.tag.as_str()).or_default();
+                    e.0.push(x);
+                    e.1.push(y);
+                }
+                None => *unpaired_a.entry(v.tag.as_str()).or_default() += 1,
             }
         }
+    }
+    let mut unpaired_b: BTreeMap<&str, usize> = BTreeMap::new();
+    for k in in_b.keys().filter(|k| !in_a.contains_key(*k)) {
+        *unpaired_b.entry(k.0).or_default() += 1;
     }
     pairs
         .into_iter()
@@ -286,6 +260,8 @@ pub fn compare_tables(
             FeatureAgreement {
                 tag: tag.to_string(),
                 n: xa.len(),
+                unpaired_a: unpaired_a.get(tag).copied().unwrap_or(0),
+                unpaired_b: unpaired_b.get(tag).copied().unwrap_or(0),
                 mean_abs_diff: diffs.iter().sum::<f64>() / diffs.len() as f64,
                 max_abs_diff: diffs.iter().copied().fold(0.0, f64::max),
                 max_rel_diff: rel,
@@ -355,6 +331,48 @@ mod tests {
         assert_eq!(r[0].max_abs_diff, 0.5);
         assert_eq!(r[0].max_rel_diff, 0.2);
         assert_eq!(r[0].within_tolerance, Some(false));
-        assert_eq!(split_csv("a,\"b,c\",\"d\"\"e\""), vec!["a", "b,c", "d\"e"]);
+        // c2's x has no counterpart in b besides the pair; y is valued in b only.
+        assert_eq!((r[0].unpaired_a, r[0].unpaired_b), (0, 0));
+        let cov = coverage(&a, &b);
+        assert_eq!(cov.features_without_pairs, ["y"]);
+        assert!(cov.only_in_a.features.is_empty() && cov.only_in_b.cases.is_empty());
+        assert!(!cov.is_complete());
+    }
+
+    #[test]
+    fn features_and_cases_on_one_side_are_reported() {
+        let mk = |case: &str, tag: &str, v: Option<f64>| LongValue {
+            case: case.into(),
+            roi: "r".into(),
+            image: "original".into(),
+            tag: tag.into(),
+            value: v,
+            ..Default::default()
+        };
+        let a = vec![
+            mk("c1", "x", Some(1.0)),
+            mk("c2", "x", Some(2.0)),
+            mk("c1", "only_a", Some(1.0)),
+            mk("c3", "x", Some(3.0)),
+        ];
+        let b = vec![
+            mk("c1", "x", Some(1.0)),
+            mk("c2", "x", Some(2.0)),
+            mk("c4", "x", Some(4.0)),
+            mk("c1", "only_b", Some(1.0)),
+        ];
+        let cov = coverage(&a, &b);
+        assert_eq!(cov.only_in_a.features, ["only_a"]);
+        assert_eq!(cov.only_in_b.features, ["only_b"]);
+        assert_eq!(cov.only_in_a.cases, ["c3"]);
+        assert_eq!(cov.only_in_b.cases, ["c4"]);
+        assert!(cov.features_without_pairs.is_empty());
+        let r = compare_tables(&a, &b, &BTreeMap::new());
+        assert_eq!(r.len(), 1);
+        assert_eq!((r[0].n, r[0].unpaired_a, r[0].unpaired_b), (2, 1, 1));
+        assert!(coverage(&a, &a).is_complete());
+        // A feature undefined on both sides is not one-sided.
+        let none = vec![mk("c1", "z", None)];
+        assert!(coverage(&none, &none).is_complete());
     }
 }

@@ -8,6 +8,7 @@ pub mod pyradiomics;
 pub mod reference;
 pub mod sites;
 pub mod stability;
+pub mod table;
 
 pub use ibsi::{validate, validate_set, SetReport, ValidationReport, IBSI_SETS};
 pub use reference::{CheckError, ReferenceData};

@@ -29,7 +29,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::compare::{invalid, split_csv, LongValue};
+use crate::compare::{invalid, LongValue};
 use crate::reference::CheckError;
 
 /// The project's mapping table, embedded.
@@ -299,19 +299,16 @@ fn image_stem(path: &str) -> (String, String) {
     (stem.to_string(), folder)
 }
 
-/// Reads PyRadiomics' batch CSV at `path` into radx long values.
+/// Reads PyRadiomics' batch CSV at `path` into radx long values (the file is read by
+/// [`crate::table::read_pyradiomics_table`]: short, long or cut rows are errors naming the
+/// line).
 pub fn import_pyradiomics(
     path: &Path,
     mapping: &Mapping,
     options: &ImportOptions,
 ) -> Result<PyRadiomicsImport, CheckError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        CheckError::Io(radx_io::IoError::Read {
-            path: path.into(),
-            message: e.to_string(),
-        })
-    })?;
-    import_pyradiomics_text(&text, path, mapping, options)
+    let table = crate::table::read_pyradiomics_table(path)?;
+    import_table(table, path, mapping, options)
 }
 
 /// As [`import_pyradiomics`], from the file's text (`path` names it in errors).
@@ -321,29 +318,19 @@ pub fn import_pyradiomics_text(
     mapping: &Mapping,
     options: &ImportOptions,
 ) -> Result<PyRadiomicsImport, CheckError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: Vec<String> = split_csv(lines.next().ok_or_else(|| invalid(path, "empty file"))?)
-        .into_iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    let rows: Vec<Vec<String>> = lines.map(split_csv).collect();
-    if rows.is_empty() {
-        return Err(invalid(path, "no data rows"));
-    }
-    for (n, r) in rows.iter().enumerate() {
-        if r.len() != header.len() {
-            return Err(invalid(
-                path,
-                format!(
-                    "line {}: {} fields, the header has {}",
-                    n + 2,
-                    r.len(),
-                    header.len()
-                ),
-            ));
-        }
-    }
+    let table = crate::table::parse_pyradiomics_table(text.as_bytes(), path)?;
+    import_table(table, path, mapping, options)
+}
+
+fn import_table(
+    table: crate::table::CsvTable,
+    path: &Path,
+    mapping: &Mapping,
+    options: &ImportOptions,
+) -> Result<PyRadiomicsImport, CheckError> {
+    let header = table.header;
+    let lines: Vec<u64> = table.rows.iter().map(|r| r.line).collect();
+    let rows: Vec<Vec<String>> = table.rows.into_iter().map(|r| r.fields).collect();
     let col = |name: &str| header.iter().position(|h| h == name);
 
     // Case ids.
@@ -380,7 +367,7 @@ pub fn import_pyradiomics_text(
         }
     };
     if let Some((n, _)) = cases.iter().enumerate().find(|(_, c)| c.is_empty()) {
-        return Err(invalid(path, format!("line {}: empty case id", n + 2)));
+        return Err(invalid(path, format!("line {}: empty case id", lines[n])));
     }
     let label_col = col("Label");
     let rois: Vec<String> = rows
@@ -392,12 +379,15 @@ pub fn import_pyradiomics_text(
         })
         .collect();
     {
-        let mut seen = BTreeSet::new();
+        let mut seen = BTreeMap::new();
         for (n, (c, r)) in cases.iter().zip(&rois).enumerate() {
-            if !seen.insert((c, r)) {
+            if let Some(first) = seen.insert((c, r), n) {
                 return Err(invalid(
                     path,
-                    format!("line {}: case `{c}` roi `{r}` appears twice", n + 2),
+                    format!(
+                        "lines {} and {}: case `{c}` roi `{r}` appears twice",
+                        lines[first], lines[n]
+                    ),
                 ));
             }
         }
@@ -459,8 +449,7 @@ pub fn import_pyradiomics_text(
                             path,
                             format!(
                                 "line {}: column `{}`: `{raw}` is not a number",
-                                n + 2,
-                                header[c.index]
+                                lines[n], header[c.index]
                             ),
                         ))
                     }
@@ -485,6 +474,9 @@ pub fn import_pyradiomics_text(
             });
         }
     }
+    // Two columns that become the same (image, tag), e.g. `log-sigma-1-0-mm-3D` and
+    // `log-sigma-1-00-mm-3D`, would give one case two values.
+    crate::table::check_unique(&values, path)?;
     Ok(PyRadiomicsImport {
         values,
         cases,

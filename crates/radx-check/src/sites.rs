@@ -25,54 +25,41 @@ use ndarray::Array2;
 use radx_stats::{Combat, CombatOptions, KruskalWallis};
 use serde::{Deserialize, Serialize};
 
-use crate::compare::{invalid, split_csv, write_file, LongValue};
+use crate::compare::{invalid, write_file, LongValue};
 use crate::reference::CheckError;
-use crate::stability::{csv_field, csv_num};
+use crate::table::{csv_number as csv_num, CsvText};
 
-/// Reads a `case,site` CSV (header required; other columns ignored). A case listed twice
-/// with different sites is an error.
+/// Reads a `case,site` CSV (header required; other columns ignored) through
+/// [`radx_io::read_csv`]: a short or long row, an empty case or site, and a case listed
+/// twice are errors naming the line(s).
 pub fn read_sites(path: &Path) -> Result<BTreeMap<String, String>, CheckError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        CheckError::Io(radx_io::IoError::Read {
-            path: path.into(),
-            message: e.to_string(),
-        })
-    })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let mut lines = text.lines();
-    let header: Vec<String> = split_csv(lines.next().ok_or_else(|| invalid(path, "empty file"))?)
-        .into_iter()
-        .map(|h| h.trim().to_string())
-        .collect();
+    let table = radx_io::read_csv(path, Default::default())?;
     let col = |n: &str| {
-        header
-            .iter()
-            .position(|h| h == n)
+        table
+            .column(n)
             .ok_or_else(|| invalid(path, format!("no `{n}` column (expected case,site)")))
     };
     let (ci, si) = (col("case")?, col("site")?);
     let mut out = BTreeMap::new();
-    for (n, line) in lines.enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let f = split_csv(line);
-        let get = |i: usize| f.get(i).map(|s| s.trim().to_string()).unwrap_or_default();
-        let (case, site) = (get(ci), get(si));
+    let mut lines = BTreeMap::new();
+    for row in &table.rows {
+        let (case, site) = (row.fields[ci].trim(), row.fields[si].trim());
         if case.is_empty() || site.is_empty() {
-            return Err(invalid(path, format!("line {}: empty case or site", n + 2)));
+            return Err(invalid(
+                path,
+                format!("line {}: empty case or site", row.line),
+            ));
         }
-        if let Some(old) = out.insert(case.clone(), site.clone()) {
-            if old != site {
-                return Err(invalid(
-                    path,
-                    format!(
-                        "line {}: case `{case}` given sites `{old}` and `{site}`",
-                        n + 2
-                    ),
-                ));
-            }
+        if let Some(first) = lines.insert(case.to_string(), row.line) {
+            return Err(invalid(
+                path,
+                format!(
+                    "lines {first} and {}: case `{case}` is listed twice (sites `{}` and `{site}`)",
+                    row.line, out[case]
+                ),
+            ));
         }
+        out.insert(case.to_string(), site.to_string());
     }
     if out.is_empty() {
         return Err(invalid(path, "no case,site rows"));
@@ -173,43 +160,49 @@ impl CombatEstimates {
     /// delta_hat,gamma_star,delta_star`.
     pub fn features_csv(&self) -> String {
         let c = &self.combat;
-        let mut out = String::from(
-            "batch,feature,grand_mean,pooled_sd,gamma_hat,delta_hat,gamma_star,delta_star\n",
-        );
+        let mut t = CsvText::with_header([
+            "batch",
+            "feature",
+            "grand_mean",
+            "pooled_sd",
+            "gamma_hat",
+            "delta_hat",
+            "gamma_star",
+            "delta_star",
+        ]);
         for (i, b) in c.batches.iter().enumerate() {
             for (g, f) in self.features.iter().enumerate() {
-                out.push_str(&format!(
-                    "{},{},{:?},{:?},{:?},{:?},{:?},{:?}\n",
-                    csv_field(b),
-                    csv_field(f),
-                    c.grand_mean[g],
-                    c.pooled_sd[g],
-                    c.gamma_hat[[i, g]],
-                    c.delta_hat[[i, g]],
-                    c.gamma_star[[i, g]],
-                    c.delta_star[[i, g]]
-                ));
+                let n = |x: f64| csv_num(Some(x));
+                t.row([
+                    b.clone(),
+                    f.clone(),
+                    n(c.grand_mean[g]),
+                    n(c.pooled_sd[g]),
+                    n(c.gamma_hat[[i, g]]),
+                    n(c.delta_hat[[i, g]]),
+                    n(c.gamma_star[[i, g]]),
+                    n(c.delta_star[[i, g]]),
+                ]);
             }
         }
-        out
+        t.into_string()
     }
 
     /// One row per batch: the empirical-Bayes priors (`a_prior`, `b_prior` empty when the
     /// parametric scale prior was not used).
     pub fn batches_csv(&self) -> String {
         let c = &self.combat;
-        let mut out = String::from("batch,gamma_bar,tau2,a_prior,b_prior\n");
+        let mut t = CsvText::with_header(["batch", "gamma_bar", "tau2", "a_prior", "b_prior"]);
         for (i, b) in c.batches.iter().enumerate() {
-            out.push_str(&format!(
-                "{},{:?},{:?},{},{}\n",
-                csv_field(b),
-                c.gamma_bar[i],
-                c.tau2[i],
+            t.row([
+                b.clone(),
+                csv_num(Some(c.gamma_bar[i])),
+                csv_num(Some(c.tau2[i])),
                 csv_num(c.a_prior.get(i).copied()),
-                csv_num(c.b_prior.get(i).copied())
-            ));
+                csv_num(c.b_prior.get(i).copied()),
+            ]);
         }
-        out
+        t.into_string()
     }
 }
 
@@ -501,25 +494,20 @@ impl SitesReport {
 
     /// One row per feature: Kruskal–Wallis before/after, q-values, ComBat status.
     pub fn features_csv(&self) -> String {
-        let mut out = String::from(
-            "roi,image,tag,family,n,missing,kw_h,kw_df,kw_p,kw_q,harmonised,combat_excluded,kw_h_after,kw_p_after,kw_q_after",
-        );
-        for s in &self.sites {
-            out.push_str(&format!(",{}", csv_field(&format!("mean_{}", s.site))));
-        }
-        for s in &self.sites {
-            out.push_str(&format!(
-                ",{}",
-                csv_field(&format!("mean_after_{}", s.site))
-            ));
-        }
-        out.push_str(",undefined\n");
+        let mut header: Vec<String> = "roi,image,tag,family,n,missing,kw_h,kw_df,kw_p,kw_q,harmonised,combat_excluded,kw_h_after,kw_p_after,kw_q_after"
+            .split(',')
+            .map(str::to_string)
+            .collect();
+        header.extend(self.sites.iter().map(|s| format!("mean_{}", s.site)));
+        header.extend(self.sites.iter().map(|s| format!("mean_after_{}", s.site)));
+        header.push("undefined".into());
+        let mut t = CsvText::with_header(&header);
         for f in &self.features {
             let mut fields = vec![
-                csv_field(&f.roi),
-                csv_field(&f.image),
-                csv_field(&f.tag),
-                csv_field(&f.family),
+                f.roi.clone(),
+                f.image.clone(),
+                f.tag.clone(),
+                f.family.clone(),
                 f.n.to_string(),
                 f.missing.to_string(),
                 csv_num(f.kw.map(|k| k.h)),
@@ -527,7 +515,7 @@ impl SitesReport {
                 csv_num(f.kw.map(|k| k.p_value)),
                 csv_num(f.q_value),
                 f.harmonised.to_string(),
-                csv_field(f.combat_excluded.as_deref().unwrap_or("")),
+                f.combat_excluded.clone().unwrap_or_default(),
                 csv_num(f.kw_after.map(|k| k.h)),
                 csv_num(f.kw_after.map(|k| k.p_value)),
                 csv_num(f.q_value_after),
@@ -538,11 +526,10 @@ impl SitesReport {
             for i in 0..self.sites.len() {
                 fields.push(csv_num(f.site_means_after.get(i).copied()));
             }
-            fields.push(csv_field(f.undefined.as_deref().unwrap_or("")));
-            out.push_str(&fields.join(","));
-            out.push('\n');
+            fields.push(f.undefined.clone().unwrap_or_default());
+            t.row(&fields);
         }
-        out
+        t.into_string()
     }
 }
 

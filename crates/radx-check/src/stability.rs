@@ -43,8 +43,9 @@ use ndarray::Array2;
 use radx_stats::{Estimate, Reliability};
 use serde::{Deserialize, Serialize};
 
-use crate::compare::{invalid, read_long_table, write_file, LongValue};
+use crate::compare::{invalid, write_file, LongValue};
 use crate::reference::CheckError;
+use crate::table::{csv_number as csv_num, read_long_table, CsvText};
 
 /// One condition's table.
 #[derive(Debug, Clone)]
@@ -726,20 +727,6 @@ fn median_sorted(v: &[f64]) -> Option<f64> {
     }
 }
 
-/// A CSV field (quoted when needed).
-pub(crate) fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-/// A number for CSV: shortest round-trip form; empty when undefined.
-pub(crate) fn csv_num(v: Option<f64>) -> String {
-    v.map(|x| format!("{x:?}")).unwrap_or_default()
-}
-
 impl StabilityReport {
     /// The report as pretty JSON.
     pub fn to_json(&self) -> String {
@@ -749,22 +736,22 @@ impl StabilityReport {
     /// Features table: one row per feature with every statistic (pairwise CCC as
     /// `ccc_<condition>` columns).
     pub fn features_csv(&self) -> String {
-        let mut out = String::from(
+        let mut header: Vec<String> =
             "roi,image,tag,family,feature,ibsi_id,cases_seen,cases_used,dropped_values,\
 icc2_1,icc2_1_lower,icc2_1_upper,icc3_1,icc3_1_lower,icc3_1_upper,overall_ccc,mean_cv,\
-cv_undefined_cases,class,class_lower,worst_condition,ba_bias,ba_lower,ba_upper",
+cv_undefined_cases,class,class_lower,worst_condition,ba_bias,ba_lower,ba_upper"
+                .split(',')
+                .map(str::to_string)
+                .collect();
+        header.extend(
+            self.conditions
+                .iter()
+                .map(|c| c.name.as_str())
+                .filter(|n| *n != self.reference)
+                .map(|o| format!("ccc_{o}")),
         );
-        let others: Vec<&str> = self
-            .conditions
-            .iter()
-            .map(|c| c.name.as_str())
-            .filter(|n| *n != self.reference)
-            .collect();
-        for o in &others {
-            out.push(',');
-            out.push_str(&csv_field(&format!("ccc_{o}")));
-        }
-        out.push_str(",undefined\n");
+        header.push("undefined".into());
+        let mut t = CsvText::with_header(&header);
         for f in &self.features {
             let e = |x: &Option<Estimate>| {
                 [
@@ -774,12 +761,12 @@ cv_undefined_cases,class,class_lower,worst_condition,ba_bias,ba_lower,ba_upper",
                 ]
             };
             let mut fields = vec![
-                csv_field(&f.roi),
-                csv_field(&f.image),
-                csv_field(&f.tag),
-                csv_field(&f.family),
-                csv_field(&f.feature),
-                csv_field(&f.ibsi_id),
+                f.roi.clone(),
+                f.image.clone(),
+                f.tag.clone(),
+                f.family.clone(),
+                f.feature.clone(),
+                f.ibsi_id.clone(),
                 f.cases_seen.to_string(),
                 f.cases_used.to_string(),
                 f.dropped.len().to_string(),
@@ -792,7 +779,9 @@ cv_undefined_cases,class,class_lower,worst_condition,ba_bias,ba_lower,ba_upper",
                 f.cv_undefined_cases.to_string(),
                 class_name(f.class).to_string(),
                 class_name(f.class_lower).to_string(),
-                csv_field(f.worst.as_ref().map_or("", |w| w.condition.as_str())),
+                f.worst
+                    .as_ref()
+                    .map_or(String::new(), |w| w.condition.clone()),
                 csv_num(f.worst.as_ref().map(|w| w.bias)),
                 csv_num(f.worst.as_ref().map(|w| w.lower)),
                 csv_num(f.worst.as_ref().map(|w| w.upper)),
@@ -805,74 +794,70 @@ cv_undefined_cases,class,class_lower,worst_condition,ba_bias,ba_lower,ba_upper",
                 .iter()
                 .map(|u| format!("{}: {}", u.statistic, u.reason))
                 .collect();
-            fields.push(csv_field(&und.join("; ")));
-            out.push_str(&fields.join(","));
-            out.push('\n');
+            fields.push(und.join("; "));
+            t.row(&fields);
         }
-        out
+        t.into_string()
     }
 
     /// Heat map table: group, condition, median CCC, features.
     pub fn heat_map_csv(&self) -> String {
-        let mut out = String::from("group,condition,median_ccc,features\n");
+        let mut t = CsvText::with_header(["group", "condition", "median_ccc", "features"]);
         for c in &self.heat_map {
-            out.push_str(&format!(
-                "{},{},{},{}\n",
-                csv_field(&c.group),
-                csv_field(&c.condition),
+            t.row([
+                c.group.clone(),
+                c.condition.clone(),
                 csv_num(c.median_ccc),
-                c.features
-            ));
+                c.features.to_string(),
+            ]);
         }
-        out
+        t.into_string()
     }
 
     /// Dropped values: one row per (feature, case, condition) without a value, for cases
     /// left out of a feature's matrix.
     pub fn dropped_csv(&self) -> String {
-        let mut out = String::from("roi,image,tag,case,condition,reason\n");
+        let mut t = CsvText::with_header(["roi", "image", "tag", "case", "condition", "reason"]);
         for f in &self.features {
             for d in &f.dropped {
-                out.push_str(&format!(
-                    "{},{},{},{},{},{}\n",
-                    csv_field(&f.roi),
-                    csv_field(&f.image),
-                    csv_field(&f.tag),
-                    csv_field(&d.case),
-                    csv_field(&d.condition),
-                    csv_field(&d.reason)
-                ));
+                t.row([&f.roi, &f.image, &f.tag, &d.case, &d.condition, &d.reason]);
             }
         }
-        out
+        t.into_string()
     }
 
     /// Conditions table: name, counts and provenance summary.
     pub fn conditions_csv(&self) -> String {
-        let mut out = String::from(
-            "condition,reference,values,missing,cases,settings_id,radx_version,platform,plugins,perturbation\n",
-        );
+        let mut t = CsvText::with_header([
+            "condition",
+            "reference",
+            "values",
+            "missing",
+            "cases",
+            "settings_id",
+            "radx_version",
+            "platform",
+            "plugins",
+            "perturbation",
+        ]);
         for c in &self.conditions {
-            out.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},{}\n",
-                csv_field(&c.name),
-                c.name == self.reference,
-                c.values,
-                c.missing,
-                c.cases,
-                csv_field(c.settings_id.as_deref().unwrap_or("")),
-                csv_field(c.radx_version.as_deref().unwrap_or("")),
-                csv_field(c.platform.as_deref().unwrap_or("")),
-                csv_field(&c.plugins.join("; ")),
-                csv_field(
-                    &c.perturbation
-                        .as_ref()
-                        .map(|p| p.to_string())
-                        .unwrap_or_default()
-                ),
-            ));
+            t.row([
+                c.name.clone(),
+                (c.name == self.reference).to_string(),
+                c.values.to_string(),
+                c.missing.to_string(),
+                c.cases.to_string(),
+                c.settings_id.clone().unwrap_or_default(),
+                c.radx_version.clone().unwrap_or_default(),
+                c.platform.clone().unwrap_or_default(),
+                c.plugins.join("; "),
+                c.perturbation
+                    .as_ref()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default(),
+            ]);
         }
-        out
+        t.into_string()
     }
 
     /// Writes `stability.json`, `stability-features.csv`, `stability-heatmap.csv`,

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
+use crate::output::eprintln;
 use crate::SettingsSource;
 
 /// Arguments of `radx filter`.

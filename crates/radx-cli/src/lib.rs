@@ -10,7 +10,10 @@ use radx_io::MaskSelector;
 use radx_pipeline::{builtin_registry, CaseLabels};
 
 mod filter;
+mod output;
 mod stability;
+
+use output::{eprintln, out, outln};
 
 #[derive(Parser)]
 #[command(
@@ -66,12 +69,19 @@ struct CompareArgs {
     a: PathBuf,
     /// Second table (a radx long CSV, or see --b-format).
     b: PathBuf,
-    /// Fail (exit 1) when a feature's largest relative difference exceeds this.
-    #[arg(long)]
+    /// Fail (exit 1) when a feature's largest relative difference exceeds this (a finite
+    /// number >= 0).
+    #[arg(long, value_parser = parse_max_rel_diff, allow_hyphen_values = true)]
     max_rel_diff: Option<f64>,
-    /// Fail (exit 1) when a feature's concordance correlation coefficient is below this.
-    #[arg(long)]
+    /// Fail (exit 1) when a feature's concordance correlation coefficient is below this
+    /// (a number in [-1, 1]).
+    #[arg(long, value_parser = parse_min_ccc, allow_hyphen_values = true)]
     min_ccc: Option<f64>,
+    /// With a guard (--max-rel-diff, --min-ccc, --tolerances): do not fail because of
+    /// features or cases present in one table only (they are still reported), e.g. when
+    /// comparing with a tool that computes a subset of the features.
+    #[arg(long)]
+    allow_one_sided: bool,
     /// IBSI reference table (`value;tolerance;tag`) whose tolerances apply per tag.
     #[arg(long)]
     tolerances: Option<PathBuf>,
@@ -92,6 +102,26 @@ struct CompareArgs {
     /// PyRadiomics tables: the column holding the case id (default: from the Image path).
     #[arg(long)]
     id_column: Option<String>,
+}
+
+/// `--max-rel-diff`: a finite number >= 0 (NaN would switch the guard off).
+fn parse_max_rel_diff(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        _ => Err(format!(
+            "`{s}`: a relative difference threshold must be a finite number >= 0"
+        )),
+    }
+}
+
+/// `--min-ccc`: a number in [-1, 1] (NaN would switch the guard off).
+fn parse_min_ccc(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if (-1.0..=1.0).contains(&x) => Ok(x),
+        _ => Err(format!(
+            "`{s}`: a concordance correlation coefficient threshold must be a number in [-1, 1]"
+        )),
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -262,8 +292,12 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // The reader of stdout has gone (`radx features list | head -1`): stop quietly.
+        Err(e) if output::is_stdout_closed(&e) => ExitCode::from(output::BROKEN_PIPE_EXIT),
         Err(e) => {
-            eprintln!("radx: error: {}", error_text(&e));
+            use std::io::Write;
+            // Not eprintln!: it panics when stderr is a closed pipe as well.
+            let _ = writeln!(std::io::stderr(), "radx: error: {}", error_text(&e));
             ExitCode::from(2)
         }
     }
@@ -292,8 +326,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Extract(a) => extract(a),
         Command::Settings(SettingsCommand::Show(src)) => {
             let s = src.load()?;
-            println!("# settings id: {}", s.id());
-            print!("{}", s.canonical());
+            outln!("# settings id: {}", s.id());
+            out!("{}", s.canonical());
             Ok(ExitCode::SUCCESS)
         }
         Command::Settings(SettingsCommand::Check { file }) => {
@@ -304,13 +338,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             radx_pipeline::check_families(&s, &registry)
                 .with_context(|| file.display().to_string())?;
-            println!("{}: valid (settings id {})", file.display(), s.id());
+            outln!("{}: valid (settings id {})", file.display(), s.id());
             Ok(ExitCode::SUCCESS)
         }
         Command::Settings(SettingsCommand::Presets) => {
             for (name, _) in radx_core::settings::PRESETS {
                 let s = Settings::preset(name)?;
-                println!("{name}\t{}", s.id());
+                outln!("{name}\t{}", s.id());
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -325,21 +359,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Plugin(PluginCommand::Inspect { lib }) => {
             let i = radx_plugin_host::inspect(&lib)?;
-            println!("name      {}", i.info.family);
-            println!("prefix    {}", i.info.prefix);
-            println!("version   {}", i.info.version);
-            println!("abi       {}", i.abi_version);
-            println!("sha256    {}", i.sha256);
-            println!("features");
+            outln!("name      {}", i.info.family);
+            outln!("prefix    {}", i.info.prefix);
+            outln!("version   {}", i.info.version);
+            outln!("abi       {}", i.abi_version);
+            outln!("sha256    {}", i.sha256);
+            outln!("features");
             for f in &i.info.features {
-                println!("  {}_{}\t{}\t{}", i.info.prefix, f.name, f.ibsi_id, f.unit);
+                outln!("  {}_{}\t{}\t{}", i.info.prefix, f.name, f.ibsi_id, f.unit);
             }
-            println!();
-            println!("# to load it, add to a settings manifest:");
-            println!("[[plugins]]");
-            println!("name = \"{}\"", i.info.family);
-            println!("path = \"{}\"", lib.display());
-            println!("sha256 = \"{}\"", i.sha256);
+            outln!();
+            outln!("# to load it, add to a settings manifest:");
+            outln!("[[plugins]]");
+            outln!("name = \"{}\"", i.info.family);
+            outln!("path = \"{}\"", lib.display());
+            outln!("sha256 = \"{}\"", i.sha256);
             Ok(ExitCode::SUCCESS)
         }
         Command::Features(FeaturesCommand::List(src)) => {
@@ -348,11 +382,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if let Some(e) = refused.first() {
                 bail!("{e}");
             }
-            println!("family\tname\tibsi_id\tunit\taggregations");
+            outln!("family\tname\tibsi_id\tunit\taggregations");
             for p in registry.selected(&s) {
                 let info = p.info();
                 for f in &info.features {
-                    println!(
+                    outln!(
                         "{}\t{}\t{}\t{}\t{}",
                         info.family,
                         f.name,
@@ -375,9 +409,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             )?;
             let report = radx_check::validate(&sets, &data, &builtin_registry())?;
             match format {
-                ReportFormat::Text => print!("{}", radx_check::ibsi::report_text(&report)),
+                ReportFormat::Text => out!("{}", radx_check::ibsi::report_text(&report)),
                 ReportFormat::Json => {
-                    println!("{}", serde_json::to_string_pretty(&report)?)
+                    outln!("{}", serde_json::to_string_pretty(&report)?)
                 }
             }
             Ok(if report.all_matched() {
@@ -466,15 +500,21 @@ fn batch(a: BatchArgs) -> Result<ExitCode> {
     })
 }
 
-/// `radx compare`: exit 0 when every feature meets the thresholds, 1 otherwise.
+/// `radx compare`: exit 0 when every feature meets the thresholds, 1 otherwise. Features
+/// and cases present in one table only (and shared features without a single pair of
+/// values) are reported; with a guard in use they fail the comparison too, unless
+/// `--allow-one-sided`.
 fn compare(a: CompareArgs) -> Result<ExitCode> {
-    use radx_check::compare::compare_tables;
+    use radx_check::compare::{compare_tables, coverage};
     let mut ta = read_table(&a.a, a.a_format, a.id_column.as_deref())?;
     let mut tb = read_table(&a.b, a.b_format, a.id_column.as_deref())?;
     if a.ignore_roi {
         ta.iter_mut()
             .chain(tb.iter_mut())
             .for_each(|v| v.roi.clear());
+        for (t, p) in [(&ta, &a.a), (&tb, &a.b)] {
+            radx_check::table::check_unique(t, p).context("--ignore-roi needs one ROI per case")?;
+        }
     }
     let tolerances = match &a.tolerances {
         Some(p) => radx_check::reference::read_ibsi1_table(p)?
@@ -491,6 +531,9 @@ fn compare(a: CompareArgs) -> Result<ExitCode> {
             a.b.display()
         );
     }
+    let cov = coverage(&ta, &tb);
+    let guarded = a.max_rel_diff.is_some() || a.min_ccc.is_some() || a.tolerances.is_some();
+    let coverage_fails = guarded && !a.allow_one_sided && !cov.is_complete();
     let failing: Vec<&str> = rows
         .iter()
         .filter(|r| {
@@ -500,19 +543,24 @@ fn compare(a: CompareArgs) -> Result<ExitCode> {
         })
         .map(|r| r.tag.as_str())
         .collect();
+    let passed = failing.is_empty() && !coverage_fails;
     match a.format {
-        ReportFormat::Json => println!(
+        ReportFormat::Json => outln!(
             "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({"features": rows, "failing": failing})
-            )?
+            serde_json::to_string_pretty(&serde_json::json!({
+                "features": rows,
+                "failing": failing,
+                "coverage": cov,
+                "coverage_fails": coverage_fails,
+                "passed": passed,
+            }))?
         ),
         ReportFormat::Text => {
-            println!("tag\tn\tmax_abs_diff\tmax_rel_diff\tccc\tbias\tloa_low\tloa_high\twithin_tolerance");
+            outln!("tag\tn\tmax_abs_diff\tmax_rel_diff\tccc\tbias\tloa_low\tloa_high\twithin_tolerance\tunpaired_a\tunpaired_b");
             let opt = |v: Option<f64>| v.map_or("".to_string(), |x| format!("{x:.6e}"));
             for r in &rows {
-                println!(
-                    "{}\t{}\t{:.6e}\t{:.6e}\t{}\t{:.6e}\t{}\t{}\t{}",
+                outln!(
+                    "{}\t{}\t{:.6e}\t{:.6e}\t{}\t{:.6e}\t{}\t{}\t{}\t{}\t{}",
                     r.tag,
                     r.n,
                     r.max_abs_diff,
@@ -521,21 +569,65 @@ fn compare(a: CompareArgs) -> Result<ExitCode> {
                     r.bias,
                     opt(r.loa_low),
                     opt(r.loa_high),
-                    r.within_tolerance.map_or("".into(), |w| w.to_string())
+                    r.within_tolerance.map_or("".into(), |w| w.to_string()),
+                    r.unpaired_a,
+                    r.unpaired_b
                 );
+            }
+            for line in coverage_lines(&cov, &a.a, &a.b) {
+                eprintln!("radx: {line}");
             }
             eprintln!(
                 "radx: {} features compared, {} beyond the thresholds",
                 rows.len(),
                 failing.len()
             );
+            if coverage_fails {
+                eprintln!(
+                    "radx: the guard fails: features or cases are present in one table only \
+                     (--allow-one-sided compares the shared ones only)"
+                );
+            }
         }
     }
-    Ok(if failing.is_empty() {
+    Ok(if passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The text report of what a comparison left out, one line per non-empty list.
+fn coverage_lines(cov: &radx_check::compare::Coverage, a: &Path, b: &Path) -> Vec<String> {
+    fn list(what: &str, items: &[String]) -> String {
+        const SHOWN: usize = 10;
+        let mut names = items[..items.len().min(SHOWN)].join(", ");
+        if items.len() > SHOWN {
+            names.push_str(&format!(", ... ({} more)", items.len() - SHOWN));
+        }
+        let plural = if items.len() == 1 { "" } else { "s" };
+        format!("{} {what}{plural} ({names})", items.len())
+    }
+    let mut out = Vec::new();
+    for (side, path) in [(&cov.only_in_a, a), (&cov.only_in_b, b)] {
+        let mut parts = Vec::new();
+        if !side.features.is_empty() {
+            parts.push(list("feature", &side.features));
+        }
+        if !side.cases.is_empty() {
+            parts.push(list("case", &side.cases));
+        }
+        if !parts.is_empty() {
+            out.push(format!("only in {}: {}", path.display(), parts.join("; ")));
+        }
+    }
+    if !cov.features_without_pairs.is_empty() {
+        out.push(format!(
+            "in both tables but without a value in both for any case: {}",
+            list("feature", &cov.features_without_pairs)
+        ));
+    }
+    out
 }
 
 fn extract(a: ExtractArgs) -> Result<ExitCode> {
@@ -597,7 +689,7 @@ fn extract(a: ExtractArgs) -> Result<ExitCode> {
                 side.display()
             );
         }
-        None => print!("{}", radx_io::table_to_csv(&table)),
+        None => out!("{}", radx_io::table_to_csv(&table)),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -11,6 +11,7 @@ use radx_check::stability::{assess, ConditionTable, StabilityOptions};
 use radx_perturb::{ContourSettings, PerturbationSpace};
 use radx_stability::{grid_conditions, perturbation_conditions, Axis, Condition};
 
+use crate::output::eprintln;
 use crate::SettingsSource;
 
 #[derive(Args)]

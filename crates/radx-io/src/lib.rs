@@ -5,6 +5,7 @@
 pub mod guard;
 mod nifti_reader;
 mod nifti_writer;
+pub mod tables;
 mod writers;
 
 use std::path::{Path, PathBuf};
@@ -13,9 +14,10 @@ use thiserror::Error;
 
 pub use nifti_reader::{read_image, read_mask, select_labels, MaskSelector};
 pub use nifti_writer::write_nifti_image;
-pub use writers::{
-    provenance_path, table_to_csv, table_to_json, write_outputs, OutputFormat, CSV_HEADER,
+pub use tables::{
+    read_csv, read_long_table, table_to_csv, CsvOptions, CsvTable, CsvText, LongTable, CSV_HEADER,
 };
+pub use writers::{provenance_path, table_to_json, write_outputs, OutputFormat};
 
 /// An input or output error, naming the file.
 #[derive(Debug, Error)]

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use radx_core::{FeatureTable, Provenance};
 
+use crate::tables::table_to_csv;
 use crate::IoError;
 
 /// Output format, chosen from the file extension.
@@ -30,44 +31,6 @@ impl OutputFormat {
             }),
         }
     }
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-/// The CSV header of the long table.
-pub const CSV_HEADER: &str =
-    "case,roi,image,family,feature,ibsi_id,aggregation,tag,unit,value,missing_reason";
-
-/// Long CSV: one row per value. Numbers are written in the shortest form that reads
-/// back to the same f64, so the text is bit-exact.
-pub fn table_to_csv(table: &FeatureTable) -> String {
-    let mut out = String::with_capacity(table.rows.len() * 96);
-    out.push_str(CSV_HEADER);
-    out.push('\n');
-    for r in &table.rows {
-        let fields = [
-            csv_field(&r.case),
-            csv_field(&r.roi),
-            csv_field(&r.image),
-            csv_field(&r.family),
-            csv_field(&r.feature),
-            csv_field(&r.ibsi_id),
-            csv_field(&r.aggregation),
-            csv_field(&r.tag),
-            csv_field(&r.unit),
-            r.value.map(|v| format!("{v:?}")).unwrap_or_default(),
-            csv_field(r.missing_reason.as_deref().unwrap_or("")),
-        ];
-        out.push_str(&fields.join(","));
-        out.push('\n');
-    }
-    out
 }
 
 /// JSON: `{"provenance": {...}, "features": [rows]}`.

@@ -4,7 +4,7 @@
 //! * IBSI 2 phase 2 (`reference_values/ibsi_2/reference_feature_values.csv`):
 //!   `filter_id;feature;feature_tag;consensus_value;tolerance`.
 //!
-//! A row without a reference value has no consensus and is not a compliance target; an
+//! Read with the csv crate (`;` delimiter). A row without a reference value has no consensus and is not a compliance target; an
 //! empty tolerance is 0. Any other irregularity (wrong number of fields, a value that is not
 //! a number, a tag given twice) is an error naming the file and the line: a reference that
 //! cannot be read in full is never used in part.
@@ -54,14 +54,20 @@ fn consensus_rows(
             "the last line has no line end: the file is truncated".into(),
         ));
     }
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let mut out = Vec::new();
     let mut seen: HashMap<Vec<String>, usize> = HashMap::new();
-    for (n, line) in text.lines().enumerate().skip(1) {
-        let line_no = n + 1;
-        if line.trim().is_empty() {
+    for record in reader.records() {
+        let record = record.map_err(|e| malformed(path, e.to_string()))?;
+        let line_no = record.position().map_or(0, |p| p.line() as usize);
+        if record.len() == 1 && record[0].trim().is_empty() {
             continue;
         }
-        let f: Vec<String> = line.split(';').map(|x| x.trim().to_string()).collect();
+        let f: Vec<String> = record.iter().map(|x| x.trim().to_string()).collect();
         if f.len() != fields {
             return Err(malformed(
                 path,

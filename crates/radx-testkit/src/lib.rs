@@ -11,6 +11,8 @@ use std::sync::OnceLock;
 
 use radx_reference::{DataSet, ReferenceData};
 
+pub mod hostile_tables;
+
 use radx_core::{FeatureInput, Settings};
 use radx_io::MaskSelector;
 use radx_process::Prepared;
