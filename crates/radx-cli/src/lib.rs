@@ -178,9 +178,21 @@ struct BatchArgs {
 
 #[derive(Subcommand)]
 enum PluginCommand {
-    /// Print a plugin library's descriptor and the sha256 to pin in a manifest.
+    /// Print a plugin library's descriptor and the sha256 to pin in a manifest. The file
+    /// is read once and hashed; its code (constructors, descriptor) runs in a separate
+    /// radx process, or, with --sha256, in this one once the hash matches.
     Inspect {
         /// The shared library (.so / .dylib / .dll).
+        lib: PathBuf,
+        /// Expected sha256 of the library: refuse it when it differs.
+        #[arg(long)]
+        sha256: Option<String>,
+    },
+    /// Internal: the child process of `radx plugin inspect`, reading the library's bytes
+    /// from standard input.
+    #[command(hide = true)]
+    InspectChild {
+        /// The library's path, for messages only.
         lib: PathBuf,
     },
 }
@@ -332,10 +344,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Settings(SettingsCommand::Check { file }) => {
             let s = Settings::from_file(&file)?;
-            let (registry, refused) = radx_pipeline::registry_for(&s);
-            if let Some(e) = refused.first() {
-                bail!("{}: {e}", file.display());
-            }
+            let registry =
+                radx_pipeline::registry_for(&s).with_context(|| file.display().to_string())?;
             radx_pipeline::check_families(&s, &registry)
                 .with_context(|| file.display().to_string())?;
             outln!("{}: valid (settings id {})", file.display(), s.id());
@@ -357,8 +367,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             eprintln!("radx: merged {n} cases into {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Plugin(PluginCommand::Inspect { lib }) => {
-            let i = radx_plugin_host::inspect(&lib)?;
+        Command::Plugin(PluginCommand::Inspect { lib, sha256 }) => {
+            let i = match sha256 {
+                // pinned: the bytes read are checked, then loaded in this process
+                Some(h) => radx_plugin_host::inspect_pinned(&lib, &h)?,
+                // not pinned: the library's code runs in a child process only
+                None => {
+                    let exe = std::env::current_exe()
+                        .context("finding the radx executable to run the inspection in")?;
+                    let abs = radx_plugin_host::absolute(&lib)?;
+                    let mut child = std::process::Command::new(exe);
+                    child.args(["plugin", "inspect-child"]).arg(&abs);
+                    radx_plugin_host::inspect_isolated(&abs, child)?
+                }
+            };
             outln!("name      {}", i.info.family);
             outln!("prefix    {}", i.info.prefix);
             outln!("version   {}", i.info.version);
@@ -372,16 +394,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             outln!("# to load it, add to a settings manifest:");
             outln!("[[plugins]]");
             outln!("name = \"{}\"", i.info.family);
-            outln!("path = \"{}\"", lib.display());
+            outln!("path = \"{}\"", toml_escape(&i.path.display().to_string()));
             outln!("sha256 = \"{}\"", i.sha256);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plugin(PluginCommand::InspectChild { lib }) => {
+            let stdout = std::io::stdout();
+            radx_plugin_host::serve_inspection(&lib, std::io::stdin().lock(), stdout.lock())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Features(FeaturesCommand::List(src)) => {
             let s = src.load()?;
-            let (registry, refused) = radx_pipeline::registry_for(&s);
-            if let Some(e) = refused.first() {
-                bail!("{e}");
-            }
+            let registry = radx_pipeline::registry_for(&s)?;
             outln!("family\tname\tibsi_id\tunit\taggregations");
             for p in registry.selected(&s) {
                 let info = p.info();
@@ -442,10 +466,7 @@ fn batch(a: BatchArgs) -> Result<ExitCode> {
     use std::io::IsTerminal;
     set_threads(a.threads)?;
     let settings = a.settings.load()?;
-    let (registry, refused) = radx_pipeline::registry_for(&settings);
-    for e in &refused {
-        eprintln!("radx: warning: {e}; its features are reported missing, the other families run");
-    }
+    let registry = radx_pipeline::registry_for(&settings)?;
     radx_pipeline::check_families(&settings, &registry)?;
     let mut cases = radx_batch::read_cohort(&a.cohort)?;
     if let Some(s) = &a.shard {
@@ -637,10 +658,7 @@ fn extract(a: ExtractArgs) -> Result<ExitCode> {
     } else {
         a.settings.load()?
     };
-    let (registry, refused) = radx_pipeline::registry_for(&settings);
-    for e in &refused {
-        eprintln!("radx: warning: {e}; its features are reported missing, the other families run");
-    }
+    let registry = radx_pipeline::registry_for(&settings)?;
     let selector = a.label.map_or(MaskSelector::NonZero, MaskSelector::Label);
     let (table, provenance) = if a.phantom {
         radx_pipeline::check_families(&settings, &registry)?;
@@ -692,6 +710,11 @@ fn extract(a: ExtractArgs) -> Result<ExitCode> {
         None => out!("{}", radx_io::table_to_csv(&table)),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `s` as the inside of a TOML basic string.
+fn toml_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 fn case_name(image: &Path) -> String {

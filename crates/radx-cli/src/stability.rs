@@ -166,10 +166,7 @@ pub(crate) fn stability(a: StabilityArgs) -> Result<ExitCode> {
                 perturbation_conditions(&base, &a.space()?, a.perturbations, a.seed, true)
             }
         };
-        let (registry, refused) = radx_pipeline::registry_for(&base);
-        if let Some(e) = refused.first() {
-            bail!("{e}");
-        }
+        let registry = radx_pipeline::registry_for(&base)?;
         radx_pipeline::check_families(&base, &registry)?;
         let cases = radx_batch::read_cohort(cohort)?;
         for c in &cases {

@@ -51,18 +51,16 @@ pub fn builtin_registry() -> Registry {
     r
 }
 
-/// The built-in registry plus every run-time plugin the manifest names. A plugin that is
-/// refused (hash, ABI, symbols) stays in the registry as a plugin that fails every case
-/// with the refusal as its reason, so the output says so and the other families run;
-/// the refusals are also returned for the caller to report.
-pub fn registry_for(settings: &Settings) -> (Registry, Vec<PluginLoadError>) {
+/// The built-in registry plus every run-time plugin the manifest names. A plugin that
+/// cannot be loaded (missing file, sha256, ABI, symbols, descriptor) is an error naming
+/// the plugin and its file: a run never goes on without a plugin its settings name.
+pub fn registry_for(settings: &Settings) -> Result<Registry, PluginLoadError> {
     let mut r = builtin_registry();
-    let (plugins, errors) = radx_plugin_host::load_all(settings);
-    for p in plugins {
+    for p in radx_plugin_host::load_all(settings)? {
         // names are validated unique and distinct from built-ins by the settings
-        let _ = r.register(p);
+        let _ = r.register(Box::new(p));
     }
-    (r, errors)
+    Ok(r)
 }
 
 /// Checks that every family the settings select (for the image and, with filters, for

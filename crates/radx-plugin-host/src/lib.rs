@@ -1,57 +1,227 @@
-//! Host side of the run-time plugin ABI: a library is loaded only after its sha256
-//! matches the manifest's; its ABI version is checked before anything else is called;
-//! every symbol must be present. A loaded plugin is a [`FeaturePlugin`] like a built-in
-//! family.
+//! Host side of the run-time plugin ABI.
+//!
+//! A plugin library is read once ([`read_library`]): its path is first made absolute
+//! (relative to the manifest's folder), the file's bytes are read into memory and hashed,
+//! and when the hash matches the manifest's pin, exactly those bytes are loaded (from a
+//! sealed memory file on Linux, a private copy elsewhere): the path is never opened
+//! again, so neither the dynamic loader's search path (`LD_LIBRARY_PATH`) nor a file
+//! swapped after hashing can change what runs. The ABI version is checked before anything
+//! else is called, and every symbol must be present. A loaded plugin is a
+//! [`FeaturePlugin`] like a built-in family.
+//!
+//! `radx plugin inspect` of a library nobody pinned runs the library's code (loading a
+//! library runs its constructors) in a child process: see [`inspect_isolated`].
 
 use std::ffi::{c_char, CStr, CString};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use libloading::Library;
-use radx_core::settings::PluginSpec;
+use radx_core::settings::{Discretisation, PluginSpec};
 use radx_core::{
-    FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, PluginError, PluginInfo, PluginOrigin,
-    Settings,
+    Discretised, FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, PluginError, PluginInfo,
+    PluginOrigin, Settings,
 };
-use radx_plugin_sdk::{symbols, RadxDescriptor, RadxInput, RadxOutput, RADX_PLUGIN_ABI_VERSION};
+use radx_plugin_sdk::{
+    symbols, RadxDescriptor, RadxGreyLevels, RadxInput, RadxOutput, RADX_DISCRETISATION_FBN,
+    RADX_DISCRETISATION_FBS, RADX_DISCRETISATION_NONE, RADX_PLUGIN_ABI_VERSION,
+};
+use sha2::{Digest, Sha256};
 use thiserror::Error;
+
+mod inspect;
+mod memload;
+
+pub use inspect::{inspect_isolated, serve_inspection, INSPECT_TIMEOUT};
+
+use memload::LoadedLibrary;
+
+/// The largest plugin library radx reads (1 GiB).
+pub const MAX_LIBRARY_BYTES: u64 = 1 << 30;
 
 /// Why a plugin library was refused.
 #[derive(Debug, Error)]
 pub enum PluginLoadError {
+    /// A plugin the settings name could not be loaded.
+    #[error("plugin `{name}` named in the settings cannot be loaded: {source}")]
+    Plugin {
+        /// The manifest's `[[plugins]] name`.
+        name: String,
+        /// Why.
+        #[source]
+        source: Box<PluginLoadError>,
+    },
+    /// The path cannot be made absolute.
+    #[error("{path}: cannot resolve the plugin path: {message}")]
+    Resolve { path: PathBuf, message: String },
+    /// No file at the path.
     #[error("{path}: plugin library not found")]
     NotFound { path: PathBuf },
+    /// The path is not a regular file.
+    #[error("{path}: not a regular file; a plugin library must be a file")]
+    NotAFile { path: PathBuf },
+    /// Reading the file failed.
+    #[error("{path}: cannot read the plugin library: {message}")]
+    Read { path: PathBuf, message: String },
+    /// The file is larger than [`MAX_LIBRARY_BYTES`].
+    #[error("{path}: {size} bytes, more than the {limit} bytes a plugin library may have")]
+    TooLarge {
+        path: PathBuf,
+        size: u64,
+        limit: u64,
+    },
+    /// The sha256 of the bytes read differs from the pin.
     #[error("{path}: sha256 {found} differs from the manifest's {expected}; refusing to load it (if you rebuilt the plugin, pin the new hash from `radx plugin inspect`)")]
     HashMismatch {
         path: PathBuf,
         expected: String,
         found: String,
     },
+    /// The platform's loader refused the bytes.
     #[error("{path}: cannot load library: {message}")]
     Load { path: PathBuf, message: String },
+    /// A required symbol is missing.
     #[error("{path}: missing symbol `{symbol}`: not a radx plugin, or built against another ABI")]
     MissingSymbol { path: PathBuf, symbol: String },
-    #[error("{path}: plugin ABI version {found}, but this radx speaks version {expected}")]
+    /// The library speaks another ABI version.
+    #[error("{path}: plugin ABI version {found}, but this radx speaks version {expected} only; rebuild the plugin against this radx's radx_plugin.h or radx-plugin-sdk")]
     AbiVersion {
         path: PathBuf,
         found: u32,
         expected: u32,
     },
+    /// The descriptor is malformed.
     #[error("{path}: invalid descriptor: {message}")]
     Descriptor { path: PathBuf, message: String },
+    /// The descriptor's name is not the manifest's.
     #[error("{path}: the descriptor names the plugin `{found}`, the manifest `{expected}`")]
     NameMismatch {
         path: PathBuf,
         expected: String,
         found: String,
     },
-    #[error(transparent)]
-    Io(#[from] radx_io::IoError),
+    /// The isolated inspection failed.
+    #[error("{path}: {message}")]
+    Inspect { path: PathBuf, message: String },
 }
 
 type AbiVersionFn = unsafe extern "C" fn() -> u32;
 type DescriptorFn = unsafe extern "C" fn() -> *const RadxDescriptor;
 type ComputeFn = unsafe extern "C" fn(*const RadxInput, *mut RadxOutput) -> i32;
 type FreeFn = unsafe extern "C" fn(*mut RadxOutput);
+
+/// The bytes of a plugin library, read once, and their sha256.
+#[derive(Clone)]
+pub struct LibraryBytes {
+    path: PathBuf,
+    bytes: Vec<u8>,
+    sha256: String,
+}
+
+impl std::fmt::Debug for LibraryBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LibraryBytes")
+            .field("path", &self.path)
+            .field("len", &self.bytes.len())
+            .field("sha256", &self.sha256)
+            .finish()
+    }
+}
+
+impl LibraryBytes {
+    /// Bytes obtained elsewhere (e.g. piped to an inspection child); `path` only names
+    /// them in messages.
+    pub fn from_bytes(path: PathBuf, bytes: Vec<u8>) -> Self {
+        let sha256 = sha256_hex(&bytes);
+        LibraryBytes {
+            path,
+            bytes,
+            sha256,
+        }
+    }
+
+    /// The absolute path the bytes were read from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The library's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Lowercase hex sha256 of [`Self::bytes`].
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    radx_core::settings::hex(&Sha256::digest(bytes))
+}
+
+/// `path` made absolute against the current folder (without following links).
+pub fn absolute(path: &Path) -> Result<PathBuf, PluginLoadError> {
+    std::path::absolute(path).map_err(|e| PluginLoadError::Resolve {
+        path: path.into(),
+        message: e.to_string(),
+    })
+}
+
+/// The absolute path of a manifest's plugin: a relative `path` resolves against the
+/// manifest's folder (`base`), or the current folder for settings not read from a file.
+pub fn resolve_path(spec: &PluginSpec, base: Option<&Path>) -> Result<PathBuf, PluginLoadError> {
+    absolute(&spec.resolved_path(base))
+}
+
+/// Reads a library file once: its path made absolute, its bytes (at most
+/// [`MAX_LIBRARY_BYTES`]) and their sha256.
+pub fn read_library(path: &Path) -> Result<LibraryBytes, PluginLoadError> {
+    let path = absolute(path)?;
+    let read_err = |e: std::io::Error| PluginLoadError::Read {
+        path: path.clone(),
+        message: e.to_string(),
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        // a FIFO put in the library's place must not block the open
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(&path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            PluginLoadError::NotFound { path: path.clone() }
+        } else {
+            read_err(e)
+        }
+    })?;
+    let meta = file.metadata().map_err(read_err)?;
+    if !meta.is_file() {
+        return Err(PluginLoadError::NotAFile { path });
+    }
+    let too_large = |size: u64| PluginLoadError::TooLarge {
+        path: path.clone(),
+        size,
+        limit: MAX_LIBRARY_BYTES,
+    };
+    if meta.len() > MAX_LIBRARY_BYTES {
+        return Err(too_large(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_LIBRARY_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    if bytes.len() as u64 > MAX_LIBRARY_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    let sha256 = sha256_hex(&bytes);
+    Ok(LibraryBytes {
+        path,
+        bytes,
+        sha256,
+    })
+}
 
 /// A loaded run-time plugin.
 pub struct RuntimePlugin {
@@ -62,15 +232,20 @@ pub struct RuntimePlugin {
     compute: ComputeFn,
     free: FreeFn,
     // Declared last: dropped after the function pointers are no longer usable.
-    _lib: Library,
+    lib: LoadedLibrary,
 }
 
 /// What `radx plugin inspect` shows.
 #[derive(Debug, Clone)]
 pub struct Inspection {
+    /// The descriptor.
     pub info: PluginInfo,
+    /// What `radx_plugin_abi_version` returned.
     pub abi_version: u32,
+    /// sha256 of the bytes inspected.
     pub sha256: String,
+    /// The absolute path the bytes were read from.
+    pub path: PathBuf,
 }
 
 unsafe fn cstr(p: *const c_char, what: &str) -> Result<String, String> {
@@ -111,94 +286,117 @@ unsafe fn read_descriptor(d: *const RadxDescriptor) -> Result<PluginInfo, String
 }
 
 struct Opened {
-    lib: Library,
+    lib: LoadedLibrary,
     info: PluginInfo,
     abi: u32,
     compute: ComputeFn,
     free: FreeFn,
 }
 
-/// Opens a library: ABI version first, then the other symbols and the descriptor.
-fn open(path: &Path) -> Result<Opened, PluginLoadError> {
-    // SAFETY: loading a library runs its initialisers; callers check the sha256 first.
-    let lib = unsafe { Library::new(path) }.map_err(|e| PluginLoadError::Load {
-        path: path.into(),
-        message: e.to_string(),
-    })?;
+/// Loads verified bytes: ABI version first, then the other symbols and the descriptor.
+///
+/// # Safety
+/// Runs the library's initialisers: the caller has checked the bytes' hash, or runs in a
+/// process meant to run unverified code.
+unsafe fn open(lib: &LibraryBytes) -> Result<Opened, PluginLoadError> {
+    let path = &lib.path;
+    let loaded =
+        memload::load_bytes(&lib.bytes, path).map_err(|message| PluginLoadError::Load {
+            path: path.clone(),
+            message,
+        })?;
     let missing = |symbol: &str| PluginLoadError::MissingSymbol {
-        path: path.into(),
+        path: path.clone(),
         symbol: symbol.into(),
     };
-    unsafe {
-        let abi_fn = *lib
-            .get::<AbiVersionFn>(symbols::ABI_VERSION.as_bytes())
-            .map_err(|_| missing(symbols::ABI_VERSION))?;
-        let abi = abi_fn();
-        if abi != RADX_PLUGIN_ABI_VERSION {
-            return Err(PluginLoadError::AbiVersion {
-                path: path.into(),
-                found: abi,
-                expected: RADX_PLUGIN_ABI_VERSION,
-            });
-        }
-        let descriptor = *lib
-            .get::<DescriptorFn>(symbols::DESCRIPTOR.as_bytes())
-            .map_err(|_| missing(symbols::DESCRIPTOR))?;
-        let compute = *lib
-            .get::<ComputeFn>(symbols::COMPUTE.as_bytes())
-            .map_err(|_| missing(symbols::COMPUTE))?;
-        let free = *lib
-            .get::<FreeFn>(symbols::FREE.as_bytes())
-            .map_err(|_| missing(symbols::FREE))?;
-        let info =
-            read_descriptor(descriptor()).map_err(|message| PluginLoadError::Descriptor {
-                path: path.into(),
-                message,
-            })?;
-        Ok(Opened {
-            lib,
-            info,
-            abi,
-            compute,
-            free,
-        })
+    let l = loaded.library();
+    let abi_fn = *l
+        .get::<AbiVersionFn>(symbols::ABI_VERSION.as_bytes())
+        .map_err(|_| missing(symbols::ABI_VERSION))?;
+    let abi = abi_fn();
+    if abi != RADX_PLUGIN_ABI_VERSION {
+        return Err(PluginLoadError::AbiVersion {
+            path: path.clone(),
+            found: abi,
+            expected: RADX_PLUGIN_ABI_VERSION,
+        });
     }
-}
-
-fn file_hash(path: &Path) -> Result<String, PluginLoadError> {
-    if !path.is_file() {
-        return Err(PluginLoadError::NotFound { path: path.into() });
-    }
-    Ok(radx_io::sha256_file(path)?)
-}
-
-/// Loads a library for `radx plugin inspect`: no hash to compare, but the ABI and
-/// descriptor are checked the same way.
-pub fn inspect(path: &Path) -> Result<Inspection, PluginLoadError> {
-    let sha256 = file_hash(path)?;
-    let o = open(path)?;
-    Ok(Inspection {
-        info: o.info,
-        abi_version: o.abi,
-        sha256,
+    let descriptor = *l
+        .get::<DescriptorFn>(symbols::DESCRIPTOR.as_bytes())
+        .map_err(|_| missing(symbols::DESCRIPTOR))?;
+    let compute = *l
+        .get::<ComputeFn>(symbols::COMPUTE.as_bytes())
+        .map_err(|_| missing(symbols::COMPUTE))?;
+    let free = *l
+        .get::<FreeFn>(symbols::FREE.as_bytes())
+        .map_err(|_| missing(symbols::FREE))?;
+    let info = read_descriptor(descriptor()).map_err(|message| PluginLoadError::Descriptor {
+        path: path.clone(),
+        message,
+    })?;
+    Ok(Opened {
+        lib: loaded,
+        info,
+        abi,
+        compute,
+        free,
     })
 }
 
-/// Loads the plugin a manifest names, refusing it unless its sha256 matches.
-pub fn load(spec: &PluginSpec, base: Option<&Path>) -> Result<RuntimePlugin, PluginLoadError> {
-    let path = spec.resolved_path(base);
-    let found = file_hash(&path)?;
-    if found != spec.sha256 {
+/// Loads `lib` in this process and reads its descriptor. This runs the library's code
+/// (its constructors and descriptor function): use it for bytes whose hash was checked
+/// ([`inspect_pinned`]) or inside an inspection child ([`serve_inspection`]).
+///
+/// # Safety
+/// Runs code from `lib`.
+pub unsafe fn inspect_in_process(lib: &LibraryBytes) -> Result<Inspection, PluginLoadError> {
+    let o = open(lib)?;
+    Ok(Inspection {
+        info: o.info,
+        abi_version: o.abi,
+        sha256: lib.sha256.clone(),
+        path: lib.path.clone(),
+    })
+}
+
+/// Inspects a library in this process after checking that its sha256 is `sha256`.
+pub fn inspect_pinned(path: &Path, sha256: &str) -> Result<Inspection, PluginLoadError> {
+    let lib = read_library(path)?;
+    check_hash(&lib, sha256)?;
+    // SAFETY: the bytes are the pinned ones.
+    unsafe { inspect_in_process(&lib) }
+}
+
+fn check_hash(lib: &LibraryBytes, expected: &str) -> Result<(), PluginLoadError> {
+    if lib.sha256 != expected.to_ascii_lowercase() {
         return Err(PluginLoadError::HashMismatch {
-            path,
-            expected: spec.sha256.clone(),
-            found,
+            path: lib.path.clone(),
+            expected: expected.to_string(),
+            found: lib.sha256.clone(),
         });
     }
-    let o = open(&path)?;
+    Ok(())
+}
+
+/// Loads the plugin a manifest names: its path resolved ([`resolve_path`]), its bytes
+/// read once ([`read_library`]) and refused unless their sha256 is the manifest's, then
+/// exactly those bytes loaded.
+pub fn load(spec: &PluginSpec, base: Option<&Path>) -> Result<RuntimePlugin, PluginLoadError> {
+    let lib = read_library(&resolve_path(spec, base)?)?;
+    load_verified(spec, &lib)
+}
+
+/// Loads bytes already read, after checking their sha256 against the manifest's.
+pub fn load_verified(
+    spec: &PluginSpec,
+    lib: &LibraryBytes,
+) -> Result<RuntimePlugin, PluginLoadError> {
+    check_hash(lib, &spec.sha256)?;
+    // SAFETY: the bytes are the pinned ones.
+    let o = unsafe { open(lib)? };
     if o.info.family != spec.name {
         return Err(PluginLoadError::NameMismatch {
-            path,
+            path: lib.path.clone(),
             expected: spec.name.clone(),
             found: o.info.family,
         });
@@ -206,74 +404,93 @@ pub fn load(spec: &PluginSpec, base: Option<&Path>) -> Result<RuntimePlugin, Plu
     let json = serde_json::to_string(&spec.settings).unwrap_or_else(|_| "{}".into());
     Ok(RuntimePlugin {
         info: o.info,
-        path,
-        sha256: found,
-        settings_json: CString::new(json).unwrap_or_else(|_| CString::new("{}").unwrap()),
+        path: lib.path.clone(),
+        sha256: lib.sha256.clone(),
+        settings_json: c_string(json),
         compute: o.compute,
         free: o.free,
-        _lib: o.lib,
+        lib: o.lib,
     })
 }
 
-/// A plugin that could not be loaded: it reports every case as failed, so the refusal
-/// shows in the output table (one missing row) and the other families still run.
-pub struct RefusedPlugin {
-    info: PluginInfo,
-    reason: String,
-    path: String,
+/// Loads every plugin a manifest names, in order. The first that cannot be loaded is
+/// the error (wrapped in [`PluginLoadError::Plugin`] with its name): a run never goes on
+/// without a plugin its settings name.
+pub fn load_all(settings: &Settings) -> Result<Vec<RuntimePlugin>, PluginLoadError> {
+    settings
+        .plugins
+        .iter()
+        .map(|spec| {
+            load(spec, settings.source_dir.as_deref()).map_err(|e| PluginLoadError::Plugin {
+                name: spec.name.clone(),
+                source: Box::new(e),
+            })
+        })
+        .collect()
 }
 
-impl RefusedPlugin {
-    pub fn new(spec: &PluginSpec, error: &PluginLoadError) -> Self {
-        RefusedPlugin {
-            info: PluginInfo {
-                family: spec.name.clone(),
-                prefix: spec.name.clone(),
-                version: String::new(),
-                features: vec![FeatureDef::new("plugin", "", "")],
-                aggregations: Vec::new(),
-            },
-            reason: format!("plugin refused: {error}"),
-            path: spec.path.clone(),
-        }
-    }
-}
-
-impl FeaturePlugin for RefusedPlugin {
-    fn info(&self) -> &PluginInfo {
-        &self.info
-    }
-    fn compute(&self, _input: &FeatureInput) -> Result<Vec<FeatureValue>, PluginError> {
-        Err(PluginError::Failed(self.reason.clone()))
-    }
-    fn origin(&self) -> PluginOrigin {
-        PluginOrigin::Library {
-            path: self.path.clone(),
-            sha256: "refused".into(),
-        }
-    }
-}
-
-/// Loads every plugin a manifest names. Refused ones come back as [`RefusedPlugin`]s
-/// with their errors, so that the caller can report them and still run the rest.
-pub fn load_all(settings: &Settings) -> (Vec<Box<dyn FeaturePlugin>>, Vec<PluginLoadError>) {
-    let mut plugins: Vec<Box<dyn FeaturePlugin>> = Vec::new();
-    let mut errors = Vec::new();
-    for spec in &settings.plugins {
-        match load(spec, settings.source_dir.as_deref()) {
-            Ok(p) => plugins.push(Box::new(p)),
-            Err(e) => {
-                plugins.push(Box::new(RefusedPlugin::new(spec, &e)));
-                errors.push(e);
-            }
-        }
-    }
-    (plugins, errors)
+fn c_string(s: String) -> CString {
+    CString::new(s.replace('\0', " ")).unwrap_or_default()
 }
 
 impl RuntimePlugin {
+    /// The absolute path the library was read from.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// sha256 of the bytes loaded.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// The name the platform's loader knows the library by (not its path).
+    #[doc(hidden)]
+    pub fn loader_name(&self) -> &std::ffi::OsStr {
+        self.lib.loader_name()
+    }
+}
+
+/// A grey-level set for the ABI. `levels` and `reason` must outlive its use.
+fn grey_levels(
+    method: &Discretisation,
+    d: &Result<Discretised, String>,
+    levels: Option<&ndarray::CowArray<'_, u32, ndarray::Ix3>>,
+    reason: &CString,
+) -> RadxGreyLevels {
+    let (m, bins, width, lower) = match *method {
+        Discretisation::Fbn { bins } => (RADX_DISCRETISATION_FBN, bins, f64::NAN, f64::NAN),
+        Discretisation::Fbs {
+            bin_width,
+            lower_bound,
+        } => (
+            RADX_DISCRETISATION_FBS,
+            0,
+            bin_width,
+            lower_bound.unwrap_or(f64::NAN),
+        ),
+        Discretisation::None => (RADX_DISCRETISATION_NONE, 0, f64::NAN, f64::NAN),
+    };
+    let (ptr, n_levels, lower_edge, bin_width, why) = match (d, levels) {
+        (Ok(d), Some(l)) => (
+            l.as_ptr(),
+            d.n_levels,
+            d.lower_edge,
+            d.bin_width,
+            std::ptr::null(),
+        ),
+        _ => (std::ptr::null(), 0, f64::NAN, f64::NAN, reason.as_ptr()),
+    };
+    RadxGreyLevels {
+        method: m,
+        bins,
+        bin_width_setting: width,
+        lower_bound_setting: lower,
+        levels: ptr,
+        n_levels,
+        lower_edge,
+        bin_width,
+        undefined_reason: why,
     }
 }
 
@@ -295,12 +512,22 @@ impl FeaturePlugin for RuntimePlugin {
         let to_u8 = |m: &ndarray::Array3<bool>| -> Vec<u8> { m.iter().map(|&b| b as u8).collect() };
         let intensity = to_u8(&roi.intensity);
         let morphological = to_u8(&roi.morphological);
-        let levels = input
-            .texture
-            .as_ref()
-            .ok()
-            .map(|d| d.levels.as_standard_layout().to_owned());
-        let n_levels = input.texture.as_ref().map(|d| d.n_levels).unwrap_or(0);
+        let sets = [input.histogram, input.texture, input.ivh];
+        let levels: Vec<_> = sets
+            .iter()
+            .map(|d| d.as_ref().ok().map(|d| d.levels.as_standard_layout()))
+            .collect();
+        let reasons: Vec<CString> = sets
+            .iter()
+            .map(|d| match d {
+                Ok(_) => CString::default(),
+                Err(e) => c_string(e.clone()),
+            })
+            .collect();
+        let d = &input.settings.discretisation;
+        let methods = [&d.histogram, &d.texture, &d.ivh];
+        let gl = |i: usize| grey_levels(methods[i], sets[i], levels[i].as_ref(), &reasons[i]);
+        let settings_toml = c_string(input.settings.canonical());
         let (z, y, x) = roi.image.dim();
         let abi_input = RadxInput {
             shape_zyx: [z as u64, y as u64, x as u64],
@@ -309,12 +536,15 @@ impl FeaturePlugin for RuntimePlugin {
             image: std_image.as_ptr(),
             intensity_mask: intensity.as_ptr(),
             morphological_mask: morphological.as_ptr(),
-            texture_levels: levels.as_ref().map_or(std::ptr::null(), |l| l.as_ptr()),
-            n_texture_levels: n_levels,
+            histogram: gl(0),
+            texture: gl(1),
+            ivh: gl(2),
+            settings_toml: settings_toml.as_ptr(),
             settings_json: self.settings_json.as_ptr(),
         };
         let mut out = RadxOutput::empty();
-        // SAFETY: the library passed the ABI checks; input arrays outlive the call.
+        // SAFETY: the library passed the ABI checks; every buffer `abi_input` points to
+        // lives until the end of this function.
         let status = unsafe { (self.compute)(&abi_input, &mut out) };
         let result = unsafe { self.convert(status, &out) };
         unsafe { (self.free)(&mut out) };
@@ -359,5 +589,55 @@ impl RuntimePlugin {
             }
         }
         Ok(values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(path: &str) -> PluginSpec {
+        PluginSpec {
+            name: "p".into(),
+            path: path.into(),
+            sha256: "0".repeat(64),
+            settings: Default::default(),
+        }
+    }
+
+    #[test]
+    fn plugin_paths_are_absolute_before_anything() {
+        let cwd = std::env::current_dir().unwrap();
+        // a manifest in the current folder has an empty parent: the bare name must not
+        // reach the loader, whose search path would pick another file
+        for base in [None, Some(Path::new(""))] {
+            let p = resolve_path(&spec("libx.so"), base).unwrap();
+            assert!(p.is_absolute(), "{}", p.display());
+            assert_eq!(p, cwd.join("libx.so"));
+        }
+        let p = resolve_path(&spec("sub/libx.so"), Some(Path::new("m"))).unwrap();
+        assert_eq!(p, cwd.join("m/sub/libx.so"));
+        let p = resolve_path(&spec("/abs/libx.so"), Some(Path::new("/m"))).unwrap();
+        assert_eq!(p, Path::new("/abs/libx.so"));
+    }
+
+    #[test]
+    fn reading_a_library_hashes_the_bytes_it_keeps() {
+        let dir = std::env::temp_dir().join(format!("radx-host-read-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("lib.so");
+        std::fs::write(&f, b"some bytes").unwrap();
+        let l = read_library(&f).unwrap();
+        assert_eq!(l.bytes(), b"some bytes");
+        assert_eq!(l.sha256(), sha256_hex(b"some bytes"));
+        assert!(matches!(
+            read_library(&dir),
+            Err(PluginLoadError::NotAFile { .. })
+        ));
+        assert!(matches!(
+            read_library(&dir.join("none.so")),
+            Err(PluginLoadError::NotFound { .. })
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

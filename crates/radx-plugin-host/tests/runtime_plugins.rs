@@ -1,6 +1,7 @@
 //! Run-time plugins end to end: the Rust and C examples are built, pinned by hash,
-//! loaded and run beside the built-in families; every kind of bad plugin is refused with
-//! a clear message while the built-in features of the case are still computed.
+//! loaded from the verified bytes and run beside the built-in families; every kind of bad
+//! plugin is refused with a clear message naming its file, before any case runs; a
+//! plugin receives the manifest's discretisation.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -47,6 +48,16 @@ fn rust_plugin(package: &str, stem: &str) -> PathBuf {
 
 /// Builds the C example with the system compiler and extra flags.
 fn c_plugin(out_dir: &Path, name: &str, flags: &[&str]) -> PathBuf {
+    c_source_plugin(
+        out_dir,
+        name,
+        &workspace().join("plugins/example-c/roi_stats.c"),
+        flags,
+    )
+}
+
+/// Builds a C plugin source with the system compiler and extra flags.
+fn c_source_plugin(out_dir: &Path, name: &str, source: &Path, flags: &[&str]) -> PathBuf {
     let lib = out_dir.join(dylib(name));
     let status = Command::new("cc")
         .args(["-std=c99", "-O2", "-shared", "-fPIC", "-I"])
@@ -54,7 +65,7 @@ fn c_plugin(out_dir: &Path, name: &str, flags: &[&str]) -> PathBuf {
         .args(flags)
         .arg("-o")
         .arg(&lib)
-        .arg(workspace().join("plugins/example-c/roi_stats.c"))
+        .arg(source)
         .status()
         .expect("a C compiler (cc) is installed");
     assert!(status.success());
@@ -78,29 +89,31 @@ fn manifest(plugins: &[(&str, &Path, &str, &str)]) -> Settings {
     Settings::from_toml_str(&text, "test-manifest").unwrap()
 }
 
-/// A 20³ cube ROI in a 24³ image.
-fn run(settings: &Settings) -> (FeatureTable, Vec<String>) {
+/// A 20³ cube ROI in a 24³ image (intensities z + 2y + 3x: 12..=126 in the ROI).
+fn run(settings: &Settings) -> FeatureTable {
+    run_with(settings, &registry_for(settings).unwrap())
+}
+
+fn run_with(settings: &Settings, registry: &radx_core::Registry) -> FeatureTable {
     let mut img = Array3::<f64>::zeros((24, 24, 24));
     img.indexed_iter_mut()
         .for_each(|((z, y, x), v)| *v = (z + 2 * y + 3 * x) as f64);
     let mut mask = Array3::from_elem((24, 24, 24), false);
     mask.slice_mut(s![2..22, 2..22, 2..22]).fill(true);
     let grid = Grid::new([24, 24, 24], [1.0; 3], [0.0; 3]);
-    let (registry, refused) = registry_for(settings);
     let labels = CaseLabels {
         case: "c".into(),
         roi: "r".into(),
         image: "original".into(),
     };
-    let t = extract(
+    extract(
         Image::new(grid.clone(), img).unwrap(),
         Mask::new(grid, mask).unwrap(),
         settings,
-        &registry,
+        registry,
         &labels,
     )
-    .unwrap();
-    (t, refused.iter().map(|e| e.to_string()).collect())
+    .unwrap()
 }
 
 fn builtins_present(t: &FeatureTable) {
@@ -117,8 +130,7 @@ fn rust_fractal_plugin_runs_beside_builtins() {
         &sha(&lib),
         "[plugins.settings]\nmax_scales = 4\n",
     )]);
-    let (t, refused) = run(&s);
-    assert!(refused.is_empty(), "{refused:?}");
+    let t = run(&s);
     builtins_present(&t);
     // a solid 20³ cube: N(s) = 20³, 10³, 5³, 3³ boxes for s = 1, 2, 4, 8; the dimension is
     // the least-squares slope of ln N against ln(1/s), worked out here by hand
@@ -137,7 +149,7 @@ fn rust_fractal_plugin_runs_beside_builtins() {
     assert!((2.7..3.0).contains(&d), "{d}");
     let row = t.by_tag("fractal_box_dimension").unwrap();
     assert_eq!(row.family, "fractal");
-    let registry = registry_for(&s).0;
+    let registry = registry_for(&s).unwrap();
     let prov = radx_pipeline::provenance(&s, &registry, Vec::new());
     let rec = prov.plugins.iter().find(|p| p.family == "fractal").unwrap();
     assert_eq!(rec.sha256, sha(&lib));
@@ -150,12 +162,11 @@ fn c_plugin_runs_beside_builtins() {
     let dir = tempfile_dir("c-ok");
     let lib = c_plugin(&dir, "roi_stats", &[]);
     let s = manifest(&[("roi_stats", &lib, &sha(&lib), "")]);
-    let (t, refused) = run(&s);
-    assert!(refused.is_empty(), "{refused:?}");
+    let t = run(&s);
     builtins_present(&t);
     assert_eq!(t.value("cstats_voxel_count"), Some(8000.0));
     assert_eq!(t.value("cstats_mean"), t.value("stat_mean"));
-    let i = radx_plugin_host::inspect(&lib).unwrap();
+    let i = radx_plugin_host::inspect_pinned(&lib, &sha(&lib)).unwrap();
     assert_eq!(i.info.family, "roi_stats");
     assert_eq!(i.info.features.len(), 2);
     assert_eq!(i.sha256, sha(&lib));
@@ -167,8 +178,24 @@ fn tempfile_dir(name: &str) -> PathBuf {
     d
 }
 
-fn refused_with(s: &Settings, family_tag: &str, expect: &[&str]) {
-    let (t, _) = run(s);
+/// The settings name a plugin that cannot be loaded: building the registry fails with a
+/// message naming the plugin, its file and each of `expect`.
+fn refused_with(s: &Settings, name: &str, lib: &Path, expect: &[&str]) {
+    let e = match registry_for(s) {
+        Ok(_) => panic!("plugin `{name}` was loaded"),
+        Err(e) => e.to_string(),
+    };
+    assert!(e.contains(&format!("plugin `{name}`")), "{e}");
+    assert!(e.contains(&lib.display().to_string()), "{e}");
+    for x in expect {
+        assert!(e.contains(x), "error `{e}` lacks `{x}`");
+    }
+}
+
+/// A plugin that loads but fails for a case: its features are missing with the reason,
+/// the built-in families are computed.
+fn fails_case_with(s: &Settings, family_tag: &str, expect: &[&str]) {
+    let t = run(s);
     builtins_present(&t);
     let row = t
         .rows
@@ -187,12 +214,7 @@ fn wrong_hash_is_refused_before_loading() {
     let dir = tempfile_dir("hash");
     let lib = c_plugin(&dir, "roi_stats", &[]);
     let s = manifest(&[("roi_stats", &lib, &"0".repeat(64), "")]);
-    let (_, refused) = run(&s);
-    assert!(
-        refused[0].contains("sha256") && refused[0].contains("roi_stats"),
-        "{refused:?}"
-    );
-    refused_with(&s, "roi_stats_plugin", &["sha256", "differs"]);
+    refused_with(&s, "roi_stats", &lib, &["sha256", "differs"]);
 }
 
 #[test]
@@ -200,7 +222,12 @@ fn unknown_abi_version_is_refused() {
     let dir = tempfile_dir("abi");
     let lib = c_plugin(&dir, "roi_stats_abi", &["-DRADX_TEST_ABI_VERSION=99"]);
     let s = manifest(&[("roi_stats", &lib, &sha(&lib), "")]);
-    refused_with(&s, "roi_stats_plugin", &["ABI version 99", "version 1"]);
+    refused_with(
+        &s,
+        "roi_stats",
+        &lib,
+        &["ABI version 99", "speaks version 2"],
+    );
 }
 
 #[test]
@@ -210,7 +237,8 @@ fn missing_symbol_is_refused() {
     let s = manifest(&[("roi_stats", &lib, &sha(&lib), "")]);
     refused_with(
         &s,
-        "roi_stats_plugin",
+        "roi_stats",
+        &lib,
         &["missing symbol", "radx_plugin_free"],
     );
 }
@@ -224,7 +252,7 @@ fn a_panicking_plugin_becomes_an_error_for_the_case() {
         &sha(&lib),
         "[plugins.settings]\nmode = \"panic\"\n",
     )]);
-    refused_with(&s, "faulty_voxels", &["panicked", "deliberate panic"]);
+    fails_case_with(&s, "faulty_voxels", &["panicked", "deliberate panic"]);
 }
 
 #[test]
@@ -236,10 +264,10 @@ fn a_wrong_number_of_values_is_refused() {
         &sha(&lib),
         "[plugins.settings]\nmode = \"short\"\n",
     )]);
-    refused_with(&s, "faulty_voxels", &["returned 1 values for 2 features"]);
+    fails_case_with(&s, "faulty_voxels", &["returned 1 values for 2 features"]);
     // and the well-behaved mode works
     let ok = manifest(&[("faulty", &lib, &sha(&lib), "")]);
-    let (t, _) = run(&ok);
+    let t = run(&ok);
     assert_eq!(t.value("faulty_twice_voxels"), Some(16000.0));
 }
 
@@ -248,5 +276,218 @@ fn descriptor_name_must_match_the_manifest() {
     let dir = tempfile_dir("name");
     let lib = c_plugin(&dir, "roi_stats_named", &[]);
     let s = manifest(&[("other_name", &lib, &sha(&lib), "")]);
-    refused_with(&s, "other_name_plugin", &["roi_stats", "other_name"]);
+    refused_with(
+        &s,
+        "other_name",
+        &lib,
+        &["descriptor names the plugin `roi_stats`"],
+    );
+}
+
+#[test]
+fn a_version_1_library_is_refused_with_a_rebuild_hint() {
+    let dir = tempfile_dir("abi1");
+    let lib = c_plugin(&dir, "roi_stats_abi1", &["-DRADX_TEST_ABI_VERSION=1"]);
+    let s = manifest(&[("roi_stats", &lib, &sha(&lib), "")]);
+    refused_with(
+        &s,
+        "roi_stats",
+        &lib,
+        &["ABI version 1", "speaks version 2", "rebuild"],
+    );
+}
+
+#[test]
+fn a_missing_library_is_an_error_naming_the_file() {
+    let dir = tempfile_dir("missing");
+    let lib = dir.join(dylib("nowhere"));
+    let s = manifest(&[("roi_stats", &lib, &"0".repeat(64), "")]);
+    refused_with(&s, "roi_stats", &lib, &["not found"]);
+}
+
+/// Mapped files of this process (Linux).
+#[cfg(target_os = "linux")]
+fn mapped_files() -> String {
+    std::fs::read_to_string("/proc/self/maps").unwrap()
+}
+
+#[test]
+fn the_library_runs_from_the_verified_bytes_never_from_its_path() {
+    let dir = tempfile_dir("bytes");
+    let lib = c_plugin(&dir, "roi_stats_bytes", &[]);
+    let other = c_source_plugin(
+        &dir,
+        "echo_other",
+        &workspace().join("crates/radx-plugin-host/tests/c/echo_settings.c"),
+        &[],
+    );
+    let pinned = sha(&lib);
+    let s = manifest(&[("roi_stats", &lib, &pinned, "")]);
+    let registry = registry_for(&s).unwrap();
+    // the platform's loader got the bytes, not the path: the file is not mapped
+    #[cfg(target_os = "linux")]
+    assert!(
+        !mapped_files().contains(&lib.display().to_string()),
+        "{} is mapped from its path",
+        lib.display()
+    );
+    // replace the file: what runs, and what provenance records, is what was hashed
+    std::fs::rename(&other, &lib).unwrap();
+    assert_ne!(sha(&lib), pinned);
+    let t = run_with(&s, &registry);
+    assert_eq!(t.value("cstats_voxel_count"), Some(8000.0));
+    assert!(t.value("echo_texture_method").is_none());
+    let prov = radx_pipeline::provenance(&s, &registry, Vec::new());
+    let rec = prov
+        .plugins
+        .iter()
+        .find(|p| p.family == "roi_stats")
+        .unwrap();
+    assert_eq!(rec.sha256, pinned);
+    assert_eq!(rec.version, "1.0.0");
+    assert_eq!(rec.origin, lib.display().to_string());
+}
+
+#[test]
+fn libraries_loaded_one_after_another_stay_distinct() {
+    // the loader knows libraries by name: a library unloaded (or not) must never be
+    // mistaken for the next one loaded
+    let fractal = rust_plugin("radx-example-fractal", "radx_example_fractal");
+    let faulty = rust_plugin("radx-example-faulty", "radx_example_faulty");
+    let dir = tempfile_dir("distinct");
+    let c = c_plugin(&dir, "roi_stats_distinct", &[]);
+    for _ in 0..2 {
+        for (name, lib, tag) in [
+            ("fractal", &fractal, "fractal_box_dimension"),
+            ("faulty", &faulty, "faulty_voxels"),
+            ("roi_stats", &c, "cstats_voxel_count"),
+        ] {
+            let s = manifest(&[(name, lib, &sha(lib), "")]);
+            let t = run(&s);
+            assert!(t.value(tag).is_some(), "{name}: {:?}", t.by_tag(tag));
+        }
+    }
+}
+
+fn echo_plugin(dir: &Path) -> PathBuf {
+    c_source_plugin(
+        dir,
+        "echo_settings",
+        &workspace().join("crates/radx-plugin-host/tests/c/echo_settings.c"),
+        &[],
+    )
+}
+
+/// Grey levels of the 20³ cube of [`run`] under fixed bin size `w` from `lower`.
+fn fbs_level_sum(w: f64, lower: f64) -> f64 {
+    let mut sum = 0.0;
+    for z in 2..22 {
+        for y in 2..22 {
+            for x in 2..22 {
+                let v = (z + 2 * y + 3 * x) as f64;
+                sum += ((v - lower) / w).floor() + 1.0;
+            }
+        }
+    }
+    sum
+}
+
+#[test]
+fn a_c_plugin_receives_the_manifest_discretisation() {
+    let dir = tempfile_dir("echo");
+    let lib = echo_plugin(&dir);
+    let text = format!(
+        "radx_settings = 1
+[features]
+families = [\"morphology\", \"intensity_stats\"]
+[discretisation.texture]
+method = \"fbs\"
+bin_width = 12.5
+lower_bound = 10.0
+[discretisation.histogram]
+method = \"fbn\"
+bins = 7
+[discretisation.ivh]
+method = \"none\"
+[[plugins]]
+name = \"echo_settings\"
+path = \"{}\"
+sha256 = \"{}\"
+",
+        lib.display(),
+        sha(&lib)
+    );
+    let s = Settings::from_toml_str(&text, "echo").unwrap();
+    let t = run(&s);
+    let v = |tag: &str| t.value(&format!("echo_{tag}"));
+    assert_eq!(v("texture_method"), Some(2.0));
+    assert_eq!(v("texture_bins"), Some(0.0));
+    assert_eq!(v("texture_bin_width_setting"), Some(12.5));
+    assert_eq!(v("texture_lower_bound_setting"), Some(10.0));
+    // intensities 12..=126 from 10 in bins of 12.5: levels 1..=10
+    assert_eq!(v("texture_n_levels"), Some(10.0));
+    assert_eq!(v("texture_lower_edge"), Some(10.0));
+    assert_eq!(v("texture_bin_width"), Some(12.5));
+    assert_eq!(v("texture_levels_sum"), Some(fbs_level_sum(12.5, 10.0)));
+    assert_eq!(v("histogram_method"), Some(1.0));
+    assert_eq!(v("histogram_bins"), Some(7.0));
+    assert_eq!(v("histogram_n_levels"), Some(7.0));
+    assert_eq!(v("ivh_method"), Some(0.0));
+    assert_eq!(v("manifest_has_bin_width_12_5"), Some(1.0));
+
+    // on a response map, the [filters] discretisation
+    let with_maps = text.replace(
+        "[[plugins]]",
+        "[filters]
+families = [\"intensity_stats\"]
+[filters.discretisation.texture]
+method = \"fbn\"
+bins = 5
+[[filters.maps]]
+type = \"mean\"
+support = 3
+[[plugins]]",
+    );
+    let s = Settings::from_toml_str(&with_maps, "echo-maps").unwrap();
+    let t = run(&s);
+    let on = |image_original: bool, tag: &str| {
+        t.rows
+            .iter()
+            .find(|r| r.tag == format!("echo_{tag}") && (r.image == "original") == image_original)
+            .unwrap_or_else(|| panic!("echo_{tag}"))
+            .value
+    };
+    assert_eq!(on(true, "texture_bin_width_setting"), Some(12.5));
+    assert_eq!(on(false, "texture_method"), Some(1.0));
+    assert_eq!(on(false, "texture_bins"), Some(5.0));
+    assert_eq!(on(false, "texture_n_levels"), Some(5.0));
+    // a [filters.discretisation] section is whole: its histogram is the default FBN 32
+    assert_eq!(on(false, "histogram_bins"), Some(32.0));
+}
+
+#[test]
+fn a_rust_plugin_receives_the_manifest_settings_and_discretisation() {
+    let lib = rust_plugin("radx-example-faulty", "radx_example_faulty");
+    let text = format!(
+        "radx_settings = 1
+[features]
+families = [\"morphology\", \"intensity_stats\"]
+[discretisation.texture]
+method = \"fbn\"
+bins = 7
+[[plugins]]
+name = \"faulty\"
+path = \"{}\"
+sha256 = \"{}\"
+[plugins.settings]
+mode = \"discretisation\"
+",
+        lib.display(),
+        sha(&lib)
+    );
+    let s = Settings::from_toml_str(&text, "faulty-discretisation").unwrap();
+    let t = run(&s);
+    // the settings' bin count, and the ROI's bin width: (126 - 12) / 7
+    assert_eq!(t.value("faulty_voxels"), Some(7.0));
+    assert_eq!(t.value("faulty_twice_voxels"), Some(114.0 / 7.0));
 }

@@ -1,10 +1,10 @@
-//! The radx run-time plugin ABI, version 1.
+//! The radx run-time plugin ABI, version 2.
 //!
 //! A run-time plugin is a shared library exporting four C functions:
 //!
 //! | symbol | signature |
 //! | --- | --- |
-//! | `radx_plugin_abi_version` | `uint32_t (void)` — must return [`RADX_PLUGIN_ABI_VERSION`]; the host calls it before anything else |
+//! | `radx_plugin_abi_version` | `uint32_t (void)` — must return [`RADX_PLUGIN_ABI_VERSION`]; the host calls it before anything else and refuses any other version |
 //! | `radx_plugin_descriptor` | `const RadxDescriptor *(void)` — name, tag prefix, version, features; owned by the plugin, valid while it is loaded |
 //! | `radx_plugin_compute` | `int32_t (const RadxInput *, RadxOutput *)` — fills the output; returns 0, or non-zero with `output->error` set |
 //! | `radx_plugin_free` | `void (RadxOutput *)` — frees what `radx_plugin_compute` allocated in the output |
@@ -14,30 +14,108 @@
 //! No Rust type other than these `repr(C)` structs crosses it. `include/radx_plugin.h` is
 //! the same ABI for C and C++.
 //!
+//! # Threading and buffers
+//!
+//! * `radx_plugin_abi_version` and `radx_plugin_descriptor` are called once each, from
+//!   one thread, right after the library is loaded and before any `radx_plugin_compute`.
+//! * `radx_plugin_compute` **is called concurrently from several threads** (one call per
+//!   ROI and image; `radx batch` and `radx stability` compute several cases at once). It
+//!   must be reentrant: no unsynchronised mutable global or static state.
+//! * Every pointer in [`RadxInput`] (arrays, strings, the grey-level sets) is owned by the
+//!   host, read-only, and valid only until `radx_plugin_compute` returns: the plugin must
+//!   not write through it, free it, or keep it after returning.
+//! * The host passes a zeroed [`RadxOutput`]. What the plugin puts there is read by the host
+//!   after `radx_plugin_compute` returns and then handed to `radx_plugin_free`, exactly once
+//!   per compute call (whatever it returned), on the same thread, before that thread calls
+//!   compute again.
+//! * The descriptor and the strings it points to must stay valid and unchanged while the
+//!   library is loaded.
+//!
+//! # What a plugin receives
+//!
+//! For each ROI (on the original image and on every response map of `[filters]`):
+//! the processed image and masks, the three discretised grey-level sets (intensity
+//! histogram, texture, intensity-volume histogram) with both the manifest's method and
+//! parameters and what they gave for this ROI ([`RadxGreyLevels`]), the canonical text of
+//! the settings manifest under which the ROI is computed (`settings_toml`; on a response
+//! map, with `[features]` and `[discretisation]` replaced by the `[filters]` ones), and
+//! the plugin's own `[plugins.settings]` table as JSON.
+//!
 //! A Rust plugin implements [`radx_core::FeaturePlugin`] as a built-in family would and
-//! exports it with [`export_plugin!`]; a panic inside it is caught at the boundary and
+//! exports it with [`export_plugin!`]: its [`radx_core::FeatureInput`] then holds the
+//! real settings (parsed from `settings_toml`) and the three discretisations with their
+//! real lower edges and bin widths. A panic inside it is caught at the boundary and
 //! becomes an error for that case.
+//!
+//! # Versions
+//!
+//! * 1: no grey-level sets other than the texture levels, no settings text.
+//! * 2: [`RadxGreyLevels`] for the histogram, texture and IVH discretisations, and
+//!   `settings_toml`. The host refuses version-1 libraries (rebuild against this SDK or
+//!   `radx_plugin.h`).
 
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr, CString};
+use std::sync::Arc;
 
 pub use radx_core;
 
 /// The ABI version this SDK and the radx host speak.
-pub const RADX_PLUGIN_ABI_VERSION: u32 = 1;
+pub const RADX_PLUGIN_ABI_VERSION: u32 = 2;
 
 /// Names of the exported symbols.
 pub mod symbols {
+    /// `uint32_t radx_plugin_abi_version(void)`.
     pub const ABI_VERSION: &str = "radx_plugin_abi_version";
+    /// `const RadxDescriptor *radx_plugin_descriptor(void)`.
     pub const DESCRIPTOR: &str = "radx_plugin_descriptor";
+    /// `int32_t radx_plugin_compute(const RadxInput *, RadxOutput *)`.
     pub const COMPUTE: &str = "radx_plugin_compute";
+    /// `void radx_plugin_free(RadxOutput *)`.
     pub const FREE: &str = "radx_plugin_free";
+}
+
+/// [`RadxGreyLevels::method`]: no discretisation (intensities are the grey levels).
+pub const RADX_DISCRETISATION_NONE: u32 = 0;
+/// [`RadxGreyLevels::method`]: fixed bin number.
+pub const RADX_DISCRETISATION_FBN: u32 = 1;
+/// [`RadxGreyLevels::method`]: fixed bin size.
+pub const RADX_DISCRETISATION_FBS: u32 = 2;
+
+/// One discretised grey-level set of an ROI: the manifest's method and parameters, and
+/// what they gave for this ROI.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct RadxGreyLevels {
+    /// `RADX_DISCRETISATION_NONE`, `_FBN` or `_FBS`, as the settings name it.
+    pub method: u32,
+    /// FBN: the manifest's number of bins; 0 for the other methods.
+    pub bins: u32,
+    /// FBS: the manifest's bin width; NaN for the other methods.
+    pub bin_width_setting: f64,
+    /// FBS: the manifest's `lower_bound`; NaN when it is not set or for the other methods.
+    pub lower_bound_setting: f64,
+    /// Grey level per voxel (C order, (z, y, x)): 0 outside the intensity mask,
+    /// 1..=`n_levels` inside; null when this discretisation is undefined for the ROI
+    /// (then `undefined_reason` says why).
+    pub levels: *const u32,
+    /// Number of grey levels: FBN the number of bins, FBS and none the highest level.
+    pub n_levels: u32,
+    /// Intensity at the lower edge of grey level 1 for this ROI (FBN: the ROI minimum;
+    /// FBS: the lower bound in effect; none: 0.5).
+    pub lower_edge: f64,
+    /// Width of a grey level in intensity units for this ROI (FBN: range / bins; FBS: the
+    /// bin width; none: 1). The centre of level k is `lower_edge + (k - 0.5) * bin_width`.
+    pub bin_width: f64,
+    /// Null when `levels` is set; else a NUL-terminated reason.
+    pub undefined_reason: *const c_char,
 }
 
 /// What a plugin receives for one ROI. Arrays hold `shape_zyx[0] * shape_zyx[1] *
 /// shape_zyx[2]` elements in C order, indexed (z, y, x).
 #[repr(C)]
 pub struct RadxInput {
+    /// Array shape (z, y, x).
     pub shape_zyx: [u64; 3],
     /// Voxel spacing in mm, (z, y, x).
     pub spacing_zyx: [f64; 3],
@@ -49,10 +127,16 @@ pub struct RadxInput {
     pub intensity_mask: *const u8,
     /// 1 where the voxel is in the morphological mask, else 0.
     pub morphological_mask: *const u8,
-    /// Texture grey levels (0 outside the intensity mask, 1..=n_texture_levels inside),
-    /// or null when that discretisation is undefined for this ROI.
-    pub texture_levels: *const u32,
-    pub n_texture_levels: u32,
+    /// Grey levels for the intensity histogram (`[discretisation.histogram]`).
+    pub histogram: RadxGreyLevels,
+    /// Grey levels for the texture matrices (`[discretisation.texture]`).
+    pub texture: RadxGreyLevels,
+    /// Grey levels for the intensity-volume histogram (`[discretisation.ivh]`).
+    pub ivh: RadxGreyLevels,
+    /// The canonical settings manifest (TOML, NUL-terminated) this ROI is computed under;
+    /// on a response map, with `[features]` and `[discretisation]` replaced by the
+    /// `[filters]` ones.
+    pub settings_toml: *const c_char,
     /// The plugin's own settings (the manifest's `[plugins.settings]` table) as JSON,
     /// NUL-terminated; `{}` when there are none.
     pub settings_json: *const c_char,
@@ -61,9 +145,11 @@ pub struct RadxInput {
 /// One feature a plugin computes.
 #[repr(C)]
 pub struct RadxFeature {
+    /// Feature name (the row tag is `{prefix}_{name}`).
     pub name: *const c_char,
     /// IBSI identifier, or an empty string.
     pub ibsi_id: *const c_char,
+    /// Unit, or an empty string.
     pub unit: *const c_char,
 }
 
@@ -74,14 +160,18 @@ pub struct RadxDescriptor {
     pub name: *const c_char,
     /// Tag prefix of the output rows (`{prefix}_{feature}`).
     pub prefix: *const c_char,
+    /// The plugin's version, recorded in provenance.
     pub version: *const c_char,
+    /// Number of entries of `features`.
     pub n_features: u64,
+    /// The features, in the order of the values `radx_plugin_compute` returns.
     pub features: *const RadxFeature,
 }
 
 /// What a plugin returns: one value per descriptor feature, in the descriptor's order.
 #[repr(C)]
 pub struct RadxOutput {
+    /// Must equal the descriptor's `n_features`.
     pub n_values: u64,
     /// `n_values` numbers; ignored where `reasons[i]` is non-null.
     pub values: *mut f64,
@@ -105,9 +195,14 @@ impl RadxOutput {
 
 thread_local! {
     static PLUGIN_SETTINGS: RefCell<String> = RefCell::new(String::from("{}"));
+    /// The last settings text parsed on this thread and its result: every ROI of a run
+    /// shares one text, so it is parsed once per thread.
+    static MANIFEST: RefCell<Option<(String, Arc<radx_core::Settings>)>> =
+        const { RefCell::new(None) };
 }
 
-/// Inside a Rust plugin's `compute`: the plugin's own settings as JSON.
+/// Inside a Rust plugin's `compute`: the plugin's own settings (`[plugins.settings]`) as
+/// JSON.
 pub fn plugin_settings_json() -> String {
     PLUGIN_SETTINGS.with(|s| s.borrow().clone())
 }
@@ -182,6 +277,50 @@ pub mod guest {
         1
     }
 
+    /// The settings a host passed as `settings_toml`, parsed once per thread and text.
+    fn parse_settings(text: &str) -> Result<Arc<Settings>, String> {
+        MANIFEST.with(|m| {
+            if let Some((t, s)) = &*m.borrow() {
+                if t == text {
+                    return Ok(s.clone());
+                }
+            }
+            let s = Arc::new(
+                Settings::from_toml_str(text, "settings passed by the radx host")
+                    .map_err(|e| format!("cannot read the settings the host passed: {e}"))?,
+            );
+            *m.borrow_mut() = Some((text.to_string(), s.clone()));
+            Ok(s)
+        })
+    }
+
+    /// A grey-level set as the core's [`Discretised`], or why it is undefined.
+    ///
+    /// # Safety
+    /// `g.levels` is null or points to `n` values; `g.undefined_reason` is null or a C string.
+    unsafe fn grey_levels(
+        g: &RadxGreyLevels,
+        dim: (usize, usize, usize),
+        n: usize,
+    ) -> Result<Discretised, String> {
+        if g.levels.is_null() {
+            return Err(if g.undefined_reason.is_null() {
+                "discretisation undefined for this ROI".into()
+            } else {
+                CStr::from_ptr(g.undefined_reason)
+                    .to_string_lossy()
+                    .into_owned()
+            });
+        }
+        Ok(Discretised {
+            levels: Array3::from_shape_vec(dim, std::slice::from_raw_parts(g.levels, n).to_vec())
+                .map_err(|e| e.to_string())?,
+            n_levels: g.n_levels,
+            lower_edge: g.lower_edge,
+            bin_width: g.bin_width,
+        })
+    }
+
     /// # Safety
     /// `input` and `output` must be valid pointers as the ABI describes.
     pub unsafe fn compute(
@@ -197,11 +336,21 @@ pub mod guest {
         let inp = &*input;
         let result = catch_unwind(AssertUnwindSafe(|| {
             let shape = [
-                inp.shape_zyx[0] as usize,
-                inp.shape_zyx[1] as usize,
-                inp.shape_zyx[2] as usize,
+                usize::try_from(inp.shape_zyx[0]).map_err(|e| e.to_string())?,
+                usize::try_from(inp.shape_zyx[1]).map_err(|e| e.to_string())?,
+                usize::try_from(inp.shape_zyx[2]).map_err(|e| e.to_string())?,
             ];
-            let n = shape[0] * shape[1] * shape[2];
+            let n = shape[0]
+                .checked_mul(shape[1])
+                .and_then(|v| v.checked_mul(shape[2]))
+                .ok_or_else(|| format!("array shape {shape:?} overflows"))?;
+            if n > 0
+                && (inp.image.is_null()
+                    || inp.intensity_mask.is_null()
+                    || inp.morphological_mask.is_null())
+            {
+                return Err("the host passed a null array".to_string());
+            }
             let dim = (shape[0], shape[1], shape[2]);
             let image =
                 Array3::from_shape_vec(dim, std::slice::from_raw_parts(inp.image, n).to_vec())
@@ -225,22 +374,13 @@ pub mod guest {
                 morphological,
                 intensity,
             };
-            let texture: Result<Discretised, String> = if inp.texture_levels.is_null() {
-                Err("texture discretisation undefined for this ROI".into())
-            } else {
-                Ok(Discretised {
-                    levels: Array3::from_shape_vec(
-                        dim,
-                        std::slice::from_raw_parts(inp.texture_levels, n).to_vec(),
-                    )
-                    .map_err(|e| e.to_string())?,
-                    n_levels: inp.n_texture_levels,
-                    lower_edge: 0.5,
-                    bin_width: 1.0,
-                })
-            };
-            let not_given: Result<Discretised, String> =
-                Err("not passed through the plugin ABI".into());
+            let histogram = grey_levels(&inp.histogram, dim, n);
+            let texture = grey_levels(&inp.texture, dim, n);
+            let ivh = grey_levels(&inp.ivh, dim, n);
+            if inp.settings_toml.is_null() {
+                return Err("the host passed no settings".to_string());
+            }
+            let settings = parse_settings(&CStr::from_ptr(inp.settings_toml).to_string_lossy())?;
             let settings_json = if inp.settings_json.is_null() {
                 "{}".to_string()
             } else {
@@ -249,13 +389,12 @@ pub mod guest {
                     .into_owned()
             };
             PLUGIN_SETTINGS.with(|s| *s.borrow_mut() = settings_json);
-            let settings = Settings::default();
             let fi = FeatureInput {
                 roi: &roi,
                 settings: &settings,
-                histogram: &not_given,
+                histogram: &histogram,
                 texture: &texture,
-                ivh: &not_given,
+                ivh: &ivh,
             };
             plugin.plugin.compute(&fi).map_err(|e| e.to_string())
         }));

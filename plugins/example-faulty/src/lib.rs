@@ -1,6 +1,8 @@
-//! A plugin for the host's failure tests. Its setting `mode` chooses: `"panic"` panics
-//! inside compute, `"short"` returns one value fewer than it declares, anything else
-//! returns the ROI voxel count.
+//! A plugin for the host's tests. Its setting `mode` chooses: `"panic"` panics inside
+//! compute, `"short"` returns one value fewer than it declares, `"discretisation"` returns
+//! what it received about the texture discretisation (the settings' bin count or bin
+//! width, and the bin width of the ROI's texture grey levels), anything else returns the
+//! ROI voxel count.
 
 use radx_core::{FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, PluginError, PluginInfo};
 
@@ -30,6 +32,22 @@ impl FeaturePlugin for Faulty {
         let n = input.roi.morphological_count() as f64;
         if settings.contains("\"panic\"") {
             panic!("deliberate panic for the test");
+        }
+        if settings.contains("\"discretisation\"") {
+            let setting = match input.settings.discretisation.texture {
+                radx_core::settings::Discretisation::Fbn { bins } => bins as f64,
+                radx_core::settings::Discretisation::Fbs { bin_width, .. } => bin_width,
+                radx_core::settings::Discretisation::None => 0.0,
+            };
+            let width = input
+                .texture
+                .as_ref()
+                .map(|d| d.bin_width)
+                .map_err(|e| PluginError::Failed(e.clone()))?;
+            return Ok(vec![
+                FeatureValue::number("voxels", None, setting),
+                FeatureValue::number("twice_voxels", None, width),
+            ]);
         }
         let mut v = vec![
             FeatureValue::number("voxels", None, n),
