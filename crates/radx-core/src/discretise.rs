@@ -2,7 +2,7 @@
 
 use ndarray::{Array3, Zip};
 
-use crate::limits::{count_of, Limit, LimitError, Limits};
+use crate::limits::{count_of, number, Limit, LimitError, Limits};
 use crate::settings::Discretisation;
 use crate::Roi;
 
@@ -140,8 +140,11 @@ pub fn discretise_limited(
                 let needed = count_of(((hi - min) / bin_width).floor() + 1.0);
                 bound.check(
                     &format!(
-                        "bin_width = {bin_width:e} over the intensities {min}..{hi} \
-                         (the first bin's edge to the highest ROI intensity)"
+                        "bin_width = {} over the intensities {}..{} (the first bin's edge to \
+                         the highest ROI intensity)",
+                        number(bin_width),
+                        number(min),
+                        number(hi)
                     ),
                     needed,
                 )?;
@@ -151,8 +154,9 @@ pub fn discretise_limited(
             if hi.fract() == 0.0 && hi >= 1.0 {
                 bound.check(
                     &format!(
-                        "method = \"none\" with the highest ROI intensity {hi} (one grey level \
-                         per integer)"
+                        "method = \"none\" with the highest ROI intensity {} (one grey level \
+                         per integer)",
+                        number(hi)
                     ),
                     count_of(hi),
                 )?;

@@ -217,6 +217,17 @@ pub fn count_of(x: f64) -> u128 {
     }
 }
 
+/// A number for a message: plain (`25`, `0.5`, `-1000`) in the usual range, in
+/// exponent form (`1e-9`, `2.5e20`) when plain would be long.
+pub fn number(x: f64) -> String {
+    let a = x.abs();
+    if a == 0.0 || (1e-4..1e15).contains(&a) || !a.is_finite() {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
 impl Limits {
     /// The value of a count limit.
     pub fn get(&self, limit: Limit) -> u64 {
@@ -415,5 +426,9 @@ mod tests {
         assert_eq!(count_of(f64::NAN), u128::MAX);
         assert_eq!(count_of(2.5), 3);
         assert_eq!(count_of(-1.0), 0);
+        assert_eq!(number(1e-9), "1e-9");
+        assert_eq!(number(25.0), "25");
+        assert_eq!(number(-0.5), "-0.5");
+        assert_eq!(number(2.5e20), "2.5e20");
     }
 }

@@ -362,7 +362,9 @@ pub fn discretise_ivh_limited(
     }
     bound.check(
         &format!(
-            "method = \"none\" over the intensities {lo}..{hi} (one bin per integer)"
+            "method = \"none\" over the intensities {}..{} (one bin per integer)",
+            radx_core::limits::number(lo),
+            radx_core::limits::number(hi)
         ),
         radx_core::limits::count_of(hi - lo + 1.0),
     )?;
