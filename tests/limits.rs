@@ -24,7 +24,9 @@ fn radx_in(dir: &Path, args: &[&str]) -> (Output, Duration) {
     let start = Instant::now();
     let out = Command::new("sh")
         .arg("-c")
-        .arg(format!("ulimit -v {ADDRESS_SPACE_KIB} && exec \"$0\" \"$@\""))
+        .arg(format!(
+            "ulimit -v {ADDRESS_SPACE_KIB} && exec \"$0\" \"$@\""
+        ))
         .arg(env!("CARGO_BIN_EXE_radx"))
         .args(args)
         .current_dir(dir)
@@ -149,7 +151,10 @@ fn settings_check_refuses_bins_beyond_the_limits() {
     );
     // The same manifests are refused by extract before any input is read.
     let o = f.extract("img.nii.gz", &texture, &[]);
-    assert_refused(&o, &["discretisation.texture.bins", "limits.max_grey_levels"]);
+    assert_refused(
+        &o,
+        &["discretisation.texture.bins", "limits.max_grey_levels"],
+    );
     // Raised in [limits] or with --limit, they are valid (and keep their settings id).
     let raised = f.settings(
         "raised.toml",
@@ -167,7 +172,10 @@ fn settings_check_refuses_bins_beyond_the_limits() {
     assert_eq!(o2.status.code(), Some(0), "{}", stderr(&o2));
     let id = |o: &Output| {
         let s = String::from_utf8_lossy(&o.stdout).to_string();
-        s.split("settings id ").nth(1).unwrap_or_default().to_string()
+        s.split("settings id ")
+            .nth(1)
+            .unwrap_or_default()
+            .to_string()
     };
     assert_eq!(id(&o), id(&o2));
     assert!(!id(&o).is_empty());
@@ -186,7 +194,11 @@ fn settings_check_refuses_an_absurd_spacing_and_extract_an_oversized_grid() {
     let (o, _) = f.run(&["settings", "check", &tiny]);
     assert_refused(
         &o,
-        &["tiny.toml", "interpolation.spacing_mm", "limits.min_spacing_mm"],
+        &[
+            "tiny.toml",
+            "interpolation.spacing_mm",
+            "limits.min_spacing_mm",
+        ],
     );
     // 0.05 mm cannot be judged without the image: valid for settings check, refused at
     // extraction before the grid is allocated (it aborted radx, asking for 2 GB).
@@ -209,7 +221,13 @@ fn settings_check_refuses_an_absurd_spacing_and_extract_an_oversized_grid() {
     );
     // With the grid limit lowered, the whole interpolation grid is what is refused.
     let o = f.extract("img.nii.gz", &fine, &["--limit", "max_grid_voxels=1000000"]);
-    assert_refused(&o, &["an interpolation grid of 800 x 800 x 400 voxels", "limits.max_grid_voxels"]);
+    assert_refused(
+        &o,
+        &[
+            "an interpolation grid of 800 x 800 x 400 voxels",
+            "limits.max_grid_voxels",
+        ],
+    );
 }
 
 #[test]
@@ -303,7 +321,10 @@ fn threads_and_perturbations_are_bounded_before_anything_starts() {
     );
     assert!(took < Duration::from_secs(5), "{took:?}");
     // A settings grid of 10^8 points likewise.
-    let values = (1..=100).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+    let values = (1..=100)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
     let mut args = vec![
         "stability".to_string(),
         "--cohort".into(),

@@ -341,13 +341,18 @@ mod tests {
         assert_eq!(d.n_levels, 65536);
         // Beyond u32 without a limit: an undefined discretisation, never a wrapped level.
         let e = discretise(&roi(&[-1000.0, 0.0, 3000.0]), &m, None).unwrap_err();
-        assert!(e.contains("grey levels; radx stores at most 4294967295"), "{e}");
+        assert!(
+            e.contains("grey levels; radx stores at most 4294967295"),
+            "{e}"
+        );
     }
 
     #[test]
     fn fbn_and_none_are_checked_against_the_bound() {
-        let mut limits = Limits::default();
-        limits.max_grey_levels = 4;
+        let limits = Limits {
+            max_grey_levels: 4,
+            ..Limits::default()
+        };
         let e = discretise_limited(
             &roi(&[0.0, 1.0]),
             &Discretisation::Fbn { bins: 5 },
@@ -356,7 +361,10 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("discretisation.texture.bins = 5 needs 5 grey levels"), "{e}");
+        assert!(
+            e.contains("discretisation.texture.bins = 5 needs 5 grey levels"),
+            "{e}"
+        );
         assert!(discretise_limited(
             &roi(&[0.0, 1.0]),
             &Discretisation::Fbn { bins: 4 },
@@ -372,7 +380,10 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("method = \"none\"") && e.contains("needs 7"), "{e}");
+        assert!(
+            e.contains("method = \"none\"") && e.contains("needs 7"),
+            "{e}"
+        );
     }
 
     #[test]

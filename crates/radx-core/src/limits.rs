@@ -29,7 +29,7 @@
 //! | `max_grey_levels` | 65536 (2^16) | grey levels of the texture discretisation |
 //! | `max_histogram_bins` | 1048576 (2^20) | bins of the intensity-histogram and IVH discretisations |
 //! | `max_matrix_cells` | 33554432 (2^25) | cells of a dense texture matrix (NGLDM: grey levels x dependence counts) |
-//! | `max_conditions` | 1000 | conditions of a stability study: the original and each perturbation (`--perturbations`), or the points of a settings grid (`--vary`) |
+//! | `max_conditions` | 100 | conditions of a stability study: the original and each perturbation (`--perturbations`), or the points of a settings grid (`--vary`) |
 //! | `max_threads` | 256 | worker threads (`--threads`) |
 //! | `min_spacing_mm` | 0.01 | smallest interpolation spacing (`interpolation.spacing_mm`) |
 //!
@@ -42,9 +42,11 @@
 //!   slices of 512 x 512.
 //! * `max_grid_voxels`: the interpolation computes every voxel of the new grid (the whole
 //!   image's diagnostic values need them) but streams them a slice at a time and keeps only
-//!   the box around the ROI, so the grid costs time, not memory: at the limit, about 10 s of
-//!   linear interpolation on one core. 2^30 admits a 512 x 512 x 400 CT resampled to
-//!   0.5 mm in-plane and 1 mm slices; 0.05 mm on the same CT (10^11 voxels) is refused.
+//!   the box around the ROI, so the grid costs time, not memory: a grid at the limit (4096 x
+//!   4096 x 64) took 9 s of linear interpolation on one core, with 1.2 GB at its peak (the
+//!   in-plane volume then at its own limit). 2^30 admits a 512 x 512 x 400 CT of 2.5 mm
+//!   slices resampled to 1 mm isotropic (500 x 500 x 1000); 0.05 mm on that CT (10^11
+//!   voxels) is refused.
 //! * `max_grey_levels`: the texture families hold arrays per grey level (NGTDM two numbers
 //!   per level, NGLDM a row per level, the rank tables of GLCM and GLRLM a number per
 //!   level) and their features loop over levels. 65536 covers every 16-bit image
@@ -59,10 +61,12 @@
 //!   the settings control (grey levels x the `(2 d + 1)^3` dependence counts of distance
 //!   `d`); GLCM and GLRLM switch to lists of the cells that occur beyond small fixed
 //!   sizes, GLSZM and GLDZM always list them, NGTDM is bounded by `max_grey_levels`.
-//! * `max_conditions`: each condition is a full extraction of every case and one table the
-//!   assessment holds in memory (about 200 bytes per value: 1000 conditions of a 5-case
-//!   cohort with 1,500 values per case take about 1.5 GB). Perturbation studies use tens
-//!   of perturbations.
+//! * `max_conditions`: each condition is a full extraction of every case, and one table
+//!   the assessment holds in memory at about 0.5 KB per value (the value and its nine
+//!   labels): 100 conditions of a 20-case cohort with 1,000 values per case hold about
+//!   1 GB. Perturbation studies use tens of perturbations (`--perturbations 99` is the
+//!   most by default: the original counts as a condition). A billion perturbations
+//!   aborted before the first case.
 //! * `max_threads`: each worker thread reserves a stack (2 MiB of address space) and, in a
 //!   batch, works on a case of its own, so the memory of a job grows with the thread count;
 //!   256 is more than the cores of common machines. 100000 threads took 84 s to fail.
@@ -176,7 +180,7 @@ pub struct Limits {
     pub max_histogram_bins: u64,
     /// Cells of a dense texture matrix. Default 33554432 (2^25).
     pub max_matrix_cells: u64,
-    /// Conditions of a stability study. Default 1000.
+    /// Conditions of a stability study. Default 100.
     pub max_conditions: u64,
     /// Worker threads. Default 256.
     pub max_threads: u64,
@@ -192,7 +196,7 @@ impl Default for Limits {
             max_grey_levels: 1 << 16,
             max_histogram_bins: 1 << 20,
             max_matrix_cells: 1 << 25,
-            max_conditions: 1000,
+            max_conditions: 100,
             max_threads: 256,
             min_spacing_mm: 0.01,
         }
@@ -387,8 +391,10 @@ mod tests {
 
     #[test]
     fn check_voxels_uses_the_image_limit() {
-        let mut l = Limits::default();
-        l.max_image_voxels = 10;
+        let l = Limits {
+            max_image_voxels: 10,
+            ..Limits::default()
+        };
         assert!(l.check_voxels("a", 10).is_ok());
         let e = l.check_voxels("a.nii: 2 x 2 x 3 voxels", 12).unwrap_err();
         assert_eq!(e.limit, Limit::ImageVoxels);
@@ -398,8 +404,12 @@ mod tests {
     #[test]
     fn set_parses_validates_and_names_unknown_keys() {
         let mut l = Limits::default();
-        l.apply(&["max_threads=8", "max_grey_levels = 1_000_000", "min_spacing_mm=0.001"])
-            .unwrap();
+        l.apply(&[
+            "max_threads=8",
+            "max_grey_levels = 1_000_000",
+            "min_spacing_mm=0.001",
+        ])
+        .unwrap();
         assert_eq!(l.max_threads, 8);
         assert_eq!(l.max_grey_levels, 1_000_000);
         assert_eq!(l.min_spacing_mm, 0.001);

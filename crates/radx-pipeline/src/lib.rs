@@ -285,7 +285,7 @@ pub fn check_plugin_limits(
                 if !image.is_empty() {
                     e.subject = format!("response map `{image}`: {}", e.subject);
                 }
-                ProcessError::Limit(e)
+                ProcessError::from(e)
             })?;
         }
         Ok(())
@@ -535,7 +535,9 @@ mod tests {
             ivh: &p.ivh,
         };
         let r = registry.get("ngldm").unwrap().compute(&input);
-        assert!(matches!(r, Err(radx_core::PluginError::Failed(ref m)) if m.contains("limits.max_matrix_cells")));
+        assert!(
+            matches!(r, Err(radx_core::PluginError::Failed(ref m)) if m.contains("limits.max_matrix_cells"))
+        );
         // Without NGLDM nothing is that large.
         let s = Settings::from_toml_str(&text(64, "\"ngtdm\", \"glcm\""), "t").unwrap();
         assert!(extract(image, mask, &s, &registry, &labels()).is_ok());

@@ -34,8 +34,7 @@ use radx_core::{FilterSpec, Grid, Image, Mask, Roi};
 use crate::interpolate::interpolate_image;
 use crate::interpolate::Stats;
 use crate::{
-    axis_plans, check_interpolation, discretise_all, prepare_impl, Context, Prepared,
-    ProcessError,
+    axis_plans, check_interpolation, discretise_all, prepare_impl, Context, Prepared, ProcessError,
 };
 
 /// The response map of one filter, prepared for feature computation.
@@ -300,7 +299,12 @@ pub fn filter_whole_image(
         .into_iter()
         .map(|spec| {
             let name = spec.canonical_name();
-            check_filter_work(spec, img.grid.shape_zyx, img.grid.spacing_zyx, &settings.limits)?;
+            check_filter_work(
+                spec,
+                img.grid.shape_zyx,
+                img.grid.spacing_zyx,
+                &settings.limits,
+            )?;
             let data =
                 radx_filters::apply(spec, &img.data, img.grid.spacing_zyx).map_err(|source| {
                     ProcessError::Filter {

@@ -73,11 +73,18 @@ pub enum ProcessError {
     },
     #[error("the settings name no filter (add [[filters.maps]] tables)")]
     NoFilter,
-    /// A size that settings and data decide exceeds a resource limit.
+    /// A size that settings and data decide exceeds a resource limit (boxed: it is rare and
+    /// large).
     #[error(transparent)]
-    Limit(#[from] LimitError),
+    Limit(Box<LimitError>),
     #[error("the settings name {count} filters; filter index {index} does not exist")]
     NoSuchFilter { index: usize, count: usize },
+}
+
+impl From<LimitError> for ProcessError {
+    fn from(e: LimitError) -> Self {
+        ProcessError::Limit(Box::new(e))
+    }
 }
 
 /// The output of the chain: the ROI that features are computed on, its discretisations
@@ -292,12 +299,27 @@ pub fn discretise_all(
     let outcome = |r: Result<Discretised, DiscretiseError>| match r {
         Ok(d) => Ok(Ok(d)),
         Err(DiscretiseError::Undefined(why)) => Ok(Err(why)),
-        Err(DiscretiseError::Limit(e)) => Err(ProcessError::Limit(e)),
+        Err(DiscretiseError::Limit(e)) => Err(ProcessError::from(e)),
     };
     Ok((
-        outcome(discretise_limited(roi, &d.histogram, reseg_min, &bound(&h, limits)))?,
-        outcome(discretise_limited(roi, &d.texture, reseg_min, &bound(&t, limits)))?,
-        outcome(discretise_ivh_limited(roi, &d.ivh, reseg_min, &bound(&i, limits)))?,
+        outcome(discretise_limited(
+            roi,
+            &d.histogram,
+            reseg_min,
+            &bound(&h, limits),
+        ))?,
+        outcome(discretise_limited(
+            roi,
+            &d.texture,
+            reseg_min,
+            &bound(&t, limits),
+        ))?,
+        outcome(discretise_ivh_limited(
+            roi,
+            &d.ivh,
+            reseg_min,
+            &bound(&i, limits),
+        ))?,
     ))
 }
 
@@ -440,7 +462,7 @@ fn interpolate_roi(
         let p = &plans[a];
         let near = p.outputs_near(bbox.lo[a], bbox.hi[a], reach);
         let margin = (CROP_MARGIN_MM / p.spacing_out).ceil() as usize;
-        near.start.saturating_sub(margin)..(near.end + margin).min(p.n_out)
+        near.start.saturating_sub(margin)..near.end.saturating_add(margin).min(p.n_out)
     });
     // Mask source: its bounding box and one voxel of background around it (so that the
     // clamped ends of the source hold the mask's value beyond them: 0, or the image edge).
@@ -628,7 +650,10 @@ fn crop_box(
     for a in 0..3 {
         let pad = (margin_mm / grid.spacing_zyx[a]).ceil() as usize;
         start[a] = bbox.lo[a].saturating_sub(pad);
-        end[a] = (bbox.hi[a] + pad + 1).min(grid.shape_zyx[a]);
+        end[a] = bbox.hi[a]
+            .saturating_add(pad)
+            .saturating_add(1)
+            .min(grid.shape_zyx[a]);
     }
     let sl = s![start[0]..end[0], start[1]..end[1], start[2]..end[2]];
     let mut g = grid.clone();
@@ -726,7 +751,7 @@ fn crop_to_roi_at(roi: Roi, margin_mm: f64) -> (Roi, [usize; 3]) {
     for a in 0..3 {
         let pad = (margin_mm / roi.grid.spacing_zyx[a]).ceil() as usize;
         start[a] = bb.lo[a].saturating_sub(pad);
-        end[a] = (bb.hi[a] + pad + 1).min(dims[a]);
+        end[a] = bb.hi[a].saturating_add(pad).saturating_add(1).min(dims[a]);
     }
     if start == [0, 0, 0] && end == dims {
         return (roi, start);

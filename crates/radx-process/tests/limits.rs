@@ -12,8 +12,11 @@ use radx_process::{filter_whole_image, prepare, prepare_filtered, ProcessError};
 fn case(n: [usize; 3], f: impl Fn(usize, usize, usize) -> f64) -> (Image, Mask) {
     let grid = Grid::new(n, [1.0; 3], [0.0; 3]);
     let dims = (n[0], n[1], n[2]);
-    let image = Image::new(grid.clone(), Array3::from_shape_fn(dims, |(z, y, x)| f(z, y, x)))
-        .unwrap();
+    let image = Image::new(
+        grid.clone(),
+        Array3::from_shape_fn(dims, |(z, y, x)| f(z, y, x)),
+    )
+    .unwrap();
     let mask = Mask::new(
         grid,
         Array3::from_shape_fn(dims, |(z, y, x)| {
@@ -33,7 +36,7 @@ fn settings(text: &str) -> Settings {
 
 fn limit_error(r: Result<impl std::fmt::Debug, ProcessError>) -> radx_core::LimitError {
     match r {
-        Err(ProcessError::Limit(e)) => e,
+        Err(ProcessError::Limit(e)) => *e,
         other => panic!("expected a limit error, got {other:?}"),
     }
 }
@@ -126,7 +129,11 @@ fn fixed_bin_size_levels_are_checked_once_the_range_is_known() {
     let s = settings("[limits]\nmax_histogram_bins = 100\n[discretisation.histogram]\nmethod = \"fbn\"\nbins = 8\n");
     let e = limit_error(prepare(image, mask, &s));
     assert_eq!((e.limit, e.needed), (Limit::HistogramBins, 334));
-    assert!(e.to_string().contains("discretisation.ivh.method = \"none\""), "{e}");
+    assert!(
+        e.to_string()
+            .contains("discretisation.ivh.method = \"none\""),
+        "{e}"
+    );
 }
 
 #[test]

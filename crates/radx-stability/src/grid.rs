@@ -125,7 +125,8 @@ pub fn settings_grid(base: &Settings, axes: &[Axis]) -> Result<Vec<GridPoint>, S
     let base_value: toml::Value = toml::from_str(&base.manifest())
         .map_err(|e| StabilityError::Grid(format!("base settings: {e}")))?;
     let mut points = Vec::new();
-    let total = radx_core::limits::product(&axes.iter().map(|a| a.values.len()).collect::<Vec<_>>());
+    let total =
+        radx_core::limits::product(&axes.iter().map(|a| a.values.len()).collect::<Vec<_>>());
     base.limits
         .check(
             radx_core::Limit::Conditions,
@@ -230,14 +231,18 @@ mod tests {
             .parse()
             .unwrap()
         };
-        let e = settings_grid(&base, &[axis(3), axis(3)]).unwrap_err().to_string();
+        let e = settings_grid(&base, &[axis(3), axis(3)])
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("a settings grid of 3 x 3 points needs 9 conditions")
                 && e.contains("limits.max_conditions"),
             "{e}"
         );
         // Ten axes of ten values: 10^10 points, refused without building one.
-        let e = settings_grid(&base, &vec![axis(10); 10]).unwrap_err().to_string();
+        let e = settings_grid(&base, &vec![axis(10); 10])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("needs 10000000000 conditions"), "{e}");
         // Points keep the base's limits: 100000 bins validate.
         let bins: Axis = "discretisation.texture.bins=100000".parse().unwrap();
