@@ -174,11 +174,20 @@ fn settings_check_refuses_bins_beyond_the_limits() {
         let s = String::from_utf8_lossy(&o.stdout).to_string();
         s.split("settings id ")
             .nth(1)
+            .and_then(|r| r.split(')').next())
             .unwrap_or_default()
             .to_string()
     };
     assert_eq!(id(&o), id(&o2));
     assert!(!id(&o).is_empty());
+    // `settings show` prints the raised limit after the canonical form, outside the id.
+    let (o3, _) = f.run(&["settings", "show", "-s", &raised]);
+    let shown = String::from_utf8_lossy(&o3.stdout).to_string();
+    assert!(
+        shown.contains(&format!("# settings id: {}", id(&o)))
+            && shown.ends_with("[limits]\nmax_grey_levels = 1000000000\n"),
+        "{shown}"
+    );
     // A mistyped limit is named.
     let (o, _) = f.run(&["settings", "check", &texture, "--limit", "max_grey_level=5"]);
     assert_refused(&o, &["max_grey_level", "max_grey_levels"]);
