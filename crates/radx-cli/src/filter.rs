@@ -60,6 +60,7 @@ pub(crate) fn filter(a: FilterArgs) -> Result<ExitCode> {
     if settings.filters.maps.is_empty() {
         bail!("the settings name no filter: add [[filters.maps]] tables (see `radx settings show --preset ibsi2-3b`)");
     }
+    radx_io::guard::set_max_voxels(settings.limits.max_image_voxels);
     let image = radx_pipeline::read_image(&a.image)?;
     let maps = radx_process::filter_whole_image(image, &settings, a.filter_index)
         .with_context(|| a.image.display().to_string())?;

@@ -205,14 +205,31 @@ struct SettingsSource {
     /// A shipped preset (see `radx settings presets`).
     #[arg(long)]
     preset: Option<String>,
+    /// Raise (or lower) a resource limit, e.g. `--limit max_grey_levels=100000`; wins over
+    /// the manifest's `[limits]`. Repeat for several. Keys: max_image_voxels,
+    /// max_grid_voxels, max_grey_levels, max_histogram_bins, max_matrix_cells,
+    /// max_conditions, max_threads, min_spacing_mm (see the README's `[limits]`).
+    #[arg(long = "limit", value_name = "KEY=VALUE")]
+    limits: Vec<String>,
 }
 
 impl SettingsSource {
     fn load(&self) -> Result<Settings> {
+        self.load_or_preset("")
+    }
+
+    /// The settings, or the preset `default` ("": the defaults) when neither a manifest
+    /// nor a preset is given; `--limit` applied either way.
+    fn load_or_preset(&self, default: &str) -> Result<Settings> {
         Ok(match (&self.settings, &self.preset) {
-            (Some(p), _) => Settings::from_file(p)?,
-            (None, Some(n)) => Settings::preset(n)?,
-            (None, None) => Settings::default(),
+            (Some(p), _) => Settings::from_file_with_limits(p, &self.limits)?,
+            (None, Some(n)) => Settings::preset_with_limits(n, &self.limits)?,
+            (None, None) if !default.is_empty() => {
+                Settings::preset_with_limits(default, &self.limits)?
+            }
+            (None, None) => {
+                Settings::from_toml_str_with_limits("radx_settings = 1\n", "--limit", &self.limits)?
+            }
         })
     }
 }
@@ -260,10 +277,14 @@ struct ExtractArgs {
 enum SettingsCommand {
     /// Print the canonical form of a manifest and its settings id (sha256).
     Show(SettingsSource),
-    /// Validate a manifest; exit status 0 when valid.
+    /// Validate a manifest (including its sizes against the resource limits); exit status
+    /// 0 when valid.
     Check {
         /// Settings manifest (TOML).
         file: PathBuf,
+        /// Raise (or lower) a resource limit, `KEY=VALUE` (as for extract).
+        #[arg(long = "limit", value_name = "KEY=VALUE")]
+        limits: Vec<String>,
     },
     /// List the shipped presets.
     Presets,
@@ -340,10 +361,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let s = src.load()?;
             outln!("# settings id: {}", s.id());
             out!("{}", s.canonical());
+            let limits = s.limits.non_default_toml();
+            if !limits.is_empty() {
+                out!(
+                    "\n# resource limits: not part of the canonical form or the settings id\n\
+                     [limits]\n{limits}"
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Settings(SettingsCommand::Check { file }) => {
-            let s = Settings::from_file(&file)?;
+        Command::Settings(SettingsCommand::Check { file, limits }) => {
+            let s = Settings::from_file_with_limits(&file, &limits)?;
             let registry =
                 radx_pipeline::registry_for(&s).with_context(|| file.display().to_string())?;
             radx_pipeline::check_families(&s, &registry)
@@ -447,11 +475,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn set_threads(threads: Option<usize>) -> Result<()> {
+/// Applies the run's resource limits to the process: the readers' voxel limit
+/// (`limits.max_image_voxels`), and the global thread pool with `threads` workers (default:
+/// one per core), after checking the count against `limits.max_threads` (a pool of 100000
+/// threads took 84 s to fail).
+fn set_threads(threads: Option<usize>, limits: &radx_core::Limits) -> Result<()> {
+    radx_io::guard::set_max_voxels(limits.max_image_voxels);
     if let Some(n) = threads {
         if n == 0 {
             bail!("--threads must be at least 1");
         }
+        limits.check(
+            radx_core::Limit::Threads,
+            &format!("--threads {n}"),
+            n as u128,
+        )?;
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build_global()
@@ -464,8 +502,8 @@ fn set_threads(threads: Option<usize>) -> Result<()> {
 /// cases (at most 250); 2 when the batch could not start.
 fn batch(a: BatchArgs) -> Result<ExitCode> {
     use std::io::IsTerminal;
-    set_threads(a.threads)?;
     let settings = a.settings.load()?;
+    set_threads(a.threads, &settings.limits)?;
     let registry = radx_pipeline::registry_for(&settings)?;
     radx_pipeline::check_families(&settings, &registry)?;
     let mut cases = radx_batch::read_cohort(&a.cohort)?;
@@ -652,12 +690,12 @@ fn coverage_lines(cov: &radx_check::compare::Coverage, a: &Path, b: &Path) -> Ve
 }
 
 fn extract(a: ExtractArgs) -> Result<ExitCode> {
-    set_threads(a.threads)?;
-    let settings = if a.phantom && a.settings.settings.is_none() && a.settings.preset.is_none() {
-        Settings::preset("ibsi-digital-phantom")?
+    let settings = if a.phantom {
+        a.settings.load_or_preset("ibsi-digital-phantom")?
     } else {
         a.settings.load()?
     };
+    set_threads(a.threads, &settings.limits)?;
     let registry = radx_pipeline::registry_for(&settings)?;
     let selector = a.label.map_or(MaskSelector::NonZero, MaskSelector::Label);
     let (table, provenance) = if a.phantom {

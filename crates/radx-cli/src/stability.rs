@@ -135,7 +135,8 @@ fn named_path(s: &str) -> Result<(String, PathBuf)> {
 }
 
 pub(crate) fn stability(a: StabilityArgs) -> Result<ExitCode> {
-    crate::set_threads(a.threads)?;
+    let base = a.settings.load()?;
+    crate::set_threads(a.threads, &base.limits)?;
     let mut tables: Vec<ConditionTable> = Vec::new();
     let mut run_failed = 0usize;
     let mut cohort_sites = std::collections::BTreeMap::new();
@@ -143,7 +144,6 @@ pub(crate) fn stability(a: StabilityArgs) -> Result<ExitCode> {
         if !a.tables.is_empty() || !a.pyradiomics.is_empty() {
             bail!("give either --cohort (radx extracts every condition) or --table/--pyradiomics");
         }
-        let base = a.settings.load()?;
         let conditions: Vec<Condition> = match (a.vary.is_empty(), a.perturb.is_empty()) {
             (false, false) => {
                 bail!("--vary and --perturb are separate studies: run them one at a time")
@@ -163,6 +163,14 @@ pub(crate) fn stability(a: StabilityArgs) -> Result<ExitCode> {
                 if a.perturbations == 0 {
                     bail!("--perturbations must be at least 1");
                 }
+                base.limits.check(
+                    radx_core::Limit::Conditions,
+                    &format!(
+                        "--perturbations {} (the original and each perturbation)",
+                        a.perturbations
+                    ),
+                    a.perturbations as u128 + 1,
+                )?;
                 perturbation_conditions(&base, &a.space()?, a.perturbations, a.seed, true)
             }
         };

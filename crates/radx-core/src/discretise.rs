@@ -2,8 +2,50 @@
 
 use ndarray::{Array3, Zip};
 
+use crate::limits::{count_of, number, Limit, LimitError, Limits};
 use crate::settings::Discretisation;
 use crate::Roi;
+
+/// Why an ROI was not discretised.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DiscretiseError {
+    /// The discretisation would have more grey levels than the limit allows: an error of
+    /// the case.
+    #[error(transparent)]
+    Limit(#[from] LimitError),
+    /// The discretisation is undefined for this ROI (e.g. "none" on non-integer
+    /// intensities): the features that need it are missing, with this reason.
+    #[error("{0}")]
+    Undefined(String),
+}
+
+/// The grey-level bound of one discretisation: the setting it comes from (e.g.
+/// `discretisation.texture`, named in errors) and the limit that applies.
+#[derive(Debug, Clone, Copy)]
+pub struct LevelBound<'a> {
+    /// The settings key of the discretisation, e.g. `filters.discretisation.histogram`.
+    pub setting: &'a str,
+    /// [`Limit::GreyLevels`] (texture) or [`Limit::HistogramBins`] (histogram, IVH).
+    pub limit: Limit,
+    pub limits: &'a Limits,
+}
+
+impl LevelBound<'_> {
+    /// Checks `needed` grey levels (`what` says how the number comes about) against the
+    /// limit, then against the `u32` grey levels radx stores.
+    pub fn check(&self, what: &str, needed: u128) -> Result<(), DiscretiseError> {
+        self.limits
+            .check(self.limit, &format!("{}.{what}", self.setting), needed)?;
+        if needed > u32::MAX as u128 {
+            return Err(DiscretiseError::Undefined(format!(
+                "{}.{what} needs {needed} grey levels; radx stores at most {}",
+                self.setting,
+                u32::MAX
+            )));
+        }
+        Ok(())
+    }
+}
 
 /// Grey levels of the voxels in an ROI's intensity mask.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +92,29 @@ pub fn discretise(
     method: &Discretisation,
     reseg_min: Option<f64>,
 ) -> Result<Discretised, String> {
+    let unlimited = Limits {
+        max_grey_levels: u64::MAX,
+        max_histogram_bins: u64::MAX,
+        ..Limits::default()
+    };
+    let bound = LevelBound {
+        setting: "discretisation",
+        limit: Limit::GreyLevels,
+        limits: &unlimited,
+    };
+    discretise_limited(roi, method, reseg_min, &bound).map_err(|e| e.to_string())
+}
+
+/// [`discretise`], refusing before it allocates per-level arrays a discretisation that
+/// would have more grey levels than `bound` allows: FBN `bins`; FBS
+/// `floor((X_max - X_min) / w_b) + 1` (from the lower bound to the highest ROI intensity);
+/// none the highest ROI intensity.
+pub fn discretise_limited(
+    roi: &Roi,
+    method: &Discretisation,
+    reseg_min: Option<f64>,
+    bound: &LevelBound,
+) -> Result<Discretised, DiscretiseError> {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     Zip::from(&roi.image)
         .and(&roi.intensity)
@@ -60,7 +125,43 @@ pub fn discretise(
             }
         });
     if lo > hi {
-        return Err("the intensity mask is empty".into());
+        return Err(DiscretiseError::Undefined(
+            "the intensity mask is empty".into(),
+        ));
+    }
+    match *method {
+        Discretisation::Fbn { bins } => bound.check(&format!("bins = {bins}"), bins as u128)?,
+        Discretisation::Fbs {
+            bin_width,
+            lower_bound,
+        } => {
+            let min = lower_bound.or(reseg_min).unwrap_or(lo);
+            if lo >= min {
+                let needed = count_of(((hi - min) / bin_width).floor() + 1.0);
+                bound.check(
+                    &format!(
+                        "bin_width = {} over the intensities {}..{} (the first bin's edge to \
+                         the highest ROI intensity)",
+                        number(bin_width),
+                        number(min),
+                        number(hi)
+                    ),
+                    needed,
+                )?;
+            }
+        }
+        Discretisation::None => {
+            if hi.fract() == 0.0 && hi >= 1.0 {
+                bound.check(
+                    &format!(
+                        "method = \"none\" with the highest ROI intensity {} (one grey level \
+                         per integer)",
+                        number(hi)
+                    ),
+                    count_of(hi),
+                )?;
+            }
+        }
     }
     let mut levels = Array3::<u32>::zeros(roi.image.dim());
     let mut max_level = 0u32;
@@ -96,9 +197,9 @@ pub fn discretise(
         } => {
             let min = lower_bound.or(reseg_min).unwrap_or(lo);
             if lo < min {
-                return Err(format!(
+                return Err(DiscretiseError::Undefined(format!(
                     "fixed bin size: ROI intensity {lo} lies below the first bin's edge {min}"
-                ));
+                )));
             }
             Zip::from(&mut levels)
                 .and(&roi.image)
@@ -137,7 +238,7 @@ pub fn discretise(
                     }
                 });
             if let Some(e) = err {
-                return Err(e);
+                return Err(DiscretiseError::Undefined(e));
             }
             Ok(Discretised {
                 levels,
@@ -197,6 +298,92 @@ mod tests {
         // without a bound, the ROI minimum is the first edge
         let d = discretise(&roi(&[10.0, 34.9, 35.0]), &m, None).unwrap();
         assert_eq!(d.roi_levels(), vec![1, 1, 2]);
+    }
+
+    fn bound(limits: &Limits) -> LevelBound<'_> {
+        LevelBound {
+            setting: "discretisation.texture",
+            limit: Limit::GreyLevels,
+            limits,
+        }
+    }
+
+    #[test]
+    fn fbs_with_a_tiny_bin_width_is_refused_before_allocating_levels() {
+        let m = Discretisation::Fbs {
+            bin_width: 1e-9,
+            lower_bound: None,
+        };
+        let limits = Limits::default();
+        let e = discretise_limited(&roi(&[-1000.0, 0.0, 3000.0]), &m, None, &bound(&limits))
+            .unwrap_err();
+        let DiscretiseError::Limit(l) = &e else {
+            panic!("{e}")
+        };
+        assert_eq!(l.limit, Limit::GreyLevels);
+        // (3000 - -1000) / 1e-9 + 1, give or take the rounding of the division
+        assert!(l.needed.abs_diff(4_000_000_000_001) <= 2, "{}", l.needed);
+        let text = e.to_string();
+        assert!(
+            text.contains("discretisation.texture.bin_width = 1e-9")
+                && text.contains("-1000..3000")
+                && text.contains("limits.max_grey_levels")
+                && text.contains("65536"),
+            "{text}"
+        );
+        // Within the limit (exactly at it), the same width works.
+        let small = roi(&[0.0, 32767.5]);
+        let half = Discretisation::Fbs {
+            bin_width: 0.5,
+            lower_bound: None,
+        };
+        let d = discretise_limited(&small, &half, None, &bound(&limits)).unwrap();
+        assert_eq!(d.n_levels, 65536);
+        // Beyond u32 without a limit: an undefined discretisation, never a wrapped level.
+        let e = discretise(&roi(&[-1000.0, 0.0, 3000.0]), &m, None).unwrap_err();
+        assert!(
+            e.contains("grey levels; radx stores at most 4294967295"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn fbn_and_none_are_checked_against_the_bound() {
+        let limits = Limits {
+            max_grey_levels: 4,
+            ..Limits::default()
+        };
+        let e = discretise_limited(
+            &roi(&[0.0, 1.0]),
+            &Discretisation::Fbn { bins: 5 },
+            None,
+            &bound(&limits),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("discretisation.texture.bins = 5 needs 5 grey levels"),
+            "{e}"
+        );
+        assert!(discretise_limited(
+            &roi(&[0.0, 1.0]),
+            &Discretisation::Fbn { bins: 4 },
+            None,
+            &bound(&limits)
+        )
+        .is_ok());
+        let e = discretise_limited(
+            &roi(&[1.0, 7.0]),
+            &Discretisation::None,
+            None,
+            &bound(&limits),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("method = \"none\"") && e.contains("needs 7"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //! * [`FeaturePlugin`] and [`Registry`] — the feature-plugin contract.
 //! * [`FeatureTable`] and [`Provenance`] — what an extraction produces.
 //! * [`discretise`] — the IBSI discretisation methods (FBN, FBS, none).
+//! * [`limits`] — the resource limits every size decided by settings or data is checked
+//!   against before it is allocated.
 //! * [`filter_spec::FilterSpec`] — the IBSI 2 convolutional filters a manifest can name
 //!   (computed by the radx-filters crate).
 
@@ -16,6 +18,7 @@ pub mod discretise;
 pub mod error;
 pub mod filter_spec;
 pub mod grid;
+pub mod limits;
 pub mod phantom;
 pub mod plugin;
 pub mod provenance;
@@ -23,10 +26,11 @@ pub mod settings;
 pub mod table;
 pub mod volume;
 
-pub use discretise::{discretise, Discretised};
+pub use discretise::{discretise, discretise_limited, DiscretiseError, Discretised, LevelBound};
 pub use error::CoreError;
 pub use filter_spec::FilterSpec;
 pub use grid::Grid;
+pub use limits::{Limit, LimitError, Limits};
 pub use plugin::{
     FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, PluginError, PluginInfo, PluginOrigin,
     Registry,

@@ -124,6 +124,15 @@ pub enum PluginOrigin {
 pub trait FeaturePlugin: Send + Sync {
     fn info(&self) -> &PluginInfo;
     fn compute(&self, input: &FeatureInput) -> Result<Vec<FeatureValue>, PluginError>;
+    /// Checks, before any plugin computes, that the arrays this plugin would build for
+    /// `input` stay within `input.settings.limits` (see [`crate::limits`]). A refusal is an
+    /// error of the case (nothing is computed for it), not a missing family. The default
+    /// checks nothing: a plugin whose memory follows the ROI, or the discretisations
+    /// (already checked), needs no more.
+    fn check_limits(&self, input: &FeatureInput) -> Result<(), crate::LimitError> {
+        let _ = input;
+        Ok(())
+    }
     /// Where the plugin comes from. Built-in plugins keep the default.
     fn origin(&self) -> PluginOrigin {
         PluginOrigin::Builtin

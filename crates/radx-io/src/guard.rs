@@ -12,9 +12,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::IoError;
 
-/// Default largest number of voxels an image or mask may hold when read: 2^28 voxels
-/// (268 million, e.g. 512 × 512 × 1024; 2 GiB as 64-bit values).
-pub const DEFAULT_MAX_VOXELS: u64 = 1 << 28;
+/// Default largest number of voxels an image or mask may hold when read: the default of
+/// the manifest's `limits.max_image_voxels`, 2^27 voxels (134 million, e.g. 512 × 512 × 512;
+/// 1 GiB as 64-bit values).
+pub const DEFAULT_MAX_VOXELS: u64 = radx_core::limits::DEFAULT_MAX_IMAGE_VOXELS;
 
 static MAX_VOXELS: AtomicU64 = AtomicU64::new(DEFAULT_MAX_VOXELS);
 
@@ -23,8 +24,8 @@ pub fn max_voxels() -> u64 {
     MAX_VOXELS.load(Ordering::Relaxed)
 }
 
-/// Sets the voxel limit of every reader of this process (the run's resource limit; set it
-/// once, before reading).
+/// Sets the voxel limit of every reader of this process (the run's
+/// `limits.max_image_voxels`; the command line sets it once, before reading).
 pub fn set_max_voxels(n: u64) {
     MAX_VOXELS.store(n, Ordering::Relaxed);
 }
@@ -71,7 +72,8 @@ pub fn voxel_count(path: &Path, dims: &[u64]) -> Result<usize, IoError> {
             path,
             format!(
                 "dimensions {shown} make {n} voxels ({:.1} GiB as 64-bit values), more than the \
-                 voxel limit of {max}",
+                 voxel limit of {max} (limits.max_image_voxels; raise it in [limits] or with \
+                 --limit max_image_voxels=N if this is intended)",
                 n as f64 * 8.0 / (1u64 << 30) as f64
             ),
         ));

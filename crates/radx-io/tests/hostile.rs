@@ -125,7 +125,10 @@ fn the_voxel_limit_is_a_setting_of_the_process() {
     let e = radx_io::guard::voxel_count(Path::new("x"), &[2048, 2048, 128])
         .unwrap_err()
         .to_string();
-    assert!(e.contains("voxel limit of 268435456"), "{e}");
+    assert!(
+        e.contains("voxel limit of 134217728 (limits.max_image_voxels"),
+        "{e}"
+    );
     assert!(read_image(&h.image).is_err());
 }
 

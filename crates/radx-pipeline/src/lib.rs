@@ -251,12 +251,51 @@ pub fn extract(
 ) -> Result<FeatureTable, ProcessError> {
     if settings.filters.maps.is_empty() {
         let prepared = prepare(image, mask, settings)?;
+        check_plugin_limits(&prepared, &[], settings, registry)?;
         return Ok(compute_features(&prepared, settings, registry, labels));
     }
     let (prepared, maps) = prepare_filtered(image, mask, settings)?;
+    check_plugin_limits(&prepared, &maps, settings, registry)?;
     Ok(compute_all_features(
         &prepared, &maps, settings, registry, labels,
     ))
+}
+
+/// Asks every selected plugin whether the arrays it would build stay within the limits
+/// ([`radx_core::FeaturePlugin::check_limits`]), on the original image and on every
+/// response map, before any of them computes: a refusal is an error of the case.
+pub fn check_plugin_limits(
+    prepared: &Prepared,
+    maps: &[ResponseMap],
+    settings: &Settings,
+    registry: &Registry,
+) -> Result<(), ProcessError> {
+    let check = |p: &Prepared, s: &Settings, image: &str| -> Result<(), ProcessError> {
+        let input = FeatureInput {
+            roi: &p.roi,
+            settings: s,
+            histogram: &p.histogram,
+            texture: &p.texture,
+            ivh: &p.ivh,
+        };
+        for plugin in registry.selected(s) {
+            plugin.check_limits(&input).map_err(|mut e| {
+                if !image.is_empty() {
+                    e.subject = format!("response map `{image}`: {}", e.subject);
+                }
+                ProcessError::from(e)
+            })?;
+        }
+        Ok(())
+    };
+    check(prepared, settings, "")?;
+    if !maps.is_empty() {
+        let on_maps = response_map_settings(settings);
+        for m in maps {
+            check(&m.prepared, &on_maps, &m.name)?;
+        }
+    }
+    Ok(())
 }
 
 /// The plugins whose values a run writes: those selected by `[features]` and, when
@@ -437,6 +476,89 @@ pub fn extract_files(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn cube_case(n: usize) -> (Image, Mask) {
+        let grid = radx_core::Grid::new([n; 3], [1.0; 3], [0.0; 3]);
+        let image = Image::new(
+            grid.clone(),
+            ndarray::Array3::from_shape_fn((n, n, n), |(z, y, x)| {
+                ((7 * z + 13 * y + 29 * x) % 97) as f64
+            }),
+        )
+        .unwrap();
+        let mask = Mask::new(grid, ndarray::Array3::from_elem((n, n, n), true)).unwrap();
+        (image, mask)
+    }
+
+    fn labels() -> CaseLabels {
+        CaseLabels {
+            case: "c".into(),
+            roi: "r".into(),
+            image: "original".into(),
+        }
+    }
+
+    #[test]
+    fn a_dense_texture_matrix_beyond_the_limit_fails_the_case() {
+        let (image, mask) = cube_case(8);
+        let text = |bins: u32, families: &str| {
+            format!(
+                "radx_settings = 1\n[features]\nfamilies = [{families}]\n\
+                 [discretisation.texture]\nmethod = \"fbn\"\nbins = {bins}\n\
+                 [limits]\nmax_matrix_cells = 1000\n"
+            )
+        };
+        let registry = builtin_registry();
+        // 32 levels x 27 dependence counts = 864 cells: computed.
+        let s = Settings::from_toml_str(&text(32, "\"ngldm\""), "t").unwrap();
+        assert!(extract(image.clone(), mask.clone(), &s, &registry, &labels()).is_ok());
+        // 64 x 27 = 1728: the case fails, naming the family, the size and the limit.
+        let s = Settings::from_toml_str(&text(64, "\"ngldm\""), "t").unwrap();
+        let e = extract(image.clone(), mask.clone(), &s, &registry, &labels())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("ngldm with texture.ngldm_distance = 1 on 64 texture grey levels")
+                && e.contains("needs 1728 matrix cells")
+                && e.contains("limits.max_matrix_cells"),
+            "{e}"
+        );
+        // The plugin refuses on its own too (called outside the pipeline).
+        let p = prepare(image.clone(), mask.clone(), &s).unwrap();
+        let input = FeatureInput {
+            roi: &p.roi,
+            settings: &s,
+            histogram: &p.histogram,
+            texture: &p.texture,
+            ivh: &p.ivh,
+        };
+        let r = registry.get("ngldm").unwrap().compute(&input);
+        assert!(
+            matches!(r, Err(radx_core::PluginError::Failed(ref m)) if m.contains("limits.max_matrix_cells"))
+        );
+        // Without NGLDM nothing is that large.
+        let s = Settings::from_toml_str(&text(64, "\"ngtdm\", \"glcm\""), "t").unwrap();
+        assert!(extract(image, mask, &s, &registry, &labels()).is_ok());
+    }
+
+    #[test]
+    fn the_local_intensity_sphere_is_bounded() {
+        let (image, mask) = cube_case(6);
+        let registry = builtin_registry();
+        let text = "radx_settings = 1\n[features]\nfamilies = [\"local_intensity\"]\n\
+                    [limits]\nmax_image_voxels = 2000\n";
+        // 1 mm voxels: the 6.2 mm sphere spans 13 x 13 x 13 = 2197 voxels.
+        let s = Settings::from_toml_str(text, "t").unwrap();
+        let e = extract(image.clone(), mask.clone(), &s, &registry, &labels())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("local_intensity") && e.contains("13 x 13 x 13") && e.contains("2197"),
+            "{e}"
+        );
+        let s = Settings::from_toml_str(&text.replace("2000", "2197"), "t").unwrap();
+        assert!(extract(image, mask, &s, &registry, &labels()).is_ok());
+    }
 
     #[test]
     fn provenance_lists_the_families_that_run_only_on_response_maps() {

@@ -27,12 +27,15 @@
 //! ([`crop_reach`]).
 
 use ndarray::{s, Array3};
+use radx_core::limits::{product, Limits};
 use radx_core::settings::{Interpolation, Resegmentation, Settings};
-use radx_core::{discretise, FilterSpec, Grid, Image, Mask, Roi};
+use radx_core::{FilterSpec, Grid, Image, Mask, Roi};
 
 use crate::interpolate::interpolate_image;
 use crate::interpolate::Stats;
-use crate::{axis_plans, discretise_ivh, prepare_impl, Context, Prepared, ProcessError};
+use crate::{
+    axis_plans, check_interpolation, discretise_all, prepare_impl, Context, Prepared, ProcessError,
+};
 
 /// The response map of one filter, prepared for feature computation.
 #[derive(Debug, Clone)]
@@ -77,11 +80,33 @@ pub fn crop_reach(spec: &FilterSpec, spacing_zyx: [f64; 3]) -> Option<[usize; 3]
     spec.reach_voxels(spacing_zyx)
 }
 
+/// Checks the largest volume that filtering a region of shape `shape_zyx` with `spec`
+/// builds ([`radx_filters::working_shape`]) against `max_image_voxels`, before it is built.
+pub fn check_filter_work(
+    spec: &FilterSpec,
+    shape_zyx: [usize; 3],
+    spacing_zyx: [f64; 3],
+    limits: &Limits,
+) -> Result<(), ProcessError> {
+    let [z, y, x] = radx_filters::working_shape(spec, shape_zyx, spacing_zyx);
+    let [nz, ny, nx] = shape_zyx;
+    limits.check_voxels(
+        &format!(
+            "filter `{}` on a region of {nx} x {ny} x {nz} voxels (its working volume of \
+             {x} x {y} x {z} voxels)",
+            spec.canonical_name()
+        ),
+        product(&[x, y, z]),
+    )?;
+    Ok(())
+}
+
 /// The response of `spec` over the prepared crop, from the context image.
 fn response_on_crop(
     spec: &FilterSpec,
     ctx: &Context,
     crop_shape: [usize; 3],
+    limits: &Limits,
 ) -> Result<Array3<f64>, ProcessError> {
     let name = spec.canonical_name();
     let shape = ctx.grid.shape_zyx;
@@ -95,6 +120,8 @@ fn response_on_crop(
         ),
         None => ([0; 3], shape),
     };
+    let region_shape: [usize; 3] = std::array::from_fn(|a| hi[a] - lo[a]);
+    check_filter_work(spec, region_shape, ctx.grid.spacing_zyx, limits)?;
     let region = ctx
         .image
         .slice(s![lo[0]..hi[0], lo[1]..hi[1], lo[2]..hi[2]])
@@ -119,7 +146,7 @@ fn response_map(
 ) -> Result<ResponseMap, ProcessError> {
     let name = spec.canonical_name();
     let roi = &prepared.roi;
-    let image = response_on_crop(spec, ctx, roi.grid.shape_zyx)?;
+    let image = response_on_crop(spec, ctx, roi.grid.shape_zyx, &settings.limits)?;
     let mut rmap = Roi {
         grid: roi.grid.clone(),
         image,
@@ -131,17 +158,25 @@ fn response_map(
         resegment_response(&mut rmap, r, &name)?;
     }
     let reseg_min = f.resegmentation.as_ref().and_then(|r| r.min);
-    let d = f
-        .discretisation
-        .as_ref()
-        .unwrap_or(&settings.discretisation);
+    let (d, key) = match &f.discretisation {
+        Some(d) => (d, "filters.discretisation"),
+        None => (&settings.discretisation, "discretisation"),
+    };
+    let (histogram, texture, ivh) = discretise_all(&rmap, d, key, reseg_min, &settings.limits)
+        .map_err(|e| match e {
+            ProcessError::Limit(mut l) => {
+                l.subject = format!("response map `{name}`: {}", l.subject);
+                ProcessError::Limit(l)
+            }
+            e => e,
+        })?;
     Ok(ResponseMap {
         name,
         spec: spec.clone(),
         prepared: Prepared {
-            histogram: discretise(&rmap, &d.histogram, reseg_min),
-            texture: discretise(&rmap, &d.texture, reseg_min),
-            ivh: discretise_ivh(&rmap, &d.ivh, reseg_min),
+            histogram,
+            texture,
+            ivh,
             roi: rmap,
             diagnostics: Vec::new(),
         },
@@ -200,6 +235,15 @@ pub fn interpolate_whole(image: Image, settings: &Settings) -> Result<Image, Pro
     }
     let cfg: &Interpolation = &settings.interpolation;
     let plans = axis_plans(&grid, spacing_xyz, cfg);
+    check_interpolation(&grid, spacing_xyz, &plans, &settings.limits)?;
+    let [oz, oy, ox] = [plans[0].n_out, plans[1].n_out, plans[2].n_out];
+    settings.limits.check_voxels(
+        &format!(
+            "interpolation.spacing_mm = {spacing_xyz:?}: the whole interpolated image \
+             ({ox} x {oy} x {oz} voxels)"
+        ),
+        product(&[ox, oy, oz]),
+    )?;
     let full: [std::ops::Range<usize>; 3] = std::array::from_fn(|a| 0..plans[a].n_out);
     let (values, _) = interpolate_image(
         data.as_slice().expect("standard layout"),
@@ -255,6 +299,12 @@ pub fn filter_whole_image(
         .into_iter()
         .map(|spec| {
             let name = spec.canonical_name();
+            check_filter_work(
+                spec,
+                img.grid.shape_zyx,
+                img.grid.spacing_zyx,
+                &settings.limits,
+            )?;
             let data =
                 radx_filters::apply(spec, &img.data, img.grid.spacing_zyx).map_err(|source| {
                     ProcessError::Filter {
@@ -363,7 +413,7 @@ mod tests {
                 image: image.clone(),
                 crop_start: start,
             };
-            let got = response_on_crop(&spec, &ctx, crop).unwrap();
+            let got = response_on_crop(&spec, &ctx, crop, &Limits::default()).unwrap();
             let whole = radx_filters::apply(&spec, &image, spacing).unwrap();
             let want = whole.slice(s![
                 start[0]..start[0] + crop[0],

@@ -175,7 +175,10 @@ impl Taps {
             InterpolationMethod::CubicSpline => {
                 // Enough constant padding for the taps of extrapolated outputs and for the
                 // mirror boundary of the prefilter to fade (0.268^24 < 1e-13).
-                let step = plan.spacing_out / plan.spacing_in;
+                // Interpolated positions lie within half a voxel of the source, so
+                // beyond the source's length more padding changes nothing but the
+                // memory: a step longer than the line is taken as the line's length.
+                let step = (plan.spacing_out / plan.spacing_in).min(len as f64);
                 (4, 12 + step.ceil() as usize + 2)
             }
         };
@@ -630,6 +633,20 @@ pub fn interpolate_mask_values(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spline_padding_does_not_grow_with_a_step_beyond_the_line() {
+        // A new spacing 1e9 times the old one: one output voxel, and a padding bounded by
+        // the line, not by the step (which asked for 8 GB per line).
+        let plan = AxisPlan::new(8, 1.0, 1e9);
+        assert_eq!(plan.n_out, 1);
+        let taps = Taps::new(&plan, InterpolationMethod::CubicSpline, 0..1, 0..8);
+        assert!(taps.pad <= 12 + 8 + 2, "{}", taps.pad);
+        // Ordinary steps keep their padding.
+        let plan = AxisPlan::new(8, 1.0, 2.0);
+        let taps = Taps::new(&plan, InterpolationMethod::CubicSpline, 0..4, 0..8);
+        assert_eq!(taps.pad, 16);
+    }
 
     #[test]
     fn spline_coefficients_interpolate_the_samples() {

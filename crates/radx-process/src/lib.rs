@@ -22,8 +22,10 @@ pub mod filtered;
 pub mod interpolate;
 
 use ndarray::{s, Array3, ArrayView3, Zip};
-use radx_core::settings::{Discretisation, Interpolation, Settings};
-use radx_core::{discretise, CoreError, Discretised, Grid, Image, Mask, Roi};
+use radx_core::discretise::{discretise_limited, DiscretiseError, LevelBound};
+use radx_core::limits::{product, Limit, LimitError, Limits};
+use radx_core::settings::{Discretisation, DiscretisationSettings, Interpolation, Settings};
+use radx_core::{CoreError, Discretised, Grid, Image, Mask, Roi};
 use thiserror::Error;
 
 pub use diagnostics::Diagnostic;
@@ -82,8 +84,18 @@ pub enum ProcessError {
     },
     #[error("the settings name no filter (add [[filters.maps]] tables)")]
     NoFilter,
+    /// A size that settings and data decide exceeds a resource limit (boxed: it is rare and
+    /// large).
+    #[error(transparent)]
+    Limit(Box<LimitError>),
     #[error("the settings name {count} filters; filter index {index} does not exist")]
     NoSuchFilter { index: usize, count: usize },
+}
+
+impl From<LimitError> for ProcessError {
+    fn from(e: LimitError) -> Self {
+        ProcessError::Limit(Box::new(e))
+    }
 }
 
 /// The output of the chain: the ROI that features are computed on, its discretisations
@@ -212,7 +224,7 @@ pub(crate) fn prepare_impl(
                 &mask,
                 &bbox,
                 spacing_xyz,
-                &settings.interpolation,
+                settings,
                 specs,
             )?
         }
@@ -251,16 +263,74 @@ pub(crate) fn prepare_impl(
     diagnostics.append(&mut roi_rows);
 
     let reseg_min = settings.resegmentation.min;
-    let d = &settings.discretisation;
+    let (histogram, texture, ivh) = discretise_all(
+        &roi,
+        &settings.discretisation,
+        "discretisation",
+        reseg_min,
+        &settings.limits,
+    )?;
     Ok((
         Prepared {
-            histogram: discretise(&roi, &d.histogram, reseg_min),
-            texture: discretise(&roi, &d.texture, reseg_min),
-            ivh: discretise_ivh(&roi, &d.ivh, reseg_min),
+            histogram,
+            texture,
+            ivh,
             roi,
             diagnostics,
         },
         context,
+    ))
+}
+
+/// A discretisation's outcome: the grey levels, or why they are undefined for this ROI
+/// (the features that need them are then missing).
+type Levels = Result<Discretised, String>;
+
+/// The three discretisations (histogram, texture, IVH) of `d`, whose settings key is
+/// `setting` (`discretisation` or `filters.discretisation`): each either discretised or
+/// undefined for this ROI. Fails when one would have more grey levels than its limit
+/// (texture: `max_grey_levels`; histogram and IVH: `max_histogram_bins`), before
+/// allocating them.
+pub fn discretise_all(
+    roi: &Roi,
+    d: &DiscretisationSettings,
+    setting: &str,
+    reseg_min: Option<f64>,
+    limits: &Limits,
+) -> Result<(Levels, Levels, Levels), ProcessError> {
+    let key = |name: &str| format!("{setting}.{name}");
+    let (h, t, i) = (key("histogram"), key("texture"), key("ivh"));
+    fn bound<'a>(setting: &'a str, limits: &'a Limits) -> LevelBound<'a> {
+        LevelBound {
+            setting,
+            limit: Discretisation::limit_for(setting.rsplit('.').next().unwrap_or(setting)),
+            limits,
+        }
+    }
+    let outcome = |r: Result<Discretised, DiscretiseError>| match r {
+        Ok(d) => Ok(Ok(d)),
+        Err(DiscretiseError::Undefined(why)) => Ok(Err(why)),
+        Err(DiscretiseError::Limit(e)) => Err(ProcessError::from(e)),
+    };
+    Ok((
+        outcome(discretise_limited(
+            roi,
+            &d.histogram,
+            reseg_min,
+            &bound(&h, limits),
+        ))?,
+        outcome(discretise_limited(
+            roi,
+            &d.texture,
+            reseg_min,
+            &bound(&t, limits),
+        ))?,
+        outcome(discretise_ivh_limited(
+            roi,
+            &d.ivh,
+            reseg_min,
+            &bound(&i, limits),
+        ))?,
     ))
 }
 
@@ -274,10 +344,33 @@ pub fn discretise_ivh(
     method: &Discretisation,
     reseg_min: Option<f64>,
 ) -> Result<Discretised, String> {
-    let first = discretise(roi, method, reseg_min);
-    if !matches!(method, Discretisation::None) || first.is_ok() {
-        return first;
+    let unlimited = Limits {
+        max_histogram_bins: u64::MAX,
+        ..Limits::default()
+    };
+    let bound = LevelBound {
+        setting: "discretisation.ivh",
+        limit: Limit::HistogramBins,
+        limits: &unlimited,
+    };
+    discretise_ivh_limited(roi, method, reseg_min, &bound).map_err(|e| e.to_string())
+}
+
+/// [`discretise_ivh`] within a grey-level bound (see
+/// [`radx_core::discretise::discretise_limited`]); without discretisation the number of
+/// levels is the intensity range `X_max - X_min + 1`.
+pub fn discretise_ivh_limited(
+    roi: &Roi,
+    method: &Discretisation,
+    reseg_min: Option<f64>,
+    bound: &LevelBound,
+) -> Result<Discretised, DiscretiseError> {
+    let first = discretise_limited(roi, method, reseg_min, bound);
+    match (&first, method) {
+        (Err(DiscretiseError::Undefined(_)), Discretisation::None) => {}
+        _ => return first,
     }
+    let undefined = |m: String| Err(DiscretiseError::Undefined(m));
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     let mut fractional = None;
     Zip::from(&roi.image)
@@ -292,19 +385,22 @@ pub fn discretise_ivh(
             }
         });
     if lo > hi {
-        return Err("the intensity mask is empty".into());
+        return undefined("the intensity mask is empty".into());
     }
     if let Some(v) = fractional {
-        return Err(format!(
+        return undefined(format!(
             "IVH without discretisation needs integer intensities (found {v}); choose fbs or fbn \
              for [discretisation.ivh]"
         ));
     }
-    if hi - lo + 1.0 > u32::MAX as f64 {
-        return Err(format!(
-            "IVH without discretisation: intensity range {lo}..{hi} is too wide"
-        ));
-    }
+    bound.check(
+        &format!(
+            "method = \"none\" over the intensities {}..{} (one bin per integer)",
+            radx_core::limits::number(lo),
+            radx_core::limits::number(hi)
+        ),
+        radx_core::limits::count_of(hi - lo + 1.0),
+    )?;
     let levels = Zip::from(&roi.image)
         .and(&roi.intensity)
         .map_collect(|&v, &m| if m { (v - lo) as u32 + 1 } else { 0 });
@@ -314,6 +410,36 @@ pub fn discretise_ivh(
         lower_edge: lo - 0.5,
         bin_width: 1.0,
     })
+}
+
+/// Checks the interpolation of an image on grid `g` to `plans` against the limits
+/// before anything is allocated: the whole interpolation grid (computed slice by slice)
+/// against `max_grid_voxels`, and the volume of input slices resampled in-plane (held
+/// whole by the interpolation) against `max_image_voxels`.
+pub fn check_interpolation(
+    g: &Grid,
+    spacing_xyz: [f64; 3],
+    plans: &[AxisPlan; 3],
+    limits: &Limits,
+) -> Result<(), ProcessError> {
+    let [nz, ny, nx] = g.shape_zyx;
+    let [oz, oy, ox] = [plans[0].n_out, plans[1].n_out, plans[2].n_out];
+    let [sz, sy, sx] = g.spacing_zyx;
+    let what = format!(
+        "interpolation.spacing_mm = {spacing_xyz:?} on an image of {nx} x {ny} x {nz} voxels \
+         of {:?} mm",
+        [sx, sy, sz]
+    );
+    limits.check(
+        Limit::GridVoxels,
+        &format!("{what} (an interpolation grid of {ox} x {oy} x {oz} voxels)"),
+        product(&[ox, oy, oz]),
+    )?;
+    limits.check_voxels(
+        &format!("{what} (the {nz} slices resampled in-plane to {ox} x {oy} voxels)"),
+        product(&[ox, oy, nz]),
+    )?;
+    Ok(())
 }
 
 /// Interpolates the image `data` on grid `g` and its mask (bounding box `bbox`) to the spacing
@@ -333,11 +459,13 @@ fn interpolate_roi(
     mask: &Array3<bool>,
     bbox: &BBox,
     spacing_xyz: [f64; 3],
-    cfg: &Interpolation,
+    settings: &Settings,
     specs: &[radx_core::FilterSpec],
 ) -> Result<(Roi, Grid, Stats, Option<Context>), ProcessError> {
+    let (cfg, limits) = (&settings.interpolation, &settings.limits);
     let shape = g.shape_zyx;
     let plans = axis_plans(g, spacing_xyz, cfg);
+    check_interpolation(g, spacing_xyz, &plans, limits)?;
 
     // Output box: the outputs the ROI can reach under the mask kernel, plus the margin.
     let reach = kernel_reach(cfg.mask_method);
@@ -345,7 +473,7 @@ fn interpolate_roi(
         let p = &plans[a];
         let near = p.outputs_near(bbox.lo[a], bbox.hi[a], reach);
         let margin = (CROP_MARGIN_MM / p.spacing_out).ceil() as usize;
-        near.start.saturating_sub(margin)..(near.end + margin).min(p.n_out)
+        near.start.saturating_sub(margin)..near.end.saturating_add(margin).min(p.n_out)
     });
     // Mask source: its bounding box and one voxel of background around it (so that the
     // clamped ends of the source hold the mask's value beyond them: 0, or the image edge).
@@ -370,6 +498,20 @@ fn interpolate_roi(
             None => std::array::from_fn(|a| 0..plans[a].n_out),
         }
     };
+    let kept = |b: &[std::ops::Range<usize>; 3]| [b[2].len(), b[1].len(), b[0].len()];
+    let [kx, ky, kz] = kept(&image_box);
+    limits.check_voxels(
+        &format!(
+            "interpolation.spacing_mm = {spacing_xyz:?}: the interpolated region kept around \
+             the ROI{} ({kx} x {ky} x {kz} voxels)",
+            if specs.is_empty() {
+                ""
+            } else {
+                " and the filters' reach"
+            }
+        ),
+        product(&[kx, ky, kz]),
+    )?;
     let (boxed, stats) = interpolate_image(
         data.as_slice().expect("standard layout"),
         shape,
@@ -519,7 +661,10 @@ fn crop_box(
     for a in 0..3 {
         let pad = (margin_mm / grid.spacing_zyx[a]).ceil() as usize;
         start[a] = bbox.lo[a].saturating_sub(pad);
-        end[a] = (bbox.hi[a] + pad + 1).min(grid.shape_zyx[a]);
+        end[a] = bbox.hi[a]
+            .saturating_add(pad)
+            .saturating_add(1)
+            .min(grid.shape_zyx[a]);
     }
     let sl = s![start[0]..end[0], start[1]..end[1], start[2]..end[2]];
     let mut g = grid.clone();
@@ -617,7 +762,7 @@ fn crop_to_roi_at(roi: Roi, margin_mm: f64) -> (Roi, [usize; 3]) {
     for a in 0..3 {
         let pad = (margin_mm / roi.grid.spacing_zyx[a]).ceil() as usize;
         start[a] = bb.lo[a].saturating_sub(pad);
-        end[a] = (bb.hi[a] + pad + 1).min(dims[a]);
+        end[a] = bb.hi[a].saturating_add(pad).saturating_add(1).min(dims[a]);
     }
     if start == [0, 0, 0] && end == dims {
         return (roi, start);

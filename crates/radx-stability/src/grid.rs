@@ -121,10 +121,26 @@ pub struct GridPoint {
 
 /// Every point of the grid over `base`. With no axes, the base alone.
 pub fn settings_grid(base: &Settings, axes: &[Axis]) -> Result<Vec<GridPoint>, StabilityError> {
-    let base_value: toml::Value = toml::from_str(&base.canonical())
+    // The manifest form keeps the base's resource limits for every point.
+    let base_value: toml::Value = toml::from_str(&base.manifest())
         .map_err(|e| StabilityError::Grid(format!("base settings: {e}")))?;
     let mut points = Vec::new();
-    let total: usize = axes.iter().map(|a| a.values.len()).product();
+    let total =
+        radx_core::limits::product(&axes.iter().map(|a| a.values.len()).collect::<Vec<_>>());
+    base.limits
+        .check(
+            radx_core::Limit::Conditions,
+            &format!(
+                "a settings grid of {} points",
+                axes.iter()
+                    .map(|a| a.values.len().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" x ")
+            ),
+            total,
+        )
+        .map_err(|e| StabilityError::Grid(e.to_string()))?;
+    let total = total as usize;
     for mut n in 0..total {
         // Mixed-radix index, last axis fastest.
         let mut picks = vec![0; axes.len()];
@@ -198,6 +214,42 @@ mod tests {
         assert!("no_equals".parse::<Axis>().is_err());
         assert!("a..b=1".parse::<Axis>().is_err());
         assert!("a=[1,".parse::<Axis>().is_err());
+    }
+
+    #[test]
+    fn a_grid_beyond_the_condition_limit_is_refused_and_points_keep_the_limits() {
+        let base = Settings::from_toml_str(
+            "radx_settings = 1\n[limits]\nmax_conditions = 8\nmax_grey_levels = 100000\n",
+            "b",
+        )
+        .unwrap();
+        let axis = |n: usize| -> Axis {
+            format!(
+                "texture.glcm_distance={}",
+                (1..=n).map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+            )
+            .parse()
+            .unwrap()
+        };
+        let e = settings_grid(&base, &[axis(3), axis(3)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("a settings grid of 3 x 3 points needs 9 conditions")
+                && e.contains("limits.max_conditions"),
+            "{e}"
+        );
+        // Ten axes of ten values: 10^10 points, refused without building one.
+        let e = settings_grid(&base, &vec![axis(10); 10])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("needs 10000000000 conditions"), "{e}");
+        // Points keep the base's limits: 100000 bins validate.
+        let bins: Axis = "discretisation.texture.bins=100000".parse().unwrap();
+        let with_method: Axis = "discretisation.texture.method=\"fbn\"".parse().unwrap();
+        let points = settings_grid(&base, &[with_method, bins, axis(2)]).unwrap();
+        assert_eq!(points.len(), 2);
+        assert_eq!(points[0].settings.limits, base.limits);
     }
 
     #[test]

@@ -369,6 +369,62 @@ pub fn apply(
     Ok(out)
 }
 
+/// The shape `(z, y, x)` of the largest volume [`apply`] builds for `spec` on an image of
+/// shape `shape_zyx` and voxel spacing `spacing_zyx` (mm), before it is built (callers
+/// check it against their memory limits): for the Fourier-domain filters (Simoncelli, and
+/// LoG with a Riesz transform) the boundary-extended complex volume that is transformed;
+/// for the others the image's own shape (their work arrays are copies of it; the Gabor
+/// kernel bank is bounded on its own, see [`apply`]).
+pub fn working_shape(
+    spec: &FilterSpec,
+    shape_zyx: [usize; 3],
+    spacing_zyx: [f64; 3],
+) -> [usize; 3] {
+    let extended = |mode: Boundary, dims: Dimensions, pad: usize| -> [usize; 3] {
+        std::array::from_fn(|a| {
+            let n = shape_zyx[a].max(1);
+            if dims.axes().contains(&a) {
+                Extension::new(n, pad.min(n), mode).p
+            } else {
+                n
+            }
+        })
+    };
+    match spec {
+        FilterSpec::Simoncelli {
+            level,
+            boundary,
+            dimensions,
+            fourier_margin,
+            ..
+        } => extended(
+            *boundary,
+            *dimensions,
+            (1usize << (*level).min(MAX_LEVEL)).saturating_add(*fourier_margin),
+        ),
+        FilterSpec::Log {
+            sigma_mm,
+            truncate,
+            boundary,
+            dimensions,
+            riesz_order: Some(_),
+            fourier_margin,
+        } => {
+            let reach = spacing_zyx
+                .iter()
+                .map(|s| log::radius(sigma_mm / s, *truncate).min(MAX_RADIUS))
+                .max()
+                .unwrap_or(0);
+            extended(
+                *boundary,
+                *dimensions,
+                reach.saturating_add(*fourier_margin),
+            )
+        }
+        _ => shape_zyx,
+    }
+}
+
 /// [`apply`] on a [`radx_core::Image`]: the response map on the image's grid.
 pub fn apply_to_image(
     spec: &FilterSpec,

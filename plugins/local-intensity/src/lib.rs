@@ -19,8 +19,10 @@
 //! once, run by run, as differences of shifted prefix-row slices.
 
 use ndarray::Array3;
+use radx_core::limits::count_of;
 use radx_core::{
-    FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, Grid, PluginError, PluginInfo,
+    FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, Grid, LimitError, PluginError,
+    PluginInfo,
 };
 
 pub struct Plugin(PluginInfo);
@@ -43,7 +45,27 @@ impl FeaturePlugin for Plugin {
         &self.0
     }
 
+    /// The sphere is built as runs over its bounding box, `(2 r_a / s_a + 1)` voxels along
+    /// each axis `a` of spacing `s_a`: that box must be within `limits.max_image_voxels`
+    /// (a spacing far below the sphere's 6.2 mm radius would otherwise ask for billions).
+    fn check_limits(&self, input: &FeatureInput) -> Result<(), LimitError> {
+        let s = input.roi.grid.spacing_zyx;
+        let r = sphere_radius_mm();
+        let side = |s: f64| 2 * count_of((r / s).floor()) + 1;
+        let [z, y, x] = s.map(side);
+        input.settings.limits.check_voxels(
+            &format!(
+                "local_intensity on voxels of {:?} mm (a 1 cm^3 sphere spanning {x} x {y} x \
+                 {z} voxels)",
+                [s[2], s[1], s[0]]
+            ),
+            x.saturating_mul(y).saturating_mul(z),
+        )
+    }
+
     fn compute(&self, input: &FeatureInput) -> Result<Vec<FeatureValue>, PluginError> {
+        self.check_limits(input)
+            .map_err(|e| PluginError::Failed(e.to_string()))?;
         let roi = input.roi;
         let peaks = Peaks::compute(&roi.grid, &roi.image, &roi.intensity)
             .map_err(PluginError::Undefined)?;

@@ -18,7 +18,11 @@ mod matrix;
 pub use features::features;
 pub use matrix::{build, NgldmMatrix};
 
-use radx_core::{FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, PluginError, PluginInfo};
+use radx_core::settings::TextureDimension;
+use radx_core::{
+    FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, Limit, LimitError, PluginError,
+    PluginInfo,
+};
 use radx_texture::{
     aggregate_neighbourhood, texture_levels, values_by_aggregation, LevelVolume,
     NeighbourhoodFamily, Outcome, Scope,
@@ -89,7 +93,35 @@ impl FeaturePlugin for Plugin {
         &self.0
     }
 
+    /// The dense matrix holds `N_g x N_d` counts, `N_d` the largest dependence count:
+    /// at most the neighbourhood box `(2 δ + 1)^3` (3D; `(2 δ + 1)^2` in-plane) and the ROI's
+    /// voxel count. That bound, with `N_g` the texture grey levels, must be within
+    /// `limits.max_matrix_cells`.
+    fn check_limits(&self, input: &FeatureInput) -> Result<(), LimitError> {
+        let Ok(d) = input.texture.as_ref() else {
+            // Undefined discretisation: the features are missing, nothing is built.
+            return Ok(());
+        };
+        let t = &input.settings.texture;
+        let n_voxels = d.levels.iter().filter(|&&l| l > 0).count() as u128;
+        let side = 2 * t.ngldm_distance as u128 + 1;
+        let in_3d = t.dimensions.contains(&TextureDimension::D3);
+        let box_size = if in_3d { side.pow(3) } else { side.pow(2) };
+        let cells = d.n_levels as u128 * box_size.min(n_voxels);
+        input.settings.limits.check(
+            Limit::MatrixCells,
+            &format!(
+                "ngldm with texture.ngldm_distance = {} on {} texture grey levels and {n_voxels} \
+                 ROI voxels (a matrix of grey levels x dependence counts)",
+                t.ngldm_distance, d.n_levels
+            ),
+            cells,
+        )
+    }
+
     fn compute(&self, input: &FeatureInput) -> Result<Vec<FeatureValue>, PluginError> {
+        self.check_limits(input)
+            .map_err(|e| PluginError::Failed(e.to_string()))?;
         let vol = texture_levels(input)?;
         let t = &input.settings.texture;
         let family = Ngldm {
