@@ -85,8 +85,12 @@ fn write_atomic(path: &Path, text: &str) -> Result<(), IoError> {
         "{}.tmp",
         path.extension().and_then(|e| e.to_str()).unwrap_or("")
     ));
-    std::fs::write(&tmp, text).map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
+    let result = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        // never leave the temporary file behind (a full disk, a folder in the way)
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(err)
 }
 
 /// The provenance sidecar's path: `<out>.provenance.json`.
@@ -97,7 +101,9 @@ pub fn provenance_path(out: &Path) -> PathBuf {
 }
 
 /// Writes the table (format by extension) and its provenance sidecar; returns the
-/// sidecar's path.
+/// sidecar's path. The sidecar records the table's file name and the sha256 of the
+/// bytes written ([`radx_core::TableRecord`]); a JSON table embeds the provenance
+/// without that record.
 pub fn write_outputs(
     out: &Path,
     table: &FeatureTable,
@@ -107,11 +113,29 @@ pub fn write_outputs(
         OutputFormat::Csv => table_to_csv(table),
         OutputFormat::Json => table_to_json(table, provenance),
     };
-    write_atomic(out, &text)?;
     let side = provenance_path(out);
+    // An older sidecar must not describe the new table, even for a moment.
+    if side.exists() {
+        std::fs::remove_file(&side).map_err(|e| IoError::Write {
+            path: side.clone(),
+            message: e.to_string(),
+        })?;
+    }
+    write_atomic(out, &text)?;
+    let mut record = provenance.clone();
+    record.table = Some(radx_core::TableRecord {
+        file: out
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default(),
+        sha256: {
+            use sha2::{Digest, Sha256};
+            radx_core::settings::hex(&Sha256::digest(text.as_bytes()))
+        },
+    });
     write_atomic(
         &side,
-        &(serde_json::to_string_pretty(provenance).expect("provenance serialises") + "\n"),
+        &(serde_json::to_string_pretty(&record).expect("provenance serialises") + "\n"),
     )?;
     Ok(side)
 }
