@@ -444,7 +444,7 @@ fn batch(a: BatchArgs, build: &BuildInfo) -> Result<ExitCode> {
         cases = shard.select(cases);
     }
     let cohort_record =
-        radx_pipeline::input_record("cohort", &a.cohort, "CSV", &[a.cohort.clone()])?;
+        radx_pipeline::input_record("cohort", &a.cohort, "CSV", std::slice::from_ref(&a.cohort))?;
     let mut extra_inputs = vec![cohort_record.clone()];
     extra_inputs.extend(a.settings.input_record()?);
     let manifest = radx_batch::BatchManifest {
