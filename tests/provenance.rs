@@ -522,3 +522,30 @@ fn methods_from_a_provenance_record() {
         "no NGLDM in these settings"
     );
 }
+
+#[test]
+fn every_built_in_plugin_has_its_own_version_and_source_digest() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("p.csv");
+    let o = radx(&["extract", "--phantom", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    let p = json(&t.path().join("p.csv.provenance.json"));
+    let plugins = p["plugins"].as_array().unwrap();
+    assert_eq!(plugins.len(), 11);
+    let mut digests = std::collections::BTreeSet::new();
+    for plugin in plugins {
+        assert!(!plugin["version"].as_str().unwrap().is_empty());
+        let d = plugin["source_sha256"].as_str().unwrap();
+        assert_eq!(d.len(), 64, "{plugin}");
+        digests.insert(d.to_string());
+    }
+    assert_eq!(digests.len(), 11);
+    assert_eq!(p["request"]["phantom"], true);
+    assert!(p["inputs"].as_array().unwrap().is_empty());
+    // reproduce works on the built-in phantom too
+    let o = radx(&[
+        "reproduce",
+        t.path().join("p.csv.provenance.json").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o).0);
+}

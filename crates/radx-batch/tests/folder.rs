@@ -127,6 +127,16 @@ fn resume_reuses_only_exact_results_and_says_why() {
     assert_eq!((fourth.done, fourth.skipped), (4, 0));
     assert_eq!(fourth.reasons.get(&Recompute::Build), Some(&4));
     assert!(fourth.recomputed_text().contains("4 changed build"));
+
+    // A record in which a plugin had been refused is never trusted.
+    let rec = out.join("cases/c0.provenance.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&rec).unwrap()).unwrap();
+    v["plugins"][0]["sha256"] = serde_json::Value::String("refused".into());
+    std::fs::write(&rec, serde_json::to_string(&v).unwrap()).unwrap();
+    let fifth = run(&cases, &settings, &registry, &other, &out);
+    assert_eq!((fifth.done, fifth.skipped), (1, 3));
+    assert_eq!(fifth.reasons.get(&Recompute::Plugins), Some(&1));
 }
 
 /// A plugin that panics when the ROI holds more than 150 voxels.

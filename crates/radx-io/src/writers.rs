@@ -139,3 +139,76 @@ pub fn write_outputs(
     )?;
     Ok(side)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use radx_core::{FeatureRow, Platform};
+
+    fn fixture() -> (FeatureTable, Provenance) {
+        let table = FeatureTable {
+            rows: vec![FeatureRow {
+                case: "c".into(),
+                roi: "r".into(),
+                image: "original".into(),
+                family: "f".into(),
+                feature: "x".into(),
+                ibsi_id: String::new(),
+                aggregation: String::new(),
+                tag: "f_x".into(),
+                unit: String::new(),
+                value: Some(1.5),
+                missing_reason: None,
+            }],
+        };
+        let provenance = Provenance {
+            provenance_schema: radx_core::provenance::PROVENANCE_SCHEMA,
+            radx_version: "0".into(),
+            build: None,
+            settings_id: "id".into(),
+            settings: String::new(),
+            inputs: Vec::new(),
+            selection: None,
+            request: None,
+            plugins: Vec::new(),
+            platform: Platform::current(),
+            threads: 1,
+            table: None,
+        };
+        (table, provenance)
+    }
+
+    #[test]
+    fn the_sidecar_records_the_table_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        let (table, provenance) = fixture();
+        for name in ["t.csv", "t.json"] {
+            let out = dir.path().join(name);
+            let side = write_outputs(&out, &table, &provenance).unwrap();
+            let p: Provenance =
+                serde_json::from_str(&std::fs::read_to_string(side).unwrap()).unwrap();
+            let t = p.table.unwrap();
+            assert_eq!(t.file, name);
+            use sha2::{Digest, Sha256};
+            let want = radx_core::settings::hex(&Sha256::digest(std::fs::read(&out).unwrap()));
+            assert_eq!(t.sha256, want);
+        }
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (table, provenance) = fixture();
+        // a non-empty folder where the table should go: the rename fails
+        let out = dir.path().join("t.csv");
+        std::fs::create_dir_all(out.join("x")).unwrap();
+        let e = write_outputs(&out, &table, &provenance).unwrap_err();
+        assert!(e.to_string().contains("t.csv"), "{e}");
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .collect();
+        assert_eq!(names, ["t.csv"], "no temporary file left");
+    }
+}
