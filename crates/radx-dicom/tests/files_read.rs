@@ -67,7 +67,7 @@ fn a_seg_names_the_segment_it_resolved() {
     for sel in [RoiSelector::Name("Box".into()), RoiSelector::Label(2)] {
         let m = load_mask_any(&p, &target, &sel).unwrap();
         assert_eq!(m.format, Format::Seg);
-        assert_eq!(m.files, [p.clone()]);
+        assert_eq!(m.files, std::slice::from_ref(&p));
         assert_eq!(m.selection.segment_number, Some(2));
         assert_eq!(m.selection.segment_label.as_deref(), Some("Box"));
         assert_eq!(
@@ -94,7 +94,7 @@ fn a_detached_nrrd_names_its_data_file_and_a_label_map_its_label() {
     let mask = Mask::new(grid.clone(), Array3::from_elem((4, 5, 6), true)).unwrap();
     write_nrrd_mask(&attached, &mask, radx_dicom::NrrdEncoding::Raw).unwrap();
     let m = load_mask_any(&attached, &li.mask_target(), &RoiSelector::Label(1)).unwrap();
-    assert_eq!(m.files, [attached.clone()]);
+    assert_eq!(m.files, std::slice::from_ref(&attached));
     assert_eq!(m.selection.label_value, Some(1));
     let m = load_mask_any(&attached, &li.mask_target(), &RoiSelector::Auto).unwrap();
     assert_eq!(m.selection.label_value, None);
