@@ -79,13 +79,18 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     let out = tempfile::tempdir().unwrap();
+    let build = radx_build::info();
+    let ctx = radx_stability::RunContext {
+        registry: &registry,
+        build: &build,
+    };
     let mut g = c.benchmark_group("stability_sts_pet_25_cases");
     g.sample_size(10);
     g.bench_function("20_perturbations_run_and_assess_2_threads", |b| {
         b.iter(|| {
             pool.install(|| {
-                let s = radx_stability::run(&cases, &conditions, &registry, out.path(), &|_| {})
-                    .unwrap();
+                let s =
+                    radx_stability::run(&cases, &conditions, &ctx, out.path(), &|_| {}).unwrap();
                 assert!(s.failed.is_empty());
                 let tables: Vec<ConditionTable> = conditions
                     .iter()

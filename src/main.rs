@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    radx_cli::main()
+    radx_cli::main(radx_build::info())
 }

@@ -136,7 +136,8 @@ fn extract_files_records_input_hashes_and_json_output() {
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     let inputs = v["provenance"]["inputs"].as_array().unwrap();
-    assert_eq!(inputs.len(), 2);
+    let roles: Vec<&str> = inputs.iter().map(|i| i["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["image", "mask", "settings"]);
     let img_hash = inputs[0]["sha256"].as_str().unwrap();
     assert_eq!(img_hash.len(), 64);
     let rows = v["features"].as_array().unwrap();

@@ -410,6 +410,9 @@ fn a_case_beyond_a_limit_fails_alone_in_a_batch_and_reruns_with_the_limit_raised
     let o = batch(&["--limit", "max_grey_levels=200000"]);
     let e = stderr(&o);
     assert_eq!(o.status.code(), Some(0), "{e}");
-    assert!(e.contains("1 done, 2 skipped, 0 failed"), "{e}");
+    assert!(
+        e.contains("1 computed, 2 kept from an earlier run, 0 failed"),
+        "{e}"
+    );
     assert!(f.path("out/cases/c2.csv").is_file());
 }

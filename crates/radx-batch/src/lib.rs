@@ -1,22 +1,35 @@
 //! Cohort extraction: every case of a cohort CSV in parallel, each result written
-//! atomically under an output folder, failures recorded per case, finished cases skipped
-//! on a re-run, deterministic shards, and a merge that gives the same table as one run.
+//! atomically under an output folder, failures (and panics) recorded per case, earlier
+//! results reused only when they are exactly this run's, deterministic shards, and a
+//! merge that gives the same table as one run.
 //!
 //! Output folder layout:
 //!
 //! ```text
+//! DIR/batch.json                     what the folder was made with: settings id, build
+//!                                    identity, cohort file and its case ids, shard
 //! DIR/cases/<case>.csv               the case's long feature table (written atomically)
-//! DIR/cases/<case>.provenance.json   its provenance; written last, it marks the case done
-//! DIR/errors/<case>.json             {case, stage, message} when the case failed
+//! DIR/cases/<case>.provenance.json   its provenance, with the table's sha256; written
+//!                                    last, it marks the case done
+//! DIR/errors/<case>.json             {case, stage, message, internal} when the case failed
 //! DIR/features.csv                   every finished case of DIR, sorted by case id
 //! ```
+//!
+//! Resume rule ([`reuse_check`]): a case's earlier result is kept only when its record
+//! has the same build identity, settings id, image and mask digests (every file read),
+//! plugins (with run-time library hashes), cohort row, and the table on disk still has
+//! the sha256 its record names. Anything else is recomputed, and the summary says why.
+//!
+//! A folder belongs to one settings id and one set of cases ([`prepare_folder`]):
+//! another run into it is refused unless `overwrite`, so `features.csv` never mixes two
+//! settings ids or keeps cases that the cohort no longer lists.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use radx_core::{Provenance, Registry, Settings};
-use radx_io::MaskSelector;
-use radx_pipeline::{CaseLabels, PipelineError};
+use radx_core::provenance::InputRecord;
+use radx_core::{BuildIdentity, BuildInfo, Provenance, Registry, Request, Settings, TableRecord};
+use radx_pipeline::{CaseLabels, InputOptions, LoadedInputs, PipelineError, RoiSelector};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -141,16 +154,57 @@ impl Shard {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseError {
     pub case: String,
-    /// `read`, `process`, `settings` or `write`.
+    /// `read`, `process`, `settings` or `write`: the step that failed (or panicked).
     pub stage: String,
     pub message: String,
+    /// A panic inside radx (a bug), not a problem of the input.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub internal: bool,
+}
+
+/// Why an earlier result of a case was not reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Recompute {
+    /// No earlier result.
+    New,
+    /// The record was made by another build (or has no build identity).
+    Build,
+    /// Another settings id.
+    Settings,
+    /// An image or mask file differs (content, or the set of files read).
+    Input,
+    /// Other plugins, another run-time library, or a plugin that had been refused.
+    Plugins,
+    /// The case's cohort row asks for something else (ROI label or name).
+    Request,
+    /// The table is missing, cut short or altered: its sha256 is not the recorded one.
+    Table,
+    /// The record cannot be read.
+    Record,
+}
+
+impl Recompute {
+    /// A short phrase for summaries: `changed build`, `damaged table`, ...
+    pub fn phrase(self) -> &'static str {
+        match self {
+            Recompute::New => "new",
+            Recompute::Build => "changed build",
+            Recompute::Settings => "changed settings",
+            Recompute::Input => "changed input",
+            Recompute::Plugins => "changed plugins",
+            Recompute::Request => "changed cohort row",
+            Recompute::Table => "damaged table",
+            Recompute::Record => "unreadable record",
+        }
+    }
 }
 
 /// What happened to one case.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CaseOutcome {
-    Done,
-    /// A result for the same inputs, settings and radx version was already there.
+    /// Computed; why (no earlier result, or why the earlier one was not reused).
+    Done(Recompute),
+    /// An exactly matching earlier result was kept.
     Skipped,
     Failed(CaseError),
 }
@@ -158,9 +212,53 @@ pub enum CaseOutcome {
 /// Summary of a batch.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BatchSummary {
+    /// Cases computed in this run.
     pub done: usize,
+    /// Cases whose earlier result was kept.
     pub skipped: usize,
+    /// Of `done`: how many for each reason (`New` = no earlier result).
+    pub reasons: std::collections::BTreeMap<Recompute, usize>,
     pub failed: Vec<CaseError>,
+}
+
+impl BatchSummary {
+    /// Cases recomputed although an earlier result existed.
+    pub fn recomputed(&self) -> usize {
+        self.reasons
+            .iter()
+            .filter(|(r, _)| **r != Recompute::New)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// `36 recomputed: 30 changed build, 6 damaged table` (empty when none).
+    pub fn recomputed_text(&self) -> String {
+        let parts: Vec<String> = self
+            .reasons
+            .iter()
+            .filter(|(r, _)| **r != Recompute::New)
+            .map(|(r, n)| format!("{n} {}", r.phrase()))
+            .collect();
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("{} recomputed: {}", self.recomputed(), parts.join(", "))
+        }
+    }
+}
+
+/// What a batch run needs besides its cases: settings, plugins, the build, and the
+/// records of the cohort and settings files (added to every case's inputs).
+pub struct BatchContext<'a> {
+    pub settings: &'a Settings,
+    pub registry: &'a Registry,
+    pub build: &'a BuildInfo,
+    /// Records of the other files the run read (the cohort CSV, the settings manifest).
+    pub extra_inputs: Vec<InputRecord>,
+    /// Test hook (a hidden command-line flag): the case with this id panics while it is
+    /// processed, to exercise panic isolation.
+    #[doc(hidden)]
+    pub panic_case: Option<String>,
 }
 
 fn cases_dir(out: &Path) -> PathBuf {
@@ -178,38 +276,269 @@ fn provenance_path(out: &Path, case: &str) -> PathBuf {
 fn error_path(out: &Path, case: &str) -> PathBuf {
     errors_dir(out).join(format!("{case}.json"))
 }
+/// The folder's manifest: `DIR/batch.json`.
+pub fn manifest_path(out: &Path) -> PathBuf {
+    out.join("batch.json")
+}
 
 /// Writes `text` to `path` through a temporary file in the same folder and a rename, so
-/// a reader (or a later run) sees the whole file or none of it.
+/// a reader (or a later run) sees the whole file or none of it. On any error the
+/// temporary file is removed.
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
+    let result = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
-/// True when the case's recorded provenance matches these inputs and settings.
-fn already_done(out: &Path, case: &CohortCase, settings_id: &str) -> bool {
-    let (Ok(text), true) = (
-        std::fs::read_to_string(provenance_path(out, &case.case_id)),
-        table_path(out, &case.case_id).is_file(),
-    ) else {
-        return false;
-    };
-    let Ok(p) = serde_json::from_str::<Provenance>(&text) else {
-        return false;
-    };
-    if p.settings_id != settings_id || p.radx_version != radx_core::RADX_VERSION {
-        return false;
+/// Lowercase hex sha256 of bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    radx_core::settings::hex(&Sha256::digest(bytes))
+}
+
+/// What a batch folder was made with (`DIR/batch.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchManifest {
+    /// Format version of this file: 1.
+    pub radx_batch: u32,
+    pub settings_id: String,
+    /// The build of the last run into the folder.
+    pub build: BuildIdentity,
+    /// The cohort file as read (path and sha256).
+    pub cohort: Option<InputRecord>,
+    /// The shard taken, `i/n`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    /// The ids of the cases the folder holds results for, sorted.
+    pub cases: Vec<String>,
+}
+
+/// The case ids of a cohort, sorted.
+pub fn case_ids(cases: &[CohortCase]) -> Vec<String> {
+    let mut ids: Vec<String> = cases.iter().map(|c| c.case_id.clone()).collect();
+    ids.sort();
+    ids
+}
+
+/// What [`prepare_folder`] did besides checking.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FolderNotes {
+    /// Results (tables, records, error records) of cases not in this run, removed
+    /// under `overwrite`.
+    pub removed: usize,
+    /// Temporary files of an interrupted run, removed.
+    pub stale_tmp: usize,
+}
+
+fn output_error(path: &Path, message: impl Into<String>) -> BatchError {
+    BatchError::Output {
+        path: path.into(),
+        message: message.into(),
     }
-    let hash = |path: &Path| radx_io::sha256_file(path).ok();
-    let want = [("image", hash(&case.image)), ("mask", hash(&case.mask))];
-    want.iter().all(|(role, h)| {
-        h.is_some()
-            && p.inputs
-                .iter()
-                .any(|i| i.role == *role && Some(&i.sha256) == h.as_ref())
+}
+
+/// Creates a folder (and its parents) and checks that a file can be written in it (a
+/// probe file, removed again): an unwritable output folder is found before any work.
+pub fn create_writable_dir(d: &Path) -> Result<(), BatchError> {
+    std::fs::create_dir_all(d).map_err(|e| output_error(d, e.to_string()))?;
+    let probe = d.join(format!(".radx-write-probe.{}", std::process::id()));
+    let written = std::fs::write(&probe, b"radx: checking that this folder is writable\n");
+    let _ = std::fs::remove_file(&probe);
+    written.map_err(|e| output_error(d, format!("cannot write here: {e}")))
+}
+
+/// Removes the temporary files (`.<name>.tmp`) that a killed run left in a folder (one
+/// run at a time per folder); returns how many.
+pub fn remove_stale_tmp(d: &Path) -> Result<usize, BatchError> {
+    let mut n = 0;
+    for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.starts_with('.') && name.ends_with(".tmp") && e.path().is_file() {
+            std::fs::remove_file(e.path())
+                .map_err(|err| output_error(&e.path(), err.to_string()))?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Makes `out` ready for a run described by `manifest`, before any case runs:
+///
+/// * creates `cases/` and `errors/` and checks that files can be written there (a
+///   probe file, removed again), so that an unwritable folder stops the run at once;
+/// * refuses a folder made with another settings id or for another set of cases, or
+///   holding results without a `batch.json` — unless `overwrite`, which removes the
+///   results of cases this run does not list and `features.csv` (the other results are
+///   then kept only if they pass the exact-resume check, as if recomputed);
+/// * removes temporary files left by an interrupted run;
+/// * writes `batch.json`.
+pub fn prepare_folder(
+    out: &Path,
+    manifest: &BatchManifest,
+    overwrite: bool,
+) -> Result<FolderNotes, BatchError> {
+    if out.exists() && !out.is_dir() {
+        return Err(output_error(out, "exists and is not a folder"));
+    }
+    for d in [cases_dir(out), errors_dir(out)] {
+        create_writable_dir(&d)?;
+    }
+    let mut notes = FolderNotes::default();
+    for d in [cases_dir(out), errors_dir(out), out.to_path_buf()] {
+        notes.stale_tmp += remove_stale_tmp(&d)?;
+    }
+    let holds_results = [cases_dir(out), errors_dir(out)].iter().any(|d| {
+        std::fs::read_dir(d)
+            .map(|mut r| r.next().is_some())
+            .unwrap_or(false)
+    });
+    let mp = manifest_path(out);
+    let refusal: Option<String> = if mp.is_file() {
+        match std::fs::read_to_string(&mp)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str::<BatchManifest>(&t).map_err(|e| e.to_string()))
+        {
+            Err(e) => Some(format!("{}: unreadable ({e})", mp.display())),
+            Ok(old) if old.settings_id != manifest.settings_id => Some(format!(
+                "was made with settings id {}; this run has settings id {}",
+                old.settings_id, manifest.settings_id
+            )),
+            Ok(old) if old.cases != manifest.cases => {
+                let old_set: BTreeSet<&String> = old.cases.iter().collect();
+                let new_set: BTreeSet<&String> = manifest.cases.iter().collect();
+                let gone = old_set.difference(&new_set).count();
+                let added = new_set.difference(&old_set).count();
+                Some(format!(
+                    "was made for another set of cases ({} cases; this run has {}: {gone} not in this run, {added} new)",
+                    old.cases.len(),
+                    manifest.cases.len()
+                ))
+            }
+            Ok(_) => None,
+        }
+    } else if holds_results {
+        Some("holds results but no batch.json (not made by this radx, or damaged)".into())
+    } else {
+        None
+    };
+    if let Some(why) = refusal {
+        if !overwrite {
+            return Err(output_error(
+                out,
+                format!(
+                    "{why}. Use another output folder, or --overwrite to re-make this one for this run"
+                ),
+            ));
+        }
+        let keep: BTreeSet<&str> = manifest.cases.iter().map(|s| s.as_str()).collect();
+        for d in [cases_dir(out), errors_dir(out)] {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let name = e.file_name().to_string_lossy().to_string();
+                let case = name
+                    .strip_suffix(".provenance.json")
+                    .or_else(|| name.strip_suffix(".csv"))
+                    .or_else(|| name.strip_suffix(".json"))
+                    .unwrap_or(&name);
+                if !keep.contains(case) && e.path().is_file() {
+                    std::fs::remove_file(e.path())
+                        .map_err(|err| output_error(&e.path(), err.to_string()))?;
+                    notes.removed += 1;
+                }
+            }
+        }
+        let features = out.join("features.csv");
+        if features.is_file() {
+            std::fs::remove_file(&features).map_err(|e| output_error(&features, e.to_string()))?;
+        }
+    }
+    write_atomic(
+        &mp,
+        &(serde_json::to_string_pretty(manifest).expect("manifests serialise") + "\n"),
+    )
+    .map_err(|e| output_error(&mp, format!("cannot write: {e}")))?;
+    Ok(notes)
+}
+
+/// The provenance record a case would get from these inputs (before its table exists).
+fn case_record(case: &CohortCase, ctx: &BatchContext, loaded: &LoadedInputs) -> Provenance {
+    let mut inputs = loaded.inputs.clone();
+    inputs.extend(ctx.extra_inputs.iter().cloned());
+    let mut p = radx_pipeline::provenance(ctx.settings, ctx.registry, inputs);
+    radx_pipeline::stamp_build(&mut p, ctx.build);
+    p.selection = Some(loaded.selection.clone());
+    p.request = Some(request_of(case));
+    p
+}
+
+/// What a cohort row asks for.
+pub fn request_of(case: &CohortCase) -> Request {
+    Request {
+        case: case.case_id.clone(),
+        roi: roi_label(case),
+        label: case.label,
+        ..Default::default()
+    }
+}
+
+/// The ROI name written into the rows: the cohort's `roi`, else `label_N` or `nonzero`.
+pub fn roi_label(case: &CohortCase) -> String {
+    case.roi.clone().unwrap_or_else(|| {
+        case.label
+            .map_or("nonzero".to_string(), |l| format!("label_{l}"))
     })
+}
+
+/// The image and mask records of a provenance: role, format and combined digest (which
+/// covers every file read and its name within the input).
+fn case_inputs(p: &Provenance) -> Vec<(&str, &str, &str)> {
+    let mut v: Vec<_> = p
+        .inputs
+        .iter()
+        .filter(|i| i.role == "image" || i.role == "mask")
+        .map(|i| (i.role.as_str(), i.format.as_str(), i.sha256.as_str()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Whether the stored result of a case is exactly the result of `want` (the record this
+/// run would write, without its table): same build identity, settings id, image and
+/// mask digests, plugins, cohort row, and a table whose sha256 is the recorded one.
+/// Platform, thread count and the paths and digests of the cohort and settings files
+/// are not compared: they do not change the values.
+pub fn reuse_check(cases: &Path, case: &str, want: &Provenance) -> Result<(), Recompute> {
+    let record = cases.join(format!("{case}.provenance.json"));
+    let text = match std::fs::read_to_string(&record) {
+        Ok(t) => t,
+        Err(_) => return Err(Recompute::New),
+    };
+    let old: Provenance = serde_json::from_str(&text).map_err(|_| Recompute::Record)?;
+    if old.build.is_none() || old.build != want.build {
+        return Err(Recompute::Build);
+    }
+    if old.settings_id != want.settings_id {
+        return Err(Recompute::Settings);
+    }
+    if case_inputs(&old) != case_inputs(want) {
+        return Err(Recompute::Input);
+    }
+    if old.plugins != want.plugins || old.plugins.iter().any(|p| p.sha256 == "refused") {
+        return Err(Recompute::Plugins);
+    }
+    if old.request != want.request {
+        return Err(Recompute::Request);
+    }
+    let Some(t) = &old.table else {
+        return Err(Recompute::Table);
+    };
+    match std::fs::read(cases.join(&t.file)) {
+        Ok(bytes) if sha256_hex(&bytes) == t.sha256 => Ok(()),
+        _ => Err(Recompute::Table),
+    }
 }
 
 fn stage_of(e: &PipelineError) -> &'static str {
@@ -220,33 +549,56 @@ fn stage_of(e: &PipelineError) -> &'static str {
     }
 }
 
-/// Runs one case and writes its result or its error record.
-pub fn run_case(
-    case: &CohortCase,
-    settings: &Settings,
-    registry: &Registry,
-    out: &Path,
-) -> CaseOutcome {
-    if already_done(out, case, &settings.id()) {
-        return CaseOutcome::Skipped;
-    }
-    let labels = CaseLabels {
-        case: case.case_id.clone(),
-        roi: case.roi.clone().unwrap_or_else(|| {
-            case.label
-                .map_or("nonzero".to_string(), |l| format!("label_{l}"))
-        }),
-        image: "original".into(),
-    };
-    let selector = case
-        .label
-        .map_or(MaskSelector::NonZero, MaskSelector::Label);
-    let fail = |stage: &str, message: String| {
-        let e = CaseError {
-            case: case.case_id.clone(),
-            stage: stage.into(),
-            message,
-        };
+/// The message of a panic payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
+}
+
+thread_local! {
+    static PANIC_LOCATION: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f`, turning a panic into `Err((message, location))`. The process's panic hook
+/// is kept (it still prints the panic) and extended once to note where the panic
+/// happened, for the error record.
+pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let at = info
+                .location()
+                .map(|l| format!("{}:{}", l.file(), l.line()));
+            PANIC_LOCATION.with(|p| *p.borrow_mut() = at);
+            previous(info);
+        }));
+    });
+    PANIC_LOCATION.with(|p| *p.borrow_mut() = None);
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        let at = PANIC_LOCATION.with(|p| p.borrow_mut().take());
+        let msg = panic_message(payload.as_ref());
+        match at {
+            Some(at) => format!("{msg} (at {at})"),
+            None => msg,
+        }
+    })
+}
+
+/// The message of an error record for a panic.
+pub fn internal_error_message(panic: &str) -> String {
+    format!("internal error: please report: radx panicked: {panic}")
+}
+
+/// Runs one case and writes its result or its error record. A panic anywhere in the
+/// case becomes its error record (stage = the step that panicked, `internal`).
+pub fn run_case(case: &CohortCase, ctx: &BatchContext, out: &Path) -> CaseOutcome {
+    let stage = std::cell::Cell::new("read");
+    let result = catch_panic(|| run_case_inner(case, ctx, out, &stage));
+    let fail = |e: CaseError| {
         let _ = std::fs::remove_file(provenance_path(out, &case.case_id));
         let _ = std::fs::remove_file(table_path(out, &case.case_id));
         let _ = write_atomic(
@@ -255,57 +607,104 @@ pub fn run_case(
         );
         CaseOutcome::Failed(e)
     };
-    match radx_pipeline::extract_files(
-        &case.image,
-        &case.mask,
-        selector,
-        settings,
-        registry,
-        &labels,
-    ) {
-        Err(e) => fail(stage_of(&e), e.to_string()),
-        Ok((table, provenance)) => {
-            let written = write_atomic(
-                &table_path(out, &case.case_id),
-                &radx_io::table_to_csv(&table),
-            )
-            .and_then(|_| {
-                write_atomic(
-                    &provenance_path(out, &case.case_id),
-                    &(serde_json::to_string_pretty(&provenance).expect("provenance serialises")
-                        + "\n"),
-                )
-            });
-            match written {
-                Ok(()) => {
-                    let _ = std::fs::remove_file(error_path(out, &case.case_id));
-                    CaseOutcome::Done
-                }
-                Err(e) => fail("write", format!("{}: {e}", out.display())),
-            }
-        }
+    match result {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(e)) => fail(e),
+        Err(panic) => fail(CaseError {
+            case: case.case_id.clone(),
+            stage: stage.get().into(),
+            message: internal_error_message(&panic),
+            internal: true,
+        }),
     }
 }
 
+fn run_case_inner(
+    case: &CohortCase,
+    ctx: &BatchContext,
+    out: &Path,
+    stage: &std::cell::Cell<&'static str>,
+) -> Result<CaseOutcome, CaseError> {
+    let err = |stage: &str, message: String| CaseError {
+        case: case.case_id.clone(),
+        stage: stage.into(),
+        message,
+        internal: false,
+    };
+    let labels = CaseLabels {
+        case: case.case_id.clone(),
+        roi: roi_label(case),
+        image: "original".into(),
+    };
+    let options = InputOptions {
+        roi: case.label.map_or(RoiSelector::Auto, RoiSelector::Label),
+        ..Default::default()
+    };
+    stage.set("read");
+    let loaded = radx_pipeline::load_inputs(&case.image, &case.mask, &options)
+        .map_err(|e| err(stage_of(&e), e.to_string()))?;
+    let mut record = case_record(case, ctx, &loaded);
+    let why = match reuse_check(&cases_dir(out), &case.case_id, &record) {
+        Ok(()) => {
+            let _ = std::fs::remove_file(error_path(out, &case.case_id));
+            return Ok(CaseOutcome::Skipped);
+        }
+        Err(why) => why,
+    };
+    stage.set("process");
+    if ctx.panic_case.as_deref() == Some(case.case_id.as_str()) {
+        panic!("deliberate panic for case `{}` (test hook)", case.case_id);
+    }
+    let table = radx_pipeline::extract(
+        loaded.image,
+        loaded.mask,
+        ctx.settings,
+        ctx.registry,
+        &labels,
+    )
+    .map_err(|e| {
+        err(
+            "process",
+            format!("{} with {}: {e}", case.image.display(), case.mask.display()),
+        )
+    })?;
+    stage.set("write");
+    let write_err =
+        |p: &Path, e: std::io::Error| err("write", format!("{}: cannot write: {e}", p.display()));
+    // A result being replaced stops counting as done before its table changes.
+    let prov = provenance_path(out, &case.case_id);
+    if prov.exists() {
+        std::fs::remove_file(&prov).map_err(|e| write_err(&prov, e))?;
+    }
+    let csv = radx_io::table_to_csv(&table);
+    let tp = table_path(out, &case.case_id);
+    write_atomic(&tp, &csv).map_err(|e| write_err(&tp, e))?;
+    record.table = Some(TableRecord {
+        file: format!("{}.csv", case.case_id),
+        sha256: sha256_hex(csv.as_bytes()),
+    });
+    write_atomic(
+        &prov,
+        &(serde_json::to_string_pretty(&record).expect("provenance serialises") + "\n"),
+    )
+    .map_err(|e| write_err(&prov, e))?;
+    let _ = std::fs::remove_file(error_path(out, &case.case_id));
+    Ok(CaseOutcome::Done(why))
+}
+
 /// Runs every case on the current rayon pool; `progress` is called once per finished
-/// case (from worker threads). Then writes `DIR/features.csv`.
+/// case (from worker threads). Then writes `DIR/features.csv`. The folder must have
+/// been made ready by [`prepare_folder`].
 pub fn run_batch(
     cases: &[CohortCase],
-    settings: &Settings,
-    registry: &Registry,
+    ctx: &BatchContext,
     out: &Path,
     progress: &(dyn Fn(&CohortCase, &CaseOutcome) + Sync),
 ) -> Result<BatchSummary, BatchError> {
-    for d in [cases_dir(out), errors_dir(out)] {
-        std::fs::create_dir_all(&d).map_err(|e| BatchError::Output {
-            path: d.clone(),
-            message: e.to_string(),
-        })?;
-    }
     let outcomes: Vec<CaseOutcome> = cases
         .par_iter()
         .map(|c| {
-            let o = run_case(c, settings, registry, out);
+            let o = run_case(c, ctx, out);
             progress(c, &o);
             o
         })
@@ -313,71 +712,135 @@ pub fn run_batch(
     let mut summary = BatchSummary::default();
     for o in outcomes {
         match o {
-            CaseOutcome::Done => summary.done += 1,
+            CaseOutcome::Done(why) => {
+                summary.done += 1;
+                *summary.reasons.entry(why).or_default() += 1;
+            }
             CaseOutcome::Skipped => summary.skipped += 1,
             CaseOutcome::Failed(e) => summary.failed.push(e),
         }
     }
+    summary.failed.sort_by(|a, b| a.case.cmp(&b.case));
     merge(&[out.to_path_buf()], &out.join("features.csv"))?;
     Ok(summary)
 }
 
+/// A finished case of a batch folder: its record and table, the table verified against
+/// the sha256 in its record.
+struct FinishedCase {
+    case: String,
+    table: PathBuf,
+    settings_id: String,
+    bytes: Vec<u8>,
+}
+
+/// The finished cases of a batch folder, each table checked against its record.
+fn finished_cases(dir: &Path) -> Result<Vec<FinishedCase>, BatchError> {
+    let cd = cases_dir(dir);
+    let entries = std::fs::read_dir(&cd)
+        .map_err(|e| output_error(&cd, format!("not a radx batch folder: {e}")))?;
+    let mut out = Vec::new();
+    let mut names: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    for name in names {
+        let Some(case) = name.strip_suffix(".provenance.json") else {
+            continue;
+        };
+        if case.starts_with('.') {
+            continue;
+        }
+        let rp = provenance_path(dir, case);
+        let record: Provenance = std::fs::read_to_string(&rp)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+            .map_err(|e| output_error(&rp, format!("unreadable provenance record: {e}")))?;
+        let Some(t) = &record.table else {
+            return Err(output_error(
+                &rp,
+                "the record names no table digest (made by an older radx): run radx batch into this folder again",
+            ));
+        };
+        let tp = cd.join(&t.file);
+        let bytes = std::fs::read(&tp).map_err(|e| output_error(&tp, e.to_string()))?;
+        if sha256_hex(&bytes) != t.sha256 {
+            return Err(output_error(
+                &tp,
+                format!(
+                    "the table does not match its provenance record (sha256 {} recorded, {} on disk): it was cut short or altered; run radx batch into this folder again to recompute it",
+                    t.sha256,
+                    sha256_hex(&bytes)
+                ),
+            ));
+        }
+        out.push(FinishedCase {
+            case: case.to_string(),
+            table: tp,
+            settings_id: record.settings_id,
+            bytes,
+        });
+    }
+    Ok(out)
+}
+
 /// Merges the finished cases of one or more batch folders into one long table, sorted
 /// by case id (rows of a case keep their order). Shards merged this way give the same
-/// bytes as one unsharded run. A case present in two folders is an error.
+/// bytes as one unsharded run. Refused: a case present in two folders, cases made with
+/// different settings ids, and a table whose sha256 is not the one its record names.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, BatchError> {
-    let mut found: Vec<(String, PathBuf)> = Vec::new();
+    let mut found: Vec<(FinishedCase, PathBuf)> = Vec::new();
     for d in dirs {
-        let cd = cases_dir(d);
-        let entries = std::fs::read_dir(&cd).map_err(|e| BatchError::Output {
-            path: cd.clone(),
-            message: format!("not a radx batch folder: {e}"),
-        })?;
-        for entry in entries.flatten() {
-            let p = entry.path();
-            let name = p
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .to_string();
-            if let Some(case) = name.strip_suffix(".csv") {
-                if case.starts_with('.') || !provenance_path(d, case).is_file() {
-                    continue; // unfinished
-                }
-                if found.iter().any(|(c, _)| c == case) {
-                    return Err(BatchError::Output {
-                        path: p.clone(),
-                        message: format!("case `{case}` appears in more than one folder"),
-                    });
-                }
-                found.push((case.to_string(), p));
+        for c in finished_cases(d)? {
+            if let Some((other, od)) = found.iter().find(|(f, _)| f.case == c.case) {
+                return Err(output_error(
+                    &c.table,
+                    format!(
+                        "case `{}` appears in more than one folder (also {})",
+                        c.case,
+                        od.join("cases")
+                            .join(format!("{}.csv", other.case))
+                            .display()
+                    ),
+                ));
             }
+            if let Some((first, fd)) = found.first() {
+                if first.settings_id != c.settings_id {
+                    return Err(output_error(
+                        d,
+                        format!(
+                            "case `{}` was made with settings id {}, but case `{}` of {} with settings id {}: one table never mixes two settings",
+                            c.case,
+                            c.settings_id,
+                            first.case,
+                            fd.display(),
+                            first.settings_id
+                        ),
+                    ));
+                }
+            }
+            found.push((c, d.clone()));
         }
     }
-    found.sort();
+    found.sort_by(|a, b| a.0.case.cmp(&b.0.case));
     let mut text = String::from(radx_io::CSV_HEADER);
     text.push('\n');
-    for (_, p) in &found {
-        let t = std::fs::read_to_string(p).map_err(|e| BatchError::Output {
-            path: p.clone(),
-            message: e.to_string(),
-        })?;
+    for (c, _) in &found {
+        let t = String::from_utf8_lossy(&c.bytes);
         let mut lines = t.lines();
         if lines.next() != Some(radx_io::CSV_HEADER) {
-            return Err(BatchError::Output {
-                path: p.clone(),
-                message: "unexpected header: not a radx case table".into(),
-            });
+            return Err(output_error(
+                &c.table,
+                "unexpected header: not a radx case table",
+            ));
         }
         for l in lines {
             text.push_str(l);
             text.push('\n');
         }
     }
-    write_atomic(out, &text).map_err(|e| BatchError::Output {
-        path: out.into(),
-        message: e.to_string(),
-    })?;
+    write_atomic(out, &text).map_err(|e| output_error(out, e.to_string()))?;
     Ok(found.len())
 }
 

@@ -4,13 +4,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use radx_core::Settings;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use radx_core::{BuildInfo, Request, Settings};
 use radx_io::MaskSelector;
 use radx_pipeline::{builtin_registry, CaseLabels};
 
 mod filter;
+mod methods;
 mod output;
+mod reproduce;
 mod stability;
 
 use output::{eprintln, out, outln};
@@ -18,7 +20,6 @@ use output::{eprintln, out, outln};
 #[derive(Parser)]
 #[command(
     name = "radx",
-    version,
     about = "Standardised, reproducible radiomics: IBSI features with provenance"
 )]
 struct Cli {
@@ -52,7 +53,8 @@ enum Command {
     /// Stability of every feature across conditions (a settings grid, seeded
     /// perturbations, other platforms): ICC, CCC, CV, classes, sites, HTML report.
     Stability(stability::StabilityArgs),
-    /// Merge batch output folders (e.g. shards) into one table.
+    /// Merge batch output folders (e.g. shards) into one table. Refuses folders made with
+    /// different settings and tables that do not match their provenance record.
     Merge {
         /// Batch output folders.
         #[arg(required = true)]
@@ -61,6 +63,12 @@ enum Command {
         #[arg(long, short = 'o')]
         out: PathBuf,
     },
+    /// Re-run a provenance record (or every case of a batch folder) and say whether it
+    /// still holds: bit-identical (exit 0), same values within tolerance, or different.
+    Reproduce(reproduce::ReproduceArgs),
+    /// The methods section of a paper: the IBSI reporting items and a short paragraph,
+    /// from a settings manifest, a preset or a provenance record.
+    Methods(methods::MethodsArgs),
 }
 
 #[derive(Args)]
@@ -174,6 +182,14 @@ struct BatchArgs {
     /// Take only shard i of n (1-based), e.g. 2/8: cases whose position modulo n is i - 1.
     #[arg(long)]
     shard: Option<String>,
+    /// Re-make an output folder that was made with other settings or for other cases:
+    /// results of cases not in this run are deleted; the others are kept only if they
+    /// are exactly this run's (the resume rule), else recomputed.
+    #[arg(long)]
+    overwrite: bool,
+    /// Test hook: make the case with this id panic while it is processed.
+    #[arg(long, hide = true)]
+    debug_panic_case: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -231,6 +247,15 @@ impl SettingsSource {
                 Settings::from_toml_str_with_limits("radx_settings = 1\n", "--limit", &self.limits)?
             }
         })
+    }
+
+    /// The provenance record of the manifest file, when the settings came from one.
+    fn input_record(&self) -> Result<Option<radx_core::provenance::InputRecord>> {
+        self.settings
+            .as_deref()
+            .map(|p| radx_pipeline::input_record("settings", p, "TOML", &[p.to_path_buf()]))
+            .transpose()
+            .map_err(Into::into)
     }
 }
 
@@ -320,10 +345,37 @@ enum ValidateCommand {
     },
 }
 
-/// Runs the command line; errors are printed with their context chain.
-pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
+/// The command line with this build's identity as its version (`radx -V`: one line;
+/// `radx --version`: every field).
+fn command(build: &BuildInfo) -> clap::Command {
+    let summary = build.identity.summary();
+    let short = summary
+        .strip_prefix("radx ")
+        .unwrap_or(&summary)
+        .to_string();
+    Cli::command()
+        .version(&*Box::leak(short.into_boxed_str()))
+        .long_version(&*Box::leak(
+            // clap prints the command name before it
+            build
+                .identity
+                .version_text()
+                .trim_start_matches("radx ")
+                .to_string()
+                .into_boxed_str(),
+        ))
+}
+
+/// Runs the command line of the build `build` (the `radx` binary passes
+/// `radx_build::info()`: the identity that goes into every provenance record and
+/// `radx --version`); errors are printed with their context chain.
+pub fn main(build: BuildInfo) -> ExitCode {
+    let matches = command(&build).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    match run(cli, &build) {
         Ok(code) => code,
         // The reader of stdout has gone (`radx features list | head -1`): stop quietly.
         Err(e) if output::is_stdout_closed(&e) => ExitCode::from(output::BROKEN_PIPE_EXIT),
@@ -354,9 +406,9 @@ fn error_text(e: &anyhow::Error) -> String {
     text
 }
 
-fn run(cli: Cli) -> Result<ExitCode> {
+fn run(cli: Cli, build: &BuildInfo) -> Result<ExitCode> {
     match cli.command {
-        Command::Extract(a) => extract(a),
+        Command::Extract(a) => extract(a, build),
         Command::Settings(SettingsCommand::Show(src)) => {
             let s = src.load()?;
             outln!("# settings id: {}", s.id());
@@ -386,15 +438,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Batch(a) => batch(a),
+        Command::Batch(a) => batch(a, build),
         Command::Filter(a) => filter::filter(a),
         Command::Compare(a) => compare(a),
-        Command::Stability(a) => stability::stability(a),
+        Command::Stability(a) => stability::stability(a, build),
         Command::Merge { dirs, out } => {
             let n = radx_batch::merge(&dirs, &out)?;
             eprintln!("radx: merged {n} cases into {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Reproduce(a) => reproduce::reproduce(a, build),
+        Command::Methods(a) => methods::methods(a, &build.identity),
         Command::Plugin(PluginCommand::Inspect { lib, sha256 }) => {
             let i = match sha256 {
                 // pinned: the bytes read are checked, then loaded in this process
@@ -498,9 +552,10 @@ fn set_threads(threads: Option<usize>, limits: &radx_core::Limits) -> Result<()>
     Ok(())
 }
 
-/// `radx batch`: exit status 0 when every case succeeded, else the number of failed
-/// cases (at most 250); 2 when the batch could not start.
-fn batch(a: BatchArgs) -> Result<ExitCode> {
+/// `radx batch`: exit status 0 when every case succeeded, 1 when some failed (each has
+/// an error record), 2 when the batch could not start (bad cohort or settings, a refused
+/// output folder).
+fn batch(a: BatchArgs, build: &BuildInfo) -> Result<ExitCode> {
     use std::io::IsTerminal;
     let settings = a.settings.load()?;
     set_threads(a.threads, &settings.limits)?;
@@ -511,6 +566,38 @@ fn batch(a: BatchArgs) -> Result<ExitCode> {
         let shard: radx_batch::Shard = s.parse()?;
         cases = shard.select(cases);
     }
+    let cohort_record =
+        radx_pipeline::input_record("cohort", &a.cohort, "CSV", std::slice::from_ref(&a.cohort))?;
+    let mut extra_inputs = vec![cohort_record.clone()];
+    extra_inputs.extend(a.settings.input_record()?);
+    let manifest = radx_batch::BatchManifest {
+        radx_batch: 1,
+        settings_id: settings.id(),
+        build: build.identity.clone(),
+        cohort: Some(cohort_record),
+        shard: a.shard.clone(),
+        cases: radx_batch::case_ids(&cases),
+    };
+    let notes = radx_batch::prepare_folder(&a.out, &manifest, a.overwrite)?;
+    if notes.removed > 0 {
+        eprintln!(
+            "radx: --overwrite: removed {} files of cases not in this run",
+            notes.removed
+        );
+    }
+    if notes.stale_tmp > 0 {
+        eprintln!(
+            "radx: removed {} temporary files of an interrupted run",
+            notes.stale_tmp
+        );
+    }
+    let ctx = radx_batch::BatchContext {
+        settings: &settings,
+        registry: &registry,
+        build,
+        extra_inputs,
+        panic_case: a.debug_panic_case.clone(),
+    };
     let total = cases.len() as u64;
     let bar = if std::io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new(total);
@@ -528,8 +615,9 @@ fn batch(a: BatchArgs) -> Result<ExitCode> {
     let progress = |c: &radx_batch::CohortCase, o: &radx_batch::CaseOutcome| {
         let k = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         let what = match o {
-            radx_batch::CaseOutcome::Done => "done".to_string(),
-            radx_batch::CaseOutcome::Skipped => "skipped (result exists)".to_string(),
+            radx_batch::CaseOutcome::Done(radx_batch::Recompute::New) => "done".to_string(),
+            radx_batch::CaseOutcome::Done(why) => format!("recomputed ({})", why.phrase()),
+            radx_batch::CaseOutcome::Skipped => "kept (an identical result exists)".to_string(),
             radx_batch::CaseOutcome::Failed(e) => format!("FAILED at {}: {}", e.stage, e.message),
         };
         match &bar {
@@ -542,20 +630,43 @@ fn batch(a: BatchArgs) -> Result<ExitCode> {
             None => eprintln!("[{k}/{total}] {}: {what}", c.case_id),
         }
     };
-    let summary = radx_batch::run_batch(&cases, &settings, &registry, &a.out, &progress)?;
+    let summary = radx_batch::run_batch(&cases, &ctx, &a.out, &progress)?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    let recomputed = summary.recomputed_text();
     eprintln!(
-        "radx: {} done, {} skipped, {} failed; table {}",
+        "radx: {} cases: {} computed{}, {} kept from an earlier run, {} failed; table {}",
+        cases.len(),
         summary.done,
+        if recomputed.is_empty() {
+            String::new()
+        } else {
+            format!(" ({recomputed})")
+        },
         summary.skipped,
         summary.failed.len(),
         a.out.join("features.csv").display()
     );
-    Ok(match summary.failed.len() {
-        0 => ExitCode::SUCCESS,
-        n => ExitCode::from(n.min(250) as u8),
+    if !summary.failed.is_empty() {
+        let names: Vec<&str> = summary.failed.iter().map(|e| e.case.as_str()).collect();
+        let internal = summary.failed.iter().filter(|e| e.internal).count();
+        eprintln!(
+            "radx: {} failed cases, error records in {}: {}{}",
+            summary.failed.len(),
+            a.out.join("errors").display(),
+            names.join(", "),
+            if internal > 0 {
+                format!(" ({internal} internal errors: please report them)")
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(if summary.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     })
 }
 
@@ -689,7 +800,7 @@ fn coverage_lines(cov: &radx_check::compare::Coverage, a: &Path, b: &Path) -> Ve
     out
 }
 
-fn extract(a: ExtractArgs) -> Result<ExitCode> {
+fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
     let settings = if a.phantom {
         a.settings.load_or_preset("ibsi-digital-phantom")?
     } else {
@@ -711,7 +822,13 @@ fn extract(a: ExtractArgs) -> Result<ExitCode> {
         };
         let table = radx_pipeline::extract(image, mask, &settings, &registry, &labels)
             .context("built-in IBSI digital phantom")?;
-        let prov = radx_pipeline::provenance(&settings, &registry, Vec::new());
+        let mut prov = radx_pipeline::provenance(&settings, &registry, Vec::new());
+        prov.request = Some(Request {
+            case: labels.case.clone(),
+            roi: labels.roi.clone(),
+            phantom: true,
+            ..Default::default()
+        });
         (table, prov)
     } else {
         let image = a.image.as_deref().expect("clap requires --image");
@@ -731,8 +848,28 @@ fn extract(a: ExtractArgs) -> Result<ExitCode> {
         }
         options.series.suv = a.suv;
         options.series.series_uid = a.series_uid.clone();
-        radx_pipeline::extract_inputs(image, mask, &options, &settings, &registry, &labels)?
+        let (table, mut prov) =
+            radx_pipeline::extract_inputs(image, mask, &options, &settings, &registry, &labels)?;
+        prov.request = Some(Request {
+            case: labels.case.clone(),
+            roi: labels.roi.clone(),
+            phantom: false,
+            label: match &options.roi {
+                radx_pipeline::RoiSelector::Label(l) => Some(*l),
+                _ => None,
+            },
+            roi_name: match &options.roi {
+                radx_pipeline::RoiSelector::Name(n) => Some(n.clone()),
+                _ => None,
+            },
+            series_uid: a.series_uid.clone(),
+            suv: a.suv,
+        });
+        (table, prov)
     };
+    let mut provenance = provenance;
+    provenance.inputs.extend(a.settings.input_record()?);
+    radx_pipeline::stamp_build(&mut provenance, build);
     match &a.out {
         Some(out) => {
             let side = radx_io::write_outputs(out, &table, &provenance)?;

@@ -35,7 +35,9 @@ pub use plugin::{
     FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, PluginError, PluginInfo, PluginOrigin,
     Registry,
 };
-pub use provenance::{Platform, PluginRecord, Provenance};
+pub use provenance::{
+    BuildIdentity, BuildInfo, Platform, PluginRecord, Provenance, Request, Selection, TableRecord,
+};
 pub use settings::{Settings, SettingsError};
 pub use table::{FeatureRow, FeatureTable};
 pub use volume::{Image, Mask, Roi};

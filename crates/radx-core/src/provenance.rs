@@ -1,14 +1,152 @@
 //! The provenance record written beside every feature table.
 
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 
-/// One input file and its hash.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct InputRecord {
-    /// `image` or `mask`.
-    pub role: String,
+/// Schema version of the provenance record this build writes. Version 1 records (radx
+/// before the build identity) have no `provenance_schema` key and read as 0.
+pub const PROVENANCE_SCHEMA: u32 = 2;
+
+/// One file read and its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
     pub path: String,
     /// Lowercase hex sha256 of the file's bytes.
+    pub sha256: String,
+}
+
+/// One input and the digest of every file it was read from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputRecord {
+    /// `image`, `mask`, `cohort` or `settings`.
+    pub role: String,
+    /// The path as given (a file, or a DICOM series folder or slice).
+    pub path: String,
+    /// The input's combined digest: the file's sha256 when the input is that one file;
+    /// otherwise the sha256 of the lines `<sha256> <name>\n` of [`InputRecord::files`] in
+    /// path order, `<name>` relative to the input's folder (see [`combined_digest`]).
+    pub sha256: String,
+    /// The format read (`NIfTI`, `NRRD`, `DICOM series`, `DICOM RTSTRUCT`, `DICOM SEG`,
+    /// `CSV`, `TOML`); empty in older records.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub format: String,
+    /// Every file read for this input, sorted by path, with its sha256 (each slice of a
+    /// DICOM series, an NRRD header and its data file, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileRecord>,
+}
+
+/// The combined digest of an input read from `files` (sorted by path): the file's own
+/// sha256 when it is the single file `input` names, else the sha256 of the lines
+/// `<sha256> <name>\n`, `<name>` being the path relative to `base` (the input's folder)
+/// when it lies under it, else the full path. Renaming or moving the whole input keeps
+/// its digest; changing, adding, removing or renaming one of its files changes it.
+pub fn combined_digest(
+    input: &std::path::Path,
+    base: &std::path::Path,
+    files: &[FileRecord],
+) -> String {
+    if let [only] = files {
+        if std::path::Path::new(&only.path) == input {
+            return only.sha256.clone();
+        }
+    }
+    let mut listing = String::new();
+    for f in files {
+        let p = std::path::Path::new(&f.path);
+        let name = p.strip_prefix(base).unwrap_or(p);
+        listing.push_str(&format!("{} {}\n", f.sha256, name.display()));
+    }
+    crate::settings::hex(&sha2::Sha256::digest(listing.as_bytes()))
+}
+
+/// What the inputs resolved to: the series, frame of reference, ROI, segment or label,
+/// the SUV conversion and the image grid as read. Fields that do not apply are absent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Selection {
+    /// DICOM: SeriesInstanceUID of the image series read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series_instance_uid: Option<String>,
+    /// DICOM: FrameOfReferenceUID of the image series.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame_of_reference_uid: Option<String>,
+    /// DICOM: Modality of the image series.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modality: Option<String>,
+    /// RTSTRUCT: ROIName and ROINumber of the ROI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roi_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roi_number: Option<i64>,
+    /// SEG: SegmentNumber and SegmentLabel of the segment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment_number: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment_label: Option<String>,
+    /// Label maps: the label value of the ROI; absent with `label_rule` = `nonzero`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_value: Option<i64>,
+    /// Label maps: `label` or `nonzero`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_rule: Option<String>,
+    /// RTSTRUCT / SEG: the frame of reference the ROI is drawn in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_frame_of_reference_uid: Option<String>,
+    /// PET: the body-weight SUV conversion applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suv: Option<SuvRecord>,
+    /// The image grid as read, before any processing: voxels and spacing (z, y, x), mm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_shape_zyx: Option<[usize; 3]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_spacing_zyx_mm: Option<[f64; 3]>,
+}
+
+/// The SUV parameters used (body weight SUV; see radx-dicom `SuvInfo`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SuvRecord {
+    pub source_units: String,
+    pub decay_correction: String,
+    pub weight_kg: Option<f64>,
+    pub injected_dose_bq: Option<f64>,
+    pub half_life_s: Option<f64>,
+    /// Decay time per slice in z order, s.
+    pub decay_time_s: Vec<f64>,
+    /// Factor per slice in z order.
+    pub factor: Vec<f64>,
+}
+
+/// What was asked for, so that `radx reproduce` can ask again: the row labels and how
+/// the ROI and series were chosen.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// The case id written in every row.
+    pub case: String,
+    /// The ROI name written in every row.
+    pub roi: String,
+    /// The built-in IBSI digital phantom instead of files.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub phantom: bool,
+    /// Label maps: the label (absent: every non-zero voxel). RTSTRUCT / SEG: the ROI or
+    /// segment number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<i64>,
+    /// RTSTRUCT / SEG: the ROI or segment name asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roi_name: Option<String>,
+    /// DICOM: the SeriesInstanceUID asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series_uid: Option<String>,
+    /// DICOM PET: SUV conversion asked for.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suv: bool,
+}
+
+/// The table a record describes: its file (relative to the record's folder) and the
+/// sha256 of its bytes as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableRecord {
+    pub file: String,
     pub sha256: String,
 }
 
@@ -16,11 +154,102 @@ pub struct InputRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PluginRecord {
     pub family: String,
+    /// The plugin's own version (each built-in plugin crate has its own).
     pub version: String,
     /// `builtin`, or the path of a run-time library.
     pub origin: String,
     /// sha256 of a run-time library; empty for built-in plugins.
     pub sha256: String,
+    /// Built-in plugins: sha256 of the plugin crate's source and of the radx crates it
+    /// builds on (see radx-build), so that a change to a feature changes the record.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source_sha256: String,
+}
+
+/// Which code made a record: the radx build.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildIdentity {
+    /// The radx (workspace) version.
+    pub version: String,
+    /// The git commit built, or `unknown` outside a git checkout.
+    pub commit: String,
+    /// Whether the sources differed from that commit; absent when the commit is unknown.
+    pub dirty: Option<bool>,
+    /// With `dirty`: sha256 of the changed sources (paths and contents), so that two
+    /// different uncommitted builds differ.
+    pub diff_sha256: Option<String>,
+    /// `rustc -V` of the compiler.
+    pub rustc: String,
+    /// Target triple.
+    pub target: String,
+    /// Cargo profile (`release`, `debug`) with its optimisation level.
+    pub profile: String,
+    /// sha256 of Cargo.lock (every dependency's version).
+    pub cargo_lock_sha256: String,
+}
+
+impl BuildIdentity {
+    /// One line: `radx 0.1.0 (commit 1a2b3c4d5e6f, dirty a1b2c3d4e5f6; rustc 1.80.0; x86_64-unknown-linux-gnu; release)`.
+    pub fn summary(&self) -> String {
+        let short = |s: &str| s.chars().take(12).collect::<String>();
+        let commit = if self.commit == "unknown" {
+            "commit unknown".to_string()
+        } else {
+            format!("commit {}", short(&self.commit))
+        };
+        let dirty = match (self.dirty, &self.diff_sha256) {
+            (Some(true), Some(d)) => format!(", dirty {}", short(d)),
+            (Some(true), None) => ", dirty".into(),
+            _ => String::new(),
+        };
+        format!(
+            "radx {} ({commit}{dirty}; {}; {}; {})",
+            self.version, self.rustc, self.target, self.profile
+        )
+    }
+
+    /// The text of `radx --version`: the summary line, then one `key: value` line per
+    /// field.
+    pub fn version_text(&self) -> String {
+        let mut s = format!("{}\n", self.summary());
+        s.push_str(&format!("version:           {}\n", self.version));
+        s.push_str(&format!("commit:            {}\n", self.commit));
+        s.push_str(&format!(
+            "dirty:             {}\n",
+            match (self.dirty, &self.diff_sha256) {
+                (Some(true), Some(d)) => format!("yes (diff sha256 {d})"),
+                (Some(true), None) => "yes".into(),
+                (Some(false), _) => "no".into(),
+                (None, _) => "unknown".into(),
+            }
+        ));
+        s.push_str(&format!("rustc:             {}\n", self.rustc));
+        s.push_str(&format!("target:            {}\n", self.target));
+        s.push_str(&format!("profile:           {}\n", self.profile));
+        s.push_str(&format!("Cargo.lock sha256: {}\n", self.cargo_lock_sha256));
+        s
+    }
+
+    /// The fields in which `other` differs from `self`, as `field: self -> other`.
+    pub fn differences(&self, other: &BuildIdentity) -> Vec<String> {
+        let a = serde_json::to_value(self).expect("build identity serialises");
+        let b = serde_json::to_value(other).expect("build identity serialises");
+        let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+            return Vec::new();
+        };
+        a.iter()
+            .filter(|(k, v)| b.get(*k) != Some(*v))
+            .map(|(k, v)| format!("{k}: {v} -> {}", b.get(k).cloned().unwrap_or_default()))
+            .collect()
+    }
+}
+
+/// A build's identity and the source digest of each of its crates (crate name ->
+/// sha256 of its sources and of the radx crates it depends on), filled by radx-build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildInfo {
+    pub identity: BuildIdentity,
+    pub sources: std::collections::BTreeMap<String, String>,
 }
 
 /// Where the computation ran.
@@ -64,12 +293,37 @@ impl Platform {
 /// Everything needed to say which code, settings and inputs produced a table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Provenance {
+    /// [`PROVENANCE_SCHEMA`]; 0 for records written before it existed.
+    #[serde(default)]
+    pub provenance_schema: u32,
+    /// The radx (workspace) version; the build identity says more.
     pub radx_version: String,
+    /// The build that made the record (absent in older records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<BuildIdentity>,
     pub settings_id: String,
     /// The canonical settings manifest.
     pub settings: String,
+    /// Every input with every file read for it.
     pub inputs: Vec<InputRecord>,
+    /// What the inputs resolved to (series, ROI, segment, label, SUV).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<Selection>,
+    /// What was asked for (labels, ROI and series choice), for `radx reproduce`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<Request>,
     pub plugins: Vec<PluginRecord>,
     pub platform: Platform,
     pub threads: usize,
+    /// The table this record describes and its sha256 (absent when the table went to
+    /// stdout, and in older records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<TableRecord>,
+}
+
+impl Provenance {
+    /// The inputs of a role (`image`, `mask`, ...).
+    pub fn input(&self, role: &str) -> Option<&InputRecord> {
+        self.inputs.iter().find(|i| i.role == role)
+    }
 }

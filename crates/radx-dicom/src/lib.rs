@@ -13,6 +13,8 @@
 //!   folder, or one DICOM slice file (its folder's series is read).
 //! * [`read_mask_any`] — a NIfTI or NRRD label map, a DICOM RTSTRUCT or SEG file, or a
 //!   folder holding exactly one RTSTRUCT or SEG file, onto the grid of an image.
+//! * [`load_mask_any`] — the same, also naming every file read and the ROI, segment or
+//!   label the selector resolved to ([`LoadedImage::files`] does this for images).
 //! * Lower level: [`read_series`], [`list_series`], [`read_rtstruct`] /
 //!   [`RtStruct::rasterise`], [`read_seg_mask`] / [`list_segments`], [`read_nrrd`],
 //!   [`write_nrrd_image`], [`write_nrrd_mask`].
@@ -36,7 +38,7 @@ mod scan;
 mod seg;
 mod series;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ndarray::Array3;
 use radx_core::{Grid, Image, Mask};
@@ -169,6 +171,9 @@ pub struct LoadedImage {
     /// Identity of the DICOM series, when the image is one (used to check that an
     /// RTSTRUCT or SEG refers to it).
     pub series: Option<SeriesInfo>,
+    /// Every file whose bytes make the image, sorted by path: the NIfTI file; the NRRD
+    /// header and its detached data file; each slice of the DICOM series.
+    pub files: Vec<PathBuf>,
 }
 
 impl LoadedImage {
@@ -243,23 +248,31 @@ pub fn read_image_any(path: &Path, opts: &ImageOptions) -> Result<LoadedImage, I
             if opts.series_uid.is_some() {
                 return Err(not_dicom("a series UID"));
             }
-            let image = if format == Format::Nifti {
-                radx_io::read_image(path)?
+            let (image, mut files) = if format == Format::Nifti {
+                (radx_io::read_image(path)?, vec![path.to_path_buf()])
             } else {
-                nrrd::read_nrrd_image(path)?
+                let (grid, data, files) = nrrd::read_nrrd_files(path)?;
+                let image =
+                    Image::new(grid, data).map_err(|e| dcm::invalid(path, e.to_string()))?;
+                (image, files)
             };
+            files.sort();
             Ok(LoadedImage {
                 image,
                 format,
                 series: None,
+                files,
             })
         }
         Format::DicomSeries => {
             let s = read_series(path, opts)?;
+            let mut files = s.info.files.clone();
+            files.sort();
             Ok(LoadedImage {
                 image: s.image,
                 format,
                 series: Some(s.info),
+                files,
             })
         }
         Format::RtStruct | Format::Seg => Err(dcm::invalid(
@@ -267,6 +280,42 @@ pub fn read_image_any(path: &Path, opts: &ImageOptions) -> Result<LoadedImage, I
             format!("is a {format} (a mask), not an image"),
         )),
     }
+}
+
+/// A mask with where it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedMask {
+    pub mask: Mask,
+    pub format: Format,
+    /// Every file whose bytes make the mask, sorted by path (a label map, its NRRD data
+    /// file, the RTSTRUCT or SEG file).
+    pub files: Vec<PathBuf>,
+    /// What the selector resolved to.
+    pub selection: MaskSelection,
+}
+
+/// The region a [`RoiSelector`] resolved to in a mask file. Only the fields that apply
+/// to the format are set.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MaskSelection {
+    /// RTSTRUCT: ROIName of the chosen ROI.
+    pub roi_name: Option<String>,
+    /// RTSTRUCT: its ROINumber.
+    pub roi_number: Option<i64>,
+    /// SEG: SegmentNumber of the chosen segment.
+    pub segment_number: Option<i64>,
+    /// SEG: its SegmentLabel.
+    pub segment_label: Option<String>,
+    /// Label maps: the label value that forms the ROI (`None`: every non-zero voxel).
+    pub label_value: Option<i64>,
+    /// RTSTRUCT / SEG: the frame of reference the ROI is drawn in.
+    pub frame_of_reference_uid: Option<String>,
+}
+
+/// Reads a mask in any supported format onto `target` (the image's grid); see
+/// [`load_mask_any`], which also says which files were read and what was selected.
+pub fn read_mask_any(path: &Path, target: &MaskTarget, sel: &RoiSelector) -> Result<Mask, IoError> {
+    load_mask_any(path, target, sel).map(|m| m.mask)
 }
 
 /// Reads a mask in any supported format onto `target` (the image's grid).
@@ -279,11 +328,15 @@ pub fn read_image_any(path: &Path, opts: &ImageOptions) -> Result<LoadedImage, I
 /// * SEG: the segment pasted onto the target grid ([`read_seg_mask`], threshold
 ///   [`SEG_FRACTION_THRESHOLD`] for fractional segments).
 /// * A folder: its single RTSTRUCT or SEG file.
-pub fn read_mask_any(path: &Path, target: &MaskTarget, sel: &RoiSelector) -> Result<Mask, IoError> {
+pub fn load_mask_any(
+    path: &Path,
+    target: &MaskTarget,
+    sel: &RoiSelector,
+) -> Result<LoadedMask, IoError> {
     if path.is_dir() {
         let masks = seg::mask_files_in(path)?;
         return match masks.as_slice() {
-            [(p, _)] => read_mask_any(p, target, sel),
+            [(p, _)] => load_mask_any(p, target, sel),
             [] => Err(dcm::invalid(
                 path,
                 "folder holds no RTSTRUCT or SEG file: not a mask (give the mask file)",
@@ -304,12 +357,13 @@ pub fn read_mask_any(path: &Path, target: &MaskTarget, sel: &RoiSelector) -> Res
     let format = detect_format(path)?;
     match format {
         Format::Nifti | Format::Nrrd => {
-            let (grid, data) = if format == Format::Nifti {
+            let (grid, data, mut files) = if format == Format::Nifti {
                 let m = radx_io::read_image(path)?;
-                (m.grid, m.data)
+                (m.grid, m.data, vec![path.to_path_buf()])
             } else {
-                nrrd::read_nrrd(path)?
+                nrrd::read_nrrd_files(path)?
             };
+            files.sort();
             if let Some(why) = target.grid.mismatch(&grid, 1e-3) {
                 return Err(dcm::invalid(
                     path,
@@ -317,10 +371,54 @@ pub fn read_mask_any(path: &Path, target: &MaskTarget, sel: &RoiSelector) -> Res
                 ));
             }
             let data = select_labels(path, &data, sel)?;
-            Mask::new(target.grid.clone(), data).map_err(|e| dcm::invalid(path, e.to_string()))
+            let mask = Mask::new(target.grid.clone(), data)
+                .map_err(|e| dcm::invalid(path, e.to_string()))?;
+            Ok(LoadedMask {
+                mask,
+                format,
+                files,
+                selection: MaskSelection {
+                    label_value: match sel {
+                        RoiSelector::Label(l) => Some(*l),
+                        _ => None,
+                    },
+                    ..Default::default()
+                },
+            })
         }
-        Format::RtStruct => read_rtstruct(path)?.rasterise(sel, target),
-        Format::Seg => read_seg_mask(path, target, sel, SEG_FRACTION_THRESHOLD),
+        Format::RtStruct => {
+            let rt = read_rtstruct(path)?;
+            let mask = rt.rasterise(sel, target)?;
+            let roi = rt.select(sel)?;
+            Ok(LoadedMask {
+                mask,
+                format,
+                files: vec![path.to_path_buf()],
+                selection: MaskSelection {
+                    roi_name: Some(roi.name.clone()),
+                    roi_number: Some(roi.number),
+                    frame_of_reference_uid: roi
+                        .frame_of_reference_uid
+                        .clone()
+                        .or_else(|| rt.frame_of_reference_uids.first().cloned()),
+                    ..Default::default()
+                },
+            })
+        }
+        Format::Seg => {
+            let (mask, segment, frame) = seg::read_seg(path, target, sel, SEG_FRACTION_THRESHOLD)?;
+            Ok(LoadedMask {
+                mask,
+                format,
+                files: vec![path.to_path_buf()],
+                selection: MaskSelection {
+                    segment_number: Some(segment.number),
+                    segment_label: Some(segment.label),
+                    frame_of_reference_uid: frame,
+                    ..Default::default()
+                },
+            })
+        }
         Format::DicomSeries => Err(dcm::invalid(
             path,
             "is a DICOM image slice, not a mask (RTSTRUCT or SEG expected)",

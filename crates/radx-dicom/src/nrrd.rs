@@ -176,6 +176,12 @@ fn split_vectors(s: &str) -> Vec<String> {
 
 /// Reads a 3D NRRD volume: its grid (RAS world) and values as f64, indexed (z, y, x).
 pub fn read_nrrd(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
+    read_nrrd_files(path).map(|(g, d, _)| (g, d))
+}
+
+/// [`read_nrrd`], also returning every file read: the header, then the detached data
+/// file when there is one.
+pub(crate) fn read_nrrd_files(path: &Path) -> Result<(Grid, Array3<f64>, Vec<PathBuf>), IoError> {
     let meta = std::fs::metadata(path).map_err(|e| open_error(path, e))?;
     if meta.is_dir() {
         return Err(invalid(path, "is a folder; an NRRD file is expected"));
@@ -527,7 +533,16 @@ pub fn read_nrrd(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
     };
     let data = Array3::from_shape_vec((dims[2], dims[1], dims[0]), values)
         .map_err(|e| invalid(path, e.to_string()))?;
-    Ok((grid, data))
+    Ok((grid, data, files_read(path, &data_path)))
+}
+
+/// The header and, when it is another file, the data file.
+fn files_read(header: &Path, data: &Path) -> Vec<PathBuf> {
+    let mut files = vec![header.to_path_buf()];
+    if data != header {
+        files.push(data.to_path_buf());
+    }
+    files
 }
 
 /// Largest NRRD header radx reads (the header of a detached `.nhdr` is the whole file).

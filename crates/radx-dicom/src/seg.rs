@@ -85,6 +85,17 @@ pub fn read_seg_mask(
     sel: &RoiSelector,
     fraction_threshold: f64,
 ) -> Result<Mask, IoError> {
+    read_seg(path, target, sel, fraction_threshold).map(|(m, _, _)| m)
+}
+
+/// [`read_seg_mask`], also returning the segment it resolved and the SEG's
+/// FrameOfReferenceUID (for provenance).
+pub(crate) fn read_seg(
+    path: &Path,
+    target: &MaskTarget,
+    sel: &RoiSelector,
+    fraction_threshold: f64,
+) -> Result<(Mask, SegmentInfo, Option<String>), IoError> {
     if !(fraction_threshold > 0.0 && fraction_threshold <= 1.0) {
         return Err(invalid(
             path,
@@ -398,7 +409,7 @@ pub fn read_seg_mask(
             format!("segment {} {:?} is empty", seg.number, seg.label),
         ));
     }
-    Ok(m)
+    Ok((m, seg, a.str_opt(tags::FRAME_OF_REFERENCE_UID)))
 }
 
 /// Paths of the RTSTRUCT and SEG files directly in a folder.

@@ -48,8 +48,12 @@ fn write_atomic(path: &Path, text: &str) -> Result<(), IoError> {
         "{}.tmp",
         path.extension().and_then(|e| e.to_str()).unwrap_or("")
     ));
-    std::fs::write(&tmp, text).map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
+    let result = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        // never leave the temporary file behind (a full disk, a folder in the way)
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(err)
 }
 
 /// The provenance sidecar's path: `<out>.provenance.json`.
@@ -60,7 +64,9 @@ pub fn provenance_path(out: &Path) -> PathBuf {
 }
 
 /// Writes the table (format by extension) and its provenance sidecar; returns the
-/// sidecar's path.
+/// sidecar's path. The sidecar records the table's file name and the sha256 of the
+/// bytes written ([`radx_core::TableRecord`]); a JSON table embeds the provenance
+/// without that record.
 pub fn write_outputs(
     out: &Path,
     table: &FeatureTable,
@@ -70,11 +76,102 @@ pub fn write_outputs(
         OutputFormat::Csv => table_to_csv(table),
         OutputFormat::Json => table_to_json(table, provenance),
     };
-    write_atomic(out, &text)?;
     let side = provenance_path(out);
+    // An older sidecar must not describe the new table, even for a moment.
+    if side.exists() {
+        std::fs::remove_file(&side).map_err(|e| IoError::Write {
+            path: side.clone(),
+            message: e.to_string(),
+        })?;
+    }
+    write_atomic(out, &text)?;
+    let mut record = provenance.clone();
+    record.table = Some(radx_core::TableRecord {
+        file: out
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default(),
+        sha256: {
+            use sha2::{Digest, Sha256};
+            radx_core::settings::hex(&Sha256::digest(text.as_bytes()))
+        },
+    });
     write_atomic(
         &side,
-        &(serde_json::to_string_pretty(provenance).expect("provenance serialises") + "\n"),
+        &(serde_json::to_string_pretty(&record).expect("provenance serialises") + "\n"),
     )?;
     Ok(side)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use radx_core::{FeatureRow, Platform};
+
+    fn fixture() -> (FeatureTable, Provenance) {
+        let table = FeatureTable {
+            rows: vec![FeatureRow {
+                case: "c".into(),
+                roi: "r".into(),
+                image: "original".into(),
+                family: "f".into(),
+                feature: "x".into(),
+                ibsi_id: String::new(),
+                aggregation: String::new(),
+                tag: "f_x".into(),
+                unit: String::new(),
+                value: Some(1.5),
+                missing_reason: None,
+            }],
+        };
+        let provenance = Provenance {
+            provenance_schema: radx_core::provenance::PROVENANCE_SCHEMA,
+            radx_version: "0".into(),
+            build: None,
+            settings_id: "id".into(),
+            settings: String::new(),
+            inputs: Vec::new(),
+            selection: None,
+            request: None,
+            plugins: Vec::new(),
+            platform: Platform::current(),
+            threads: 1,
+            table: None,
+        };
+        (table, provenance)
+    }
+
+    #[test]
+    fn the_sidecar_records_the_table_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        let (table, provenance) = fixture();
+        for name in ["t.csv", "t.json"] {
+            let out = dir.path().join(name);
+            let side = write_outputs(&out, &table, &provenance).unwrap();
+            let p: Provenance =
+                serde_json::from_str(&std::fs::read_to_string(side).unwrap()).unwrap();
+            let t = p.table.unwrap();
+            assert_eq!(t.file, name);
+            use sha2::{Digest, Sha256};
+            let want = radx_core::settings::hex(&Sha256::digest(std::fs::read(&out).unwrap()));
+            assert_eq!(t.sha256, want);
+        }
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (table, provenance) = fixture();
+        // a non-empty folder where the table should go: the rename fails
+        let out = dir.path().join("t.csv");
+        std::fs::create_dir_all(out.join("x")).unwrap();
+        let e = write_outputs(&out, &table, &provenance).unwrap_err();
+        assert!(e.to_string().contains("t.csv"), "{e}");
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .collect();
+        assert_eq!(names, ["t.csv"], "no temporary file left");
+    }
 }

@@ -3,10 +3,13 @@
 
 use std::path::Path;
 
-use radx_core::provenance::InputRecord;
+use radx_core::provenance::{
+    combined_digest, FileRecord, InputRecord, SuvRecord, PROVENANCE_SCHEMA,
+};
 use radx_core::{
-    FeatureInput, FeatureRow, FeatureTable, FeatureValue, Image, Mask, Platform, PluginInfo,
-    PluginOrigin, PluginRecord, Provenance, Registry, Settings, RADX_VERSION,
+    BuildInfo, FeatureInput, FeatureRow, FeatureTable, FeatureValue, Image, Mask, Platform,
+    PluginInfo, PluginOrigin, PluginRecord, Provenance, Registry, Selection, Settings,
+    RADX_VERSION,
 };
 pub use radx_dicom::{RoiSelector, SeriesOptions};
 use radx_io::{IoError, MaskSelector};
@@ -318,14 +321,21 @@ fn contributing_plugins<'r>(
         .collect()
 }
 
-/// A provenance record for a run on these inputs.
+/// A provenance record for a run on these inputs. It carries no build identity until
+/// [`stamp_build`] adds it (the libraries do not know which binary runs them); a record
+/// without one is never trusted for resuming.
 pub fn provenance(
     settings: &Settings,
     registry: &Registry,
     inputs: Vec<InputRecord>,
 ) -> Provenance {
     Provenance {
+        provenance_schema: PROVENANCE_SCHEMA,
         radx_version: RADX_VERSION.to_string(),
+        build: None,
+        selection: None,
+        request: None,
+        table: None,
         settings_id: settings.id(),
         settings: settings.canonical(),
         inputs,
@@ -341,11 +351,31 @@ pub fn provenance(
                     version: p.info().version.clone(),
                     origin,
                     sha256,
+                    source_sha256: String::new(),
                 }
             })
             .collect(),
         platform: Platform::current(),
         threads: rayon::current_num_threads(),
+    }
+}
+
+/// The package name of a built-in plugin's crate: `radx-` and the family with `-` for
+/// `_` (`local_intensity` -> `radx-local-intensity`).
+pub fn builtin_crate(family: &str) -> String {
+    format!("radx-{}", family.replace('_', "-"))
+}
+
+/// Adds the build identity to a record, and to each built-in plugin the source digest
+/// of its crate (`build.sources`, see radx-build).
+pub fn stamp_build(provenance: &mut Provenance, build: &BuildInfo) {
+    provenance.build = Some(build.identity.clone());
+    for p in &mut provenance.plugins {
+        if p.origin == "builtin" {
+            if let Some(d) = build.sources.get(&builtin_crate(&p.family)) {
+                p.source_sha256 = d.clone();
+            }
+        }
     }
 }
 
@@ -370,36 +400,45 @@ impl From<MaskSelector> for InputOptions {
     }
 }
 
-/// sha256 of an input: of the file's bytes, or for a folder (a DICOM series) of the
-/// lines `<file name> <sha256>` of its files in name order.
-pub fn hash_input(path: &Path) -> Result<String, IoError> {
-    if !path.is_dir() {
-        return radx_io::sha256_file(path);
+/// The record of an input read from `files`: each file's sha256 and the combined
+/// digest ([`combined_digest`]; the base is the input itself when it is a folder, else
+/// its folder).
+pub fn input_record(
+    role: &str,
+    path: &Path,
+    format: &str,
+    files: &[std::path::PathBuf],
+) -> Result<InputRecord, IoError> {
+    let mut records = Vec::with_capacity(files.len());
+    for f in files {
+        records.push(FileRecord {
+            path: f.display().to_string(),
+            sha256: radx_io::sha256_file(f)?,
+        });
     }
-    let mut files: Vec<_> = std::fs::read_dir(path)
-        .map_err(|e| IoError::Read {
-            path: path.into(),
-            message: e.to_string(),
-        })?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
-    let mut listing = String::new();
-    for f in &files {
-        listing.push_str(&format!(
-            "{} {}\n",
-            f.file_name().unwrap_or_default().to_string_lossy(),
-            radx_io::sha256_file(f)?
-        ));
-    }
-    Ok(radx_core::settings::hex(&sha2_digest(listing.as_bytes())))
+    records.sort_by(|a, b| a.path.cmp(&b.path));
+    let base = if path.is_dir() {
+        path
+    } else {
+        path.parent().unwrap_or(Path::new(""))
+    };
+    Ok(InputRecord {
+        role: role.into(),
+        path: path.display().to_string(),
+        sha256: combined_digest(path, base, &records),
+        format: format.into(),
+        files: records,
+    })
 }
 
-fn sha2_digest(bytes: &[u8]) -> Vec<u8> {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes).to_vec()
+/// The inputs of one case, read, with their records and what they resolved to.
+#[derive(Debug, Clone)]
+pub struct LoadedInputs {
+    pub image: Image,
+    pub mask: Mask,
+    /// `image` and `mask`, each with every file read.
+    pub inputs: Vec<InputRecord>,
+    pub selection: Selection,
 }
 
 /// Reads an image and mask (NIfTI, NRRD, DICOM series, RTSTRUCT, SEG: detected from the
@@ -413,39 +452,81 @@ pub fn extract_inputs(
     labels: &CaseLabels,
 ) -> Result<(FeatureTable, Provenance), PipelineError> {
     check_families(settings, registry)?;
-    let (image, mask, inputs) = load_inputs(image_path, mask_path, options)?;
-    let table = extract(image, mask, settings, registry, labels).map_err(|source| {
-        PipelineError::Process {
-            image: image_path.display().to_string(),
-            mask: mask_path.display().to_string(),
-            source,
-        }
-    })?;
-    Ok((table, provenance(settings, registry, inputs)))
+    let loaded = load_inputs(image_path, mask_path, options)?;
+    let table =
+        extract(loaded.image, loaded.mask, settings, registry, labels).map_err(|source| {
+            PipelineError::Process {
+                image: image_path.display().to_string(),
+                mask: mask_path.display().to_string(),
+                source,
+            }
+        })?;
+    let mut p = provenance(settings, registry, loaded.inputs);
+    p.selection = Some(loaded.selection);
+    Ok((table, p))
 }
 
 /// Reads an image and its mask (any supported format, detected from the path) and hashes
-/// both files: the inputs of one case, with their provenance records.
+/// every file read: the inputs of one case, with their provenance records and what the
+/// selectors resolved to.
 pub fn load_inputs(
     image_path: &Path,
     mask_path: &Path,
     options: &InputOptions,
-) -> Result<(Image, Mask, Vec<InputRecord>), PipelineError> {
+) -> Result<LoadedInputs, PipelineError> {
     let loaded = radx_dicom::read_image_any(image_path, &options.series)?;
-    let mask = radx_dicom::read_mask_any(mask_path, &loaded.mask_target(), &options.roi)?;
+    let mask = radx_dicom::load_mask_any(mask_path, &loaded.mask_target(), &options.roi)?;
     let inputs = vec![
-        InputRecord {
-            role: "image".into(),
-            path: image_path.display().to_string(),
-            sha256: hash_input(image_path)?,
-        },
-        InputRecord {
-            role: "mask".into(),
-            path: mask_path.display().to_string(),
-            sha256: hash_input(mask_path)?,
-        },
+        input_record(
+            "image",
+            image_path,
+            &loaded.format.to_string(),
+            &loaded.files,
+        )?,
+        input_record("mask", mask_path, &mask.format.to_string(), &mask.files)?,
     ];
-    Ok((loaded.image, mask, inputs))
+    let series = loaded.series.as_ref();
+    let m = &mask.selection;
+    let label_map = matches!(
+        mask.format,
+        radx_dicom::Format::Nifti | radx_dicom::Format::Nrrd
+    );
+    let grid = &loaded.image.grid;
+    let selection = Selection {
+        series_instance_uid: series.map(|s| s.series_uid.clone()),
+        frame_of_reference_uid: series.and_then(|s| s.frame_of_reference_uid.clone()),
+        modality: series.and_then(|s| s.modality.clone()),
+        roi_name: m.roi_name.clone(),
+        roi_number: m.roi_number,
+        segment_number: m.segment_number,
+        segment_label: m.segment_label.clone(),
+        label_value: m.label_value,
+        label_rule: label_map.then(|| {
+            if m.label_value.is_some() {
+                "label".to_string()
+            } else {
+                "nonzero".to_string()
+            }
+        }),
+        mask_frame_of_reference_uid: m.frame_of_reference_uid.clone(),
+        suv: series.and_then(|s| s.suv.as_ref()).map(|v| SuvRecord {
+            source_units: v.source_units.clone(),
+            decay_correction: v.decay_correction.clone(),
+            weight_kg: v.weight_kg,
+            injected_dose_bq: v.injected_dose_bq,
+            half_life_s: v.half_life_s,
+            decay_time_s: v.decay_time_s.clone(),
+            factor: v.factor.clone(),
+        }),
+        image_shape_zyx: Some(grid.shape_zyx),
+        image_spacing_zyx_mm: Some(grid.spacing_zyx),
+    };
+    Ok(LoadedInputs {
+        image: loaded.image,
+        mask: mask.mask,
+        inputs,
+        selection,
+    })
 }
 
 /// Reads an image in any supported format (NIfTI, NRRD, a DICOM series folder: detected

@@ -17,9 +17,14 @@
 //! ```
 //!
 //! Resume: run the same command again and every case × condition whose provenance records
-//! the same inputs (sha256), settings id, radx version, plugins and perturbation plan is
-//! kept; anything else is recomputed. Tables are written atomically, the provenance last,
-//! so an interrupted run leaves nothing half-written that a later run would trust.
+//! the same build identity, inputs (every file's sha256), settings id, plugins, cohort
+//! row and perturbation plan, and whose table still has the sha256 its record names, is
+//! kept; anything else is recomputed, and the summary says why (radx-batch's
+//! [`Recompute`] reasons). Tables are written atomically, the provenance last, so an
+//! interrupted run leaves nothing half-written that a later run would trust.
+//!
+//! A panic while a case is read, perturbed or processed becomes that case's error record
+//! under the condition (`internal`, "internal error: please report"); the others go on.
 //!
 //! Determinism: a case's perturbation seed is derived from the run seed, the case id and
 //! the perturbation index ([`case_seed`]), never from the order in which threads pick
@@ -32,9 +37,10 @@ pub mod grid;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use radx_batch::{write_atomic, CohortCase};
+pub use radx_batch::Recompute;
+use radx_batch::{catch_panic, internal_error_message, sha256_hex, write_atomic, CohortCase};
 use radx_core::provenance::InputRecord;
-use radx_core::{Image, Mask, Registry, Settings};
+use radx_core::{BuildInfo, Image, Mask, Registry, Selection, Settings};
 use radx_perturb::{Perturbation, PerturbationSpace};
 use radx_pipeline::{CaseLabels, RoiSelector, SeriesOptions};
 use rayon::prelude::*;
@@ -183,6 +189,9 @@ pub struct CaseFailure {
     /// `read`, `perturb`, `process` or `write`.
     pub stage: String,
     pub message: String,
+    /// A panic inside radx (a bug), not a problem of the input.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub internal: bool,
 }
 
 /// Summary of a run.
@@ -190,9 +199,11 @@ pub struct CaseFailure {
 pub struct RunSummary {
     /// Cases × conditions that gave a table.
     pub done: usize,
-    /// Cases × conditions whose table from an earlier run was kept (same inputs, settings,
-    /// radx version and perturbation steps).
+    /// Cases × conditions whose table from an earlier run was kept (same build, inputs,
+    /// settings, plugins, perturbation steps, and an intact table).
     pub skipped: usize,
+    /// Of `done`: how many for each reason (`New` = no earlier result).
+    pub reasons: BTreeMap<Recompute, usize>,
     pub failed: Vec<CaseFailure>,
     /// `conditions/<slug>/features.csv` of each condition, in condition order.
     pub tables: Vec<PathBuf>,
@@ -208,6 +219,7 @@ struct LoadedCase {
     image: Image,
     mask: Mask,
     inputs: Vec<InputRecord>,
+    selection: Selection,
 }
 
 fn load_case(case: &CohortCase) -> Result<LoadedCase, String> {
@@ -215,20 +227,18 @@ fn load_case(case: &CohortCase) -> Result<LoadedCase, String> {
         roi: case.label.map_or(RoiSelector::Auto, RoiSelector::Label),
         series: SeriesOptions::default(),
     };
-    let (image, mask, inputs) =
+    let l =
         radx_pipeline::load_inputs(&case.image, &case.mask, &options).map_err(|e| e.to_string())?;
     Ok(LoadedCase {
-        image,
-        mask,
-        inputs,
+        image: l.image,
+        mask: l.mask,
+        inputs: l.inputs,
+        selection: l.selection,
     })
 }
 
 fn roi_label(case: &CohortCase) -> String {
-    case.roi.clone().unwrap_or_else(|| {
-        case.label
-            .map_or("nonzero".to_string(), |l| format!("label_{l}"))
-    })
+    radx_batch::roi_label(case)
 }
 
 /// The perturbation steps of a case under a condition, and the seed they use.
@@ -237,15 +247,19 @@ pub fn case_steps(draw: &PerturbationDraw, case_id: &str) -> (Vec<Perturbation>,
     (radx_perturb::draw(&draw.space, seed, draw.index), seed)
 }
 
-/// The provenance record of one case under one condition, without the parts that vary
-/// between runs of the same computation (platform, thread count).
+/// The provenance record of one case under one condition (before its table exists).
 fn case_record(
+    case: &CohortCase,
     condition: &Condition,
-    registry: &Registry,
-    inputs: &[InputRecord],
+    ctx: &RunContext,
+    loaded: &LoadedCase,
     perturbation: Option<serde_json::Value>,
 ) -> serde_json::Value {
-    let provenance = radx_pipeline::provenance(&condition.settings, registry, inputs.to_vec());
+    let mut provenance =
+        radx_pipeline::provenance(&condition.settings, ctx.registry, loaded.inputs.clone());
+    radx_pipeline::stamp_build(&mut provenance, ctx.build);
+    provenance.selection = Some(loaded.selection.clone());
+    provenance.request = Some(radx_batch::request_of(case));
     let mut record = serde_json::to_value(&provenance).expect("provenance serialises");
     record["condition"] = serde_json::Value::String(condition.name.clone());
     if let Some(p) = perturbation {
@@ -254,40 +268,62 @@ fn case_record(
     record
 }
 
-/// True when `cases/<case>.csv` and its provenance exist and the provenance records the
-/// same inputs, settings, radx version, plugins and perturbation steps as `record`: the
-/// earlier result is the result of this computation. (Numbers compare exactly: serde_json
-/// is built with `float_roundtrip`, so a parsed f64 is the one written.)
-fn already_done(dir: &Path, case: &str, record: &serde_json::Value) -> bool {
+/// Whether `cases/<case>.csv` and its provenance are exactly the result of `record` (the
+/// record this run would write): same build identity, inputs, settings id, plugins,
+/// cohort row, condition and perturbation plan, and a table whose sha256 is the recorded
+/// one. (Numbers compare exactly: serde_json is built with `float_roundtrip`, so a
+/// parsed f64 is the one written.)
+fn reuse_check(dir: &Path, case: &str, record: &serde_json::Value) -> Result<(), Recompute> {
     let cases = dir.join("cases");
-    if !cases.join(format!("{case}.csv")).is_file() {
-        return false;
-    }
     let Ok(text) = std::fs::read_to_string(cases.join(format!("{case}.provenance.json"))) else {
-        return false;
+        return Err(Recompute::New);
     };
-    let Ok(mut old) = serde_json::from_str::<serde_json::Value>(&text) else {
-        return false;
-    };
+    let mut old =
+        serde_json::from_str::<serde_json::Value>(&text).map_err(|_| Recompute::Record)?;
     // What the steps did is recorded after the run; the plan is what must match.
     if let Some(p) = old.get_mut("perturbation").and_then(|p| p.as_object_mut()) {
         p.remove("applied");
     }
-    [
-        "radx_version",
-        "settings_id",
-        "inputs",
-        "plugins",
-        "condition",
-        "perturbation",
-    ]
-    .iter()
-    .all(|k| old.get(k) == record.get(k))
+    let same = |k: &str| old.get(k) == record.get(k);
+    if old.get("build").map_or(true, |b| b.is_null()) || !same("build") || !same("radx_version") {
+        return Err(Recompute::Build);
+    }
+    if !same("settings_id") || !same("condition") || !same("perturbation") {
+        return Err(Recompute::Settings);
+    }
+    if !same("inputs") {
+        return Err(Recompute::Input);
+    }
+    let refused = old["plugins"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|p| p["sha256"] == "refused"));
+    if !same("plugins") || refused {
+        return Err(Recompute::Plugins);
+    }
+    if !same("request") {
+        return Err(Recompute::Request);
+    }
+    let (Some(file), Some(sha)) = (
+        old["table"]["file"].as_str(),
+        old["table"]["sha256"].as_str(),
+    ) else {
+        return Err(Recompute::Table);
+    };
+    match std::fs::read(cases.join(file)) {
+        Ok(bytes) if sha256_hex(&bytes) == sha => Ok(()),
+        _ => Err(Recompute::Table),
+    }
+}
+
+/// What a run needs besides its cases and conditions.
+pub struct RunContext<'a> {
+    pub registry: &'a Registry,
+    pub build: &'a BuildInfo,
 }
 
 /// What one case under one condition came to.
 enum Outcome {
-    Done,
+    Done(Recompute),
     Skipped,
 }
 
@@ -297,15 +333,38 @@ fn run_one(
     case: &CohortCase,
     loaded: &LoadedCase,
     condition: &Condition,
-    registry: &Registry,
+    ctx: &RunContext,
     out: &Path,
 ) -> Result<Outcome, CaseFailure> {
+    let stage = std::cell::Cell::new("perturb");
+    match catch_panic(|| run_one_inner(case, loaded, condition, ctx, out, &stage)) {
+        Ok(r) => r,
+        Err(panic) => Err(CaseFailure {
+            case: case.case_id.clone(),
+            condition: condition.name.clone(),
+            stage: stage.get().into(),
+            message: internal_error_message(&panic),
+            internal: true,
+        }),
+    }
+}
+
+fn run_one_inner(
+    case: &CohortCase,
+    loaded: &LoadedCase,
+    condition: &Condition,
+    ctx: &RunContext,
+    out: &Path,
+    stage: &std::cell::Cell<&'static str>,
+) -> Result<Outcome, CaseFailure> {
+    let registry = ctx.registry;
     let dir = condition_dir(out, condition);
     let fail = |stage: &str, message: String| CaseFailure {
         case: case.case_id.clone(),
         condition: condition.name.clone(),
         stage: stage.into(),
         message,
+        internal: false,
     };
     // The perturbation steps are drawn before anything is computed, so that a finished
     // result can be recognised by its record.
@@ -322,10 +381,15 @@ fn run_one(
             "steps": steps,
         })
     });
-    let planned_record = case_record(condition, registry, &loaded.inputs, planned.clone());
-    if already_done(&dir, &case.case_id, &planned_record) {
-        return Ok(Outcome::Skipped);
-    }
+    let planned_record = case_record(case, condition, ctx, loaded, planned.clone());
+    let why = match reuse_check(&dir, &case.case_id, &planned_record) {
+        Ok(()) => {
+            let _ = std::fs::remove_file(dir.join("errors").join(format!("{}.json", case.case_id)));
+            return Ok(Outcome::Skipped);
+        }
+        Err(why) => why,
+    };
+    stage.set("perturb");
     let (image, mask, applied) = match &steps {
         None => (loaded.image.clone(), loaded.mask.clone(), None),
         Some((_, (steps, seed))) => {
@@ -342,6 +406,7 @@ fn run_one(
         roi: roi_label(case),
         image: "original".into(),
     };
+    stage.set("process");
     let table = radx_pipeline::extract(image, mask, &condition.settings, registry, &labels)
         .map_err(|e| {
             fail(
@@ -353,21 +418,31 @@ fn run_one(
     if let Some(applied) = applied {
         record["perturbation"]["applied"] = serde_json::to_value(applied).expect("json");
     }
+    stage.set("write");
     let cases = dir.join("cases");
-    let write = |name: String, text: String| {
-        write_atomic(&cases.join(name), &text)
-            .map_err(|e| fail("write", format!("{}: {e}", cases.display())))
+    let write = |name: String, text: &str| {
+        let p = cases.join(name);
+        write_atomic(&p, text)
+            .map_err(|e| fail("write", format!("{}: cannot write: {e}", p.display())))
     };
-    write(
-        format!("{}.csv", case.case_id),
-        radx_io::table_to_csv(&table),
-    )?;
+    // A result being replaced stops counting as done before its table changes.
+    let prov = cases.join(format!("{}.provenance.json", case.case_id));
+    if prov.exists() {
+        std::fs::remove_file(&prov)
+            .map_err(|e| fail("write", format!("{}: {e}", prov.display())))?;
+    }
+    let csv = radx_io::table_to_csv(&table);
+    write(format!("{}.csv", case.case_id), &csv)?;
+    record["table"] = serde_json::json!({
+        "file": format!("{}.csv", case.case_id),
+        "sha256": sha256_hex(csv.as_bytes()),
+    });
     write(
         format!("{}.provenance.json", case.case_id),
-        serde_json::to_string_pretty(&record).expect("json") + "\n",
+        &(serde_json::to_string_pretty(&record).expect("json") + "\n"),
     )?;
     let _ = std::fs::remove_file(dir.join("errors").join(format!("{}.json", case.case_id)));
-    Ok(Outcome::Done)
+    Ok(Outcome::Done(why))
 }
 
 fn write_failure(out: &Path, condition: &Condition, f: &CaseFailure) {
@@ -391,7 +466,7 @@ fn write_failure(out: &Path, condition: &Condition, f: &CaseFailure) {
 pub fn run(
     cases: &[CohortCase],
     conditions: &[Condition],
-    registry: &Registry,
+    ctx: &RunContext,
     out: &Path,
     progress: &(dyn Fn(&CohortCase) + Sync),
 ) -> Result<RunSummary, StabilityError> {
@@ -408,17 +483,25 @@ pub fn run(
         }
         let d = condition_dir(out, c);
         for sub in ["cases", "errors"] {
-            std::fs::create_dir_all(d.join(sub)).map_err(|e| StabilityError::Output {
-                path: d.join(sub),
-                message: e.to_string(),
-            })?;
+            let sd = d.join(sub);
+            radx_batch::create_writable_dir(&sd)
+                .and_then(|_| radx_batch::remove_stale_tmp(&sd))
+                .map_err(|e| StabilityError::Output {
+                    path: sd.clone(),
+                    message: e.to_string(),
+                })?;
         }
     }
     let outcomes: Vec<Vec<Result<Outcome, CaseFailure>>> = cases
         .par_iter()
         .map(|case| {
-            let results = match load_case(case) {
-                Err(message) => conditions
+            let loaded = match catch_panic(|| load_case(case)) {
+                Ok(Ok(l)) => Ok(l),
+                Ok(Err(message)) => Err((message, false)),
+                Err(panic) => Err((internal_error_message(&panic), true)),
+            };
+            let results = match loaded {
+                Err((message, internal)) => conditions
                     .iter()
                     .map(|c| {
                         Err(CaseFailure {
@@ -426,12 +509,13 @@ pub fn run(
                             condition: c.name.clone(),
                             stage: "read".into(),
                             message: message.clone(),
+                            internal,
                         })
                     })
                     .collect(),
                 Ok(loaded) => conditions
                     .iter()
-                    .map(|c| run_one(case, &loaded, c, registry, out))
+                    .map(|c| run_one(case, &loaded, c, ctx, out))
                     .collect(),
             };
             progress(case);
@@ -442,7 +526,10 @@ pub fn run(
     for per_case in outcomes {
         for (c, r) in conditions.iter().zip(per_case) {
             match r {
-                Ok(Outcome::Done) => summary.done += 1,
+                Ok(Outcome::Done(why)) => {
+                    summary.done += 1;
+                    *summary.reasons.entry(why).or_default() += 1;
+                }
                 Ok(Outcome::Skipped) => summary.skipped += 1,
                 Err(f) => {
                     write_failure(out, c, &f);
@@ -460,7 +547,7 @@ pub fn run(
                 message: e.to_string(),
             }
         })?;
-        write_condition_provenance(c, registry, &dir)?;
+        write_condition_provenance(c, ctx, &dir)?;
         summary.tables.push(table);
     }
     let listing: Vec<_> = conditions
@@ -492,12 +579,12 @@ pub fn run(
 /// case its inputs and perturbation (gathered from the case records).
 fn write_condition_provenance(
     c: &Condition,
-    registry: &Registry,
+    ctx: &RunContext,
     dir: &Path,
 ) -> Result<(), StabilityError> {
-    let mut record =
-        serde_json::to_value(radx_pipeline::provenance(&c.settings, registry, Vec::new()))
-            .expect("provenance serialises");
+    let mut provenance = radx_pipeline::provenance(&c.settings, ctx.registry, Vec::new());
+    radx_pipeline::stamp_build(&mut provenance, ctx.build);
+    let mut record = serde_json::to_value(provenance).expect("provenance serialises");
     record["condition"] = serde_json::Value::String(c.name.clone());
     record["changes"] = serde_json::json!(c
         .changes

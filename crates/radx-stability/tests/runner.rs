@@ -5,9 +5,12 @@ use std::path::{Path, PathBuf};
 
 use ndarray::Array3;
 use radx_batch::CohortCase;
+use radx_core::{BuildInfo, Registry};
 use radx_core::{Grid, Image, Settings};
 use radx_perturb::PerturbationSpace;
-use radx_stability::{grid_conditions, perturbation_conditions, run, Axis, Condition};
+use radx_stability::{
+    grid_conditions, perturbation_conditions, run, Axis, Condition, Recompute, RunContext,
+};
 
 const SETTINGS: &str =
     "radx_settings = 1\n[features]\nfamilies = [\"morphology\", \"intensity_stats\", \"glcm\"]\n\
@@ -58,6 +61,10 @@ fn conditions() -> Vec<Condition> {
     perturbation_conditions(&settings, &space, 3, 42, true)
 }
 
+fn ctx<'a>(registry: &'a Registry, build: &'a BuildInfo) -> RunContext<'a> {
+    RunContext { registry, build }
+}
+
 fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -87,8 +94,12 @@ fn a_bad_case_costs_no_other_case_and_resume_keeps_finished_results() {
     });
     let conditions = conditions();
     let registry = radx_pipeline::builtin_registry();
+    let build = radx_build::info();
     let out = tmp.path().join("out");
-    let first = in_pool(2, || run(&cases, &conditions, &registry, &out, &|_| {})).unwrap();
+    let first = in_pool(2, || {
+        run(&cases, &conditions, &ctx(&registry, &build), &out, &|_| {})
+    })
+    .unwrap();
     assert_eq!(first.done, 3 * 4);
     assert_eq!(first.skipped, 0);
     assert_eq!(
@@ -125,14 +136,125 @@ fn a_bad_case_costs_no_other_case_and_resume_keeps_finished_results() {
     assert_eq!(p["perturbation"]["applied"].as_array().unwrap().len(), 4);
 
     // Run again: every finished result is kept, byte for byte.
-    let second = in_pool(1, || run(&cases, &conditions, &registry, &out, &|_| {})).unwrap();
+    let second = in_pool(1, || {
+        run(&cases, &conditions, &ctx(&registry, &build), &out, &|_| {})
+    })
+    .unwrap();
     assert_eq!((second.done, second.skipped), (0, 12));
     assert_eq!(tables(&out, &conditions), before);
 
     // A changed input is recomputed, only for that case.
     std::fs::copy(&cases[0].image, &cases[1].image).unwrap();
-    let third = in_pool(2, || run(&cases, &conditions, &registry, &out, &|_| {})).unwrap();
+    let third = in_pool(2, || {
+        run(&cases, &conditions, &ctx(&registry, &build), &out, &|_| {})
+    })
+    .unwrap();
     assert_eq!((third.done, third.skipped), (4, 8));
+    assert_eq!(third.reasons.get(&Recompute::Input), Some(&4));
+
+    // A table cut short is recomputed (and the condition's table is whole again).
+    let damaged = radx_stability::condition_dir(&out, &conditions[2]).join("cases/c2.csv");
+    let text = std::fs::read(&damaged).unwrap();
+    std::fs::write(&damaged, &text[..text.len() / 2]).unwrap();
+    let fourth = in_pool(2, || {
+        run(&cases, &conditions, &ctx(&registry, &build), &out, &|_| {})
+    })
+    .unwrap();
+    assert_eq!((fourth.done, fourth.skipped), (1, 11));
+    assert_eq!(fourth.reasons.get(&Recompute::Table), Some(&1));
+    assert_eq!(std::fs::read(&damaged).unwrap(), text);
+
+    // Another build: every result is recomputed, and the summary says why.
+    let mut other = build.clone();
+    other.identity.commit = "0".repeat(40);
+    let fifth = in_pool(2, || {
+        run(&cases, &conditions, &ctx(&registry, &other), &out, &|_| {})
+    })
+    .unwrap();
+    assert_eq!((fifth.done, fifth.skipped), (12, 0));
+    assert_eq!(fifth.reasons.get(&Recompute::Build), Some(&12));
+}
+
+/// A plugin that panics on the brightest case (mean ROI intensity above 24).
+struct PanicsOnBrightCases(radx_core::PluginInfo);
+
+impl radx_core::FeaturePlugin for PanicsOnBrightCases {
+    fn info(&self) -> &radx_core::PluginInfo {
+        &self.0
+    }
+    fn compute(
+        &self,
+        input: &radx_core::FeatureInput,
+    ) -> Result<Vec<radx_core::FeatureValue>, radx_core::PluginError> {
+        let roi = input.roi;
+        let (mut sum, mut n) = (0.0, 0.0);
+        for (v, inside) in roi.image.iter().zip(roi.intensity.iter()) {
+            if *inside {
+                sum += v;
+                n += 1.0;
+            }
+        }
+        if sum / n > 24.0 {
+            panic!("a bug in a feature family");
+        }
+        Ok(vec![radx_core::FeatureValue::number("mean", None, sum / n)])
+    }
+    fn origin(&self) -> radx_core::PluginOrigin {
+        radx_core::PluginOrigin::Library {
+            path: "test".into(),
+            sha256: "0".repeat(64),
+        }
+    }
+}
+
+#[test]
+fn a_panic_is_that_case_s_error_record_and_the_others_go_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases = cohort(tmp.path(), 3);
+    let conditions = conditions();
+    let mut registry = radx_pipeline::builtin_registry();
+    registry
+        .register(Box::new(PanicsOnBrightCases(radx_core::PluginInfo {
+            family: "boom".into(),
+            prefix: "boom".into(),
+            version: "1".into(),
+            features: vec![radx_core::FeatureDef::new("mean", "", "")],
+            aggregations: Vec::new(),
+        })))
+        .unwrap();
+    let build = radx_build::info();
+    let out = tmp.path().join("out");
+    let s = in_pool(2, || {
+        run(&cases, &conditions, &ctx(&registry, &build), &out, &|_| {})
+    })
+    .unwrap();
+    assert!(!s.failed.is_empty());
+    for f in &s.failed {
+        assert_eq!(f.case, "c2", "{f:?}");
+        assert_eq!(f.stage, "process");
+        assert!(f.internal);
+        assert!(
+            f.message.contains("internal error: please report"),
+            "{}",
+            f.message
+        );
+        assert!(
+            f.message.contains("a bug in a feature family"),
+            "{}",
+            f.message
+        );
+    }
+    assert_eq!(s.done + s.failed.len(), 12);
+    for c in &conditions {
+        let dir = radx_stability::condition_dir(&out, c);
+        for case in ["c0", "c1"] {
+            assert!(
+                dir.join(format!("cases/{case}.csv")).is_file(),
+                "{case} {}",
+                c.name
+            );
+        }
+    }
 }
 
 #[test]
@@ -140,6 +262,7 @@ fn tables_do_not_depend_on_the_thread_count() {
     let tmp = tempfile::tempdir().unwrap();
     let cases = cohort(tmp.path(), 4);
     let registry = radx_pipeline::builtin_registry();
+    let build = radx_build::info();
     let base = Settings::from_toml_str(SETTINGS, "test").unwrap();
     let mut conditions = conditions();
     conditions.extend(
@@ -150,8 +273,14 @@ fn tables_do_not_depend_on_the_thread_count() {
         .unwrap(),
     );
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
-    in_pool(1, || run(&cases, &conditions, &registry, &a, &|_| {})).unwrap();
-    in_pool(2, || run(&cases, &conditions, &registry, &b, &|_| {})).unwrap();
+    in_pool(1, || {
+        run(&cases, &conditions, &ctx(&registry, &build), &a, &|_| {})
+    })
+    .unwrap();
+    in_pool(2, || {
+        run(&cases, &conditions, &ctx(&registry, &build), &b, &|_| {})
+    })
+    .unwrap();
     assert_eq!(tables(&a, &conditions), tables(&b, &conditions));
     // Perturbed tables differ from the original and from each other.
     let t = tables(&a, &conditions);
