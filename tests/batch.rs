@@ -255,11 +255,13 @@ const SMALL: &str = "radx_settings = 1\n[discretisation.histogram]\nmethod = \"f
 
 /// Writes `zyx` as NIfTI with cubic voxels of `spacing_mm`.
 fn write_nifti_spaced(path: &Path, zyx: &Array3<f32>, spacing_mm: f32) {
-    let mut header = nifti::NiftiHeader::default();
-    header.pixdim = [1.0, spacing_mm, spacing_mm, spacing_mm, 1.0, 1.0, 1.0, 1.0];
     // no sform or qform: the geometry is the pixdim
-    header.sform_code = 0;
-    header.qform_code = 0;
+    let header = nifti::NiftiHeader {
+        pixdim: [1.0, spacing_mm, spacing_mm, spacing_mm, 1.0, 1.0, 1.0, 1.0],
+        sform_code: 0,
+        qform_code: 0,
+        ..Default::default()
+    };
     let xyz = zyx.clone().permuted_axes([2, 1, 0]);
     WriterOptions::new(path)
         .reference_header(&header)

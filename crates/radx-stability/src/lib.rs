@@ -285,7 +285,7 @@ fn reuse_check(dir: &Path, case: &str, record: &serde_json::Value) -> Result<(),
         p.remove("applied");
     }
     let same = |k: &str| old.get(k) == record.get(k);
-    if old.get("build").map_or(true, |b| b.is_null()) || !same("build") || !same("radx_version") {
+    if old.get("build").is_none_or(|b| b.is_null()) || !same("build") || !same("radx_version") {
         return Err(Recompute::Build);
     }
     if !same("settings_id") || !same("condition") || !same("perturbation") {
