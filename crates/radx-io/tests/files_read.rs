@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use ndarray::Array3;
 use radx_core::{Grid, Image, Mask};
-use radx_dicom::{
+use radx_io::{
     load_mask_any, read_image_any, write_nrrd_image, write_nrrd_mask, Format, ImageOptions,
     RoiSelector,
 };
@@ -83,7 +83,7 @@ fn a_detached_nrrd_names_its_data_file_and_a_label_map_its_label() {
     let grid = Grid::new([4, 5, 6], [2.0, 1.0, 1.0], [0.0, 0.0, 0.0]);
     let img = Image::new(grid.clone(), Array3::from_elem((4, 5, 6), 3.0)).unwrap();
     let h = dir.path().join("img.nhdr");
-    write_nrrd_image(&h, &img, radx_dicom::NrrdEncoding::Raw).unwrap();
+    write_nrrd_image(&h, &img, radx_io::NrrdEncoding::Raw).unwrap();
     let li = read_image_any(&h, &ImageOptions::default()).unwrap();
     assert_eq!(li.files.len(), 2, "{:?}", li.files);
     assert!(li.files.contains(&h));
@@ -92,7 +92,7 @@ fn a_detached_nrrd_names_its_data_file_and_a_label_map_its_label() {
 
     let attached = dir.path().join("mask.nrrd");
     let mask = Mask::new(grid.clone(), Array3::from_elem((4, 5, 6), true)).unwrap();
-    write_nrrd_mask(&attached, &mask, radx_dicom::NrrdEncoding::Raw).unwrap();
+    write_nrrd_mask(&attached, &mask, radx_io::NrrdEncoding::Raw).unwrap();
     let m = load_mask_any(&attached, &li.mask_target(), &RoiSelector::Label(1)).unwrap();
     assert_eq!(m.files, std::slice::from_ref(&attached));
     assert_eq!(m.selection.label_value, Some(1));

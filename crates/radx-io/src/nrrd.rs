@@ -7,7 +7,7 @@
 //!   `line skip` and `byte skip` (−1 for raw data at the end of the file);
 //!   `data file` for detached headers (a single file, relative to the header's folder).
 //! * Hostile headers: sizes are multiplied with checked arithmetic and compared with the
-//!   data really present and with the voxel limit ([`radx_io::guard`]) before anything is
+//!   data really present and with the voxel limit ([`crate::guard`]) before anything is
 //!   allocated. A detached data file must be a regular file in the header's folder or
 //!   below it (after following symbolic links): an absolute path elsewhere, `..` out of the
 //!   folder, a link out of it, a device or a FIFO are errors. Only the declared bytes are
@@ -33,11 +33,9 @@
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 
+use crate::{guard, invalid, open_error, unsupported, IoError};
 use ndarray::Array3;
 use radx_core::{Grid, Image, Mask};
-use radx_io::{guard, IoError};
-
-use crate::dcm::{invalid, open_error, unsupported};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Ty {

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use ndarray::Array3;
-use radx_dicom::{
+use radx_io::{
     list_segments, read_image_any, read_mask_any, read_seg_mask, ImageOptions, MaskTarget,
     RoiSelector,
 };

@@ -9,7 +9,7 @@ use common::*;
 use dicom_core::VR;
 use dicom_dictionary_std::tags;
 use dicom_object::InMemDicomObject;
-use radx_dicom::{read_image_any, read_mask_any, ImageOptions, IoError, RoiSelector};
+use radx_io::{read_image_any, read_mask_any, ImageOptions, IoError, RoiSelector};
 
 /// Phantom slices sorted by their position along the slice normal (the image's z).
 fn slices_in_z_order() -> Vec<PathBuf> {
@@ -57,7 +57,7 @@ fn two_series_in_one_folder() {
     );
     assert!(e.contains(&dir.path().display().to_string()), "{e}");
 
-    let list = radx_dicom::list_series(dir.path()).unwrap();
+    let list = radx_io::list_series(dir.path()).unwrap();
     assert_eq!(list.len(), 2);
 
     let plain = read_image_any(&ct_image_dir(), &ImageOptions::default()).unwrap();
@@ -215,9 +215,7 @@ fn roi_name_absent_lists_the_names() {
         read_mask_any(&ct_rtstruct(), &li.mask_target(), &RoiSelector::Label(1)).unwrap();
     assert_eq!(by_number.count(), 125256);
     assert_eq!(
-        radx_dicom::read_rtstruct(&ct_rtstruct())
-            .unwrap()
-            .roi_names(),
+        radx_io::read_rtstruct(&ct_rtstruct()).unwrap().roi_names(),
         vec!["GTV-1".to_string()]
     );
 }
@@ -586,7 +584,7 @@ fn a_contour_inside_another_cuts_a_hole() {
     let m0 = read_mask_any(&ct_rtstruct(), &target, &RoiSelector::Auto).unwrap();
     let g = &li.image.grid;
     // a voxel whose 3 x 3 in-plane neighbourhood is inside, on the slice of contour 1
-    let rs = radx_dicom::read_rtstruct(&ct_rtstruct()).unwrap();
+    let rs = radx_io::read_rtstruct(&ct_rtstruct()).unwrap();
     let z_world = rs.rois[0].contours[0].points_lps[0][2];
     let k = (0..g.shape_zyx[0])
         .min_by(|&a, &b| {

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use radx_core::{Image, Mask};
-use radx_dicom::{read_image_any, read_mask_any, Format, ImageOptions, RoiSelector};
+use radx_io::{read_image_any, read_mask_any, Format, ImageOptions, RoiSelector};
 
 /// Value of `tag` in an IBSI reference CSV.
 fn reference_value(file: &str, tag: &str) -> f64 {
@@ -102,7 +102,7 @@ fn ct_phantom_series_info() {
     // a single slice file reads its folder's series
     let one = read_image_any(&info.files[7], &ImageOptions::default()).unwrap();
     assert_eq!(one.image, li.image);
-    let listed = radx_dicom::list_series(&ct_image_dir()).unwrap();
+    let listed = radx_io::list_series(&ct_image_dir()).unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].files, 60);
 }

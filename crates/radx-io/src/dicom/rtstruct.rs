@@ -44,10 +44,10 @@ use std::path::{Path, PathBuf};
 use dicom_dictionary_std::tags;
 use ndarray::Array3;
 use radx_core::Mask;
-use radx_io::IoError;
 
-use crate::dcm::{self, invalid, lps_to_ras, Attrs, WorldToIndex};
-use crate::{MaskTarget, RoiSelector};
+use super::dcm::{self, Attrs};
+use super::geometry::{lps_to_ras, WorldToIndex};
+use crate::{invalid, IoError, MaskTarget, RoiSelector};
 
 /// One planar contour of an ROI.
 #[derive(Debug, Clone, PartialEq)]

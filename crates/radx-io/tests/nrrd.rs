@@ -10,7 +10,7 @@ use ndarray::Array3;
 use nifti::writer::WriterOptions;
 use nifti::NiftiHeader;
 use radx_core::{Grid, Image};
-use radx_dicom::{
+use radx_io::{
     read_image_any, read_mask_any, read_nrrd, write_nrrd_image, write_nrrd_mask, Format,
     ImageOptions, IoError, NrrdEncoding, RoiSelector,
 };

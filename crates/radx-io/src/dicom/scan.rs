@@ -183,7 +183,7 @@ impl Walk<'_> {
     fn too_long(&self, tag: (u16, u16), at: u64, value_at: u64, len: u32, end: u64) -> String {
         format!(
             "element {} at byte {at} declares {len} value bytes, but only {} remain in the {}",
-            crate::dcm::tag_name(Tag(tag.0, tag.1)),
+            super::dcm::tag_name(Tag(tag.0, tag.1)),
             end.saturating_sub(value_at),
             if end == self.file_len {
                 "file"

@@ -1,12 +1,7 @@
-//! radx clinical input formats: DICOM image series (CT, MR, PET with body-weight SUV),
-//! DICOM RTSTRUCT and SEG masks, and NRRD; plus format detection over these and NIfTI.
-//!
-//! Every reader returns radx-core types on the project's conventions: arrays indexed
-//! `(z, y, x)` in C order, [`Grid`] geometry in millimetres with world coordinates in
-//! **RAS** (as the NIfTI reader takes the sform). DICOM patient coordinates are LPS, so
-//! DICOM positions and directions are converted with x → −x, y → −y; NRRD files are
-//! converted from the space their header names. Every error is a [`radx_io::IoError`]
-//! that names the file (or folder) and the problem; no input makes a reader panic.
+//! Format detection and the entry points that read any supported format: NIfTI, NRRD, a
+//! DICOM series, DICOM RTSTRUCT and SEG. The format is recognised by content, not by name
+//! ([`detect_format`]); each reader sits in its own module (`nifti_reader`, [`crate::nrrd`],
+//! [`crate::dicom`]) and this module dispatches to it.
 //!
 //! Entry points:
 //! * [`read_image_any`] — a NIfTI file, an NRRD file (`.nrrd`/`.nhdr`), a DICOM series
@@ -15,41 +10,14 @@
 //!   folder holding exactly one RTSTRUCT or SEG file, onto the grid of an image.
 //! * [`load_mask_any`] — the same, also naming every file read and the ROI, segment or
 //!   label the selector resolved to ([`LoadedImage::files`] does this for images).
-//! * Lower level: [`read_series`], [`list_series`], [`read_rtstruct`] /
-//!   [`RtStruct::rasterise`], [`read_seg_mask`] / [`list_segments`], [`read_nrrd`],
-//!   [`write_nrrd_image`], [`write_nrrd_mask`].
-//!
-//! Limits (each an error naming the file, never a silent approximation): DICOM series must
-//! be single-frame slices (enhanced multi-frame objects are not read), stacked along the
-//! slice normal (no gantry tilt), evenly spaced, greyscale; compressed transfer syntaxes
-//! are decoded where dicom-rs has a pure-Rust decoder (RLE Lossless, JPEG baseline,
-//! extended and lossless), not JPEG 2000 or JPEG-LS; a SEG must lie on the image grid
-//! (no resampling); NRRD files must be 3D scalar volumes.
-//!
-//! Robustness: before the DICOM parser sees a file, its element headers are walked
-//! (module `scan`) so that a corrupt or truncated length is reported at once instead of
-//! making the parser allocate the declared size; a panic inside the third-party parser or
-//! decoders is turned into an error.
-
-mod dcm;
-mod nrrd;
-mod rtstruct;
-mod scan;
-mod seg;
-mod series;
 
 use std::path::{Path, PathBuf};
 
 use ndarray::Array3;
 use radx_core::{Grid, Image, Mask};
-pub use radx_io::IoError;
 
-pub use nrrd::{read_nrrd, read_nrrd_image, write_nrrd_image, write_nrrd_mask, NrrdEncoding};
-pub use rtstruct::{read_rtstruct, Contour, RtStruct, StructureRoi};
-pub use seg::{list_segments, read_seg_mask, SegmentInfo};
-pub use series::{
-    list_series, read_series, DicomSeries, SeriesInfo, SeriesOptions, SeriesSummary, SuvInfo,
-};
+use crate::dicom::{dcm, read_rtstruct, read_series, seg, SeriesInfo, SeriesOptions};
+use crate::{invalid, nrrd, open_error, IoError};
 
 /// Default threshold for fractional SEG segments: a voxel is inside when its fraction is
 /// at least one half.
@@ -92,11 +60,11 @@ a folder of DICOM slices, or a DICOM RTSTRUCT or SEG file";
 /// data or starts with the NIfTI-1 header size 348 (or NIfTI-2's 540, then refused by the
 /// reader with a message that says so).
 pub fn detect_format(path: &Path) -> Result<Format, IoError> {
-    let meta = std::fs::metadata(path).map_err(|e| dcm::open_error(path, e))?;
+    let meta = std::fs::metadata(path).map_err(|e| open_error(path, e))?;
     if meta.is_dir() {
-        let files = series::dicom_files(path)?;
+        let files = crate::dicom::series::dicom_files(path)?;
         if files.is_empty() {
-            return Err(dcm::invalid(
+            return Err(invalid(
                 path,
                 format!("folder holds no DICOM file; {ACCEPTED}"),
             ));
@@ -109,12 +77,12 @@ pub fn detect_format(path: &Path) -> Result<Format, IoError> {
         return Ok(Format::DicomSeries);
     }
     use std::io::Read;
-    let mut f = std::fs::File::open(path).map_err(|e| dcm::open_error(path, e))?;
+    let mut f = std::fs::File::open(path).map_err(|e| open_error(path, e))?;
     let mut head = Vec::with_capacity(352);
     f.by_ref()
         .take(352)
         .read_to_end(&mut head)
-        .map_err(|e| dcm::open_error(path, e))?;
+        .map_err(|e| open_error(path, e))?;
     if nrrd::has_nrrd_magic(&head) {
         return Ok(Format::Nrrd);
     }
@@ -154,10 +122,7 @@ pub fn detect_format(path: &Path) -> Result<Format, IoError> {
             message: "file is empty".into(),
         });
     }
-    Err(dcm::invalid(
-        path,
-        format!("unrecognised format; {ACCEPTED}"),
-    ))
+    Err(invalid(path, format!("unrecognised format; {ACCEPTED}")))
 }
 
 /// How to read an image.
@@ -235,7 +200,7 @@ impl RoiSelector {
 pub fn read_image_any(path: &Path, opts: &ImageOptions) -> Result<LoadedImage, IoError> {
     let format = detect_format(path)?;
     let not_dicom = |what: &str| {
-        dcm::invalid(
+        invalid(
             path,
             format!("{what} only applies to DICOM series; this is a {format} file"),
         )
@@ -249,11 +214,10 @@ pub fn read_image_any(path: &Path, opts: &ImageOptions) -> Result<LoadedImage, I
                 return Err(not_dicom("a series UID"));
             }
             let (image, mut files) = if format == Format::Nifti {
-                (radx_io::read_image(path)?, vec![path.to_path_buf()])
+                (crate::read_image(path)?, vec![path.to_path_buf()])
             } else {
                 let (grid, data, files) = nrrd::read_nrrd_files(path)?;
-                let image =
-                    Image::new(grid, data).map_err(|e| dcm::invalid(path, e.to_string()))?;
+                let image = Image::new(grid, data).map_err(|e| invalid(path, e.to_string()))?;
                 (image, files)
             };
             files.sort();
@@ -275,7 +239,7 @@ pub fn read_image_any(path: &Path, opts: &ImageOptions) -> Result<LoadedImage, I
                 files,
             })
         }
-        Format::RtStruct | Format::Seg => Err(dcm::invalid(
+        Format::RtStruct | Format::Seg => Err(invalid(
             path,
             format!("is a {format} (a mask), not an image"),
         )),
@@ -337,11 +301,11 @@ pub fn load_mask_any(
         let masks = seg::mask_files_in(path)?;
         return match masks.as_slice() {
             [(p, _)] => load_mask_any(p, target, sel),
-            [] => Err(dcm::invalid(
+            [] => Err(invalid(
                 path,
                 "folder holds no RTSTRUCT or SEG file: not a mask (give the mask file)",
             )),
-            many => Err(dcm::invalid(
+            many => Err(invalid(
                 path,
                 format!(
                     "folder holds {} RTSTRUCT/SEG files; name one: {}",
@@ -358,21 +322,21 @@ pub fn load_mask_any(
     match format {
         Format::Nifti | Format::Nrrd => {
             let (grid, data, mut files) = if format == Format::Nifti {
-                let m = radx_io::read_image(path)?;
+                let m = crate::read_image(path)?;
                 (m.grid, m.data, vec![path.to_path_buf()])
             } else {
                 nrrd::read_nrrd_files(path)?
             };
             files.sort();
             if let Some(why) = target.grid.mismatch(&grid, 1e-3) {
-                return Err(dcm::invalid(
+                return Err(invalid(
                     path,
                     format!("mask grid differs from the image grid: {why}"),
                 ));
             }
             let data = select_labels(path, &data, sel)?;
-            let mask = Mask::new(target.grid.clone(), data)
-                .map_err(|e| dcm::invalid(path, e.to_string()))?;
+            let mask =
+                Mask::new(target.grid.clone(), data).map_err(|e| invalid(path, e.to_string()))?;
             Ok(LoadedMask {
                 mask,
                 format,
@@ -419,7 +383,7 @@ pub fn load_mask_any(
                 },
             })
         }
-        Format::DicomSeries => Err(dcm::invalid(
+        Format::DicomSeries => Err(invalid(
             path,
             "is a DICOM image slice, not a mask (RTSTRUCT or SEG expected)",
         )),
@@ -434,14 +398,14 @@ fn select_labels(
     sel: &RoiSelector,
 ) -> Result<Array3<bool>, IoError> {
     let selector = match sel {
-        RoiSelector::Auto => radx_io::MaskSelector::NonZero,
-        RoiSelector::Label(l) => radx_io::MaskSelector::Label(*l),
+        RoiSelector::Auto => crate::MaskSelector::NonZero,
+        RoiSelector::Label(l) => crate::MaskSelector::Label(*l),
         RoiSelector::Name(n) => {
-            return Err(dcm::invalid(
+            return Err(invalid(
                 path,
                 format!("a label map has no ROI names; give a label number instead of {n:?}"),
             ))
         }
     };
-    radx_io::select_labels(path, data, selector)
+    crate::select_labels(path, data, selector)
 }

@@ -23,12 +23,11 @@ use std::path::{Path, PathBuf};
 use dicom_dictionary_std::tags;
 use ndarray::Array3;
 use radx_core::Mask;
-use radx_io::IoError;
 
-use crate::dcm::{
-    self, dot, invalid, lps_to_ras, orientation, unsupported, Attrs, PixelFormat, WorldToIndex,
-};
-use crate::{MaskTarget, RoiSelector};
+use super::dcm::{self, Attrs};
+use super::geometry::{dot, lps_to_ras, orientation, WorldToIndex};
+use super::pixels::{self, PixelFormat};
+use crate::{invalid, unsupported, IoError, MaskTarget, RoiSelector};
 
 /// One segment described by a SEG.
 #[derive(Debug, Clone, PartialEq)]
@@ -231,7 +230,7 @@ pub(crate) fn read_seg(
             ),
         ));
     }
-    let values = dcm::stored_values(&obj, path, &fmt)?;
+    let values = pixels::stored_values(&obj, path, &fmt)?;
 
     let grid = &target.grid;
     if grid.is_empty() {
@@ -415,7 +414,7 @@ pub(crate) fn read_seg(
 /// Paths of the RTSTRUCT and SEG files directly in a folder.
 pub(crate) fn mask_files_in(folder: &Path) -> Result<Vec<(PathBuf, crate::Format)>, IoError> {
     let mut out = Vec::new();
-    for p in crate::series::dicom_files(folder)? {
+    for p in super::series::dicom_files(folder)? {
         let obj = dcm::open(&p, dcm::Upto::Identity)?;
         let a = Attrs::new(&obj, &p);
         let class = a.str_opt(tags::SOP_CLASS_UID).unwrap_or_default();

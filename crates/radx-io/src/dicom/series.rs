@@ -32,12 +32,12 @@ use dicom_dictionary_std::tags;
 use dicom_object::DefaultDicomObject;
 use ndarray::Array3;
 use radx_core::{Grid, Image};
-use radx_io::IoError;
 
-use crate::dcm::{
-    self, append_values, cross, dot, invalid, lps_to_ras, norm, orientation, sub, unsupported,
-    Attrs, PixelFormat,
-};
+use super::dcm::{self, Attrs};
+use super::geometry::{cross, dot, lps_to_ras, norm, orientation, sub};
+use super::pixels::{append_values, PixelFormat};
+use super::suv::{suv_factors, SuvInfo};
+use crate::{invalid, open_error, unsupported, IoError};
 
 /// How to read a DICOM series.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -46,35 +46,6 @@ pub struct SeriesOptions {
     pub series_uid: Option<String>,
     /// Convert PET activity concentration to body-weight SUV (see [`SuvInfo`]).
     pub suv: bool,
-}
-
-/// How body-weight SUV was obtained.
-///
-/// SUVbw = C · W / D(t), with C the activity concentration in Bq/mL (the rescaled
-/// voxel value, Units = BQML), W the patient weight in g (PatientWeight × 1000) and
-/// D(t) = D₀ · 2^(−Δt / T½) the injected dose D₀ (RadionuclideTotalDose, Bq) decayed over
-/// Δt with half-life T½ (RadionuclideHalfLife, s). Δt follows DecayCorrection:
-/// `ADMIN` (images already decay corrected to the administration time) → Δt = 0;
-/// `START` (corrected to the acquisition start) → Δt = series start − injection time,
-/// where series start is SeriesDate/SeriesTime, or the earliest AcquisitionDate/Time when
-/// the series time is missing or later than it; `NONE` (not decay corrected) → Δt per
-/// slice = that slice's acquisition time − injection time. Injection time is
-/// RadiopharmaceuticalStartDateTime, else RadiopharmaceuticalStartTime on the series
-/// date. Images whose Units are already `GML` with SUVType `BW` (or no SUVType) are body
-/// weight SUV: they are taken as they are (factor 1).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SuvInfo {
-    /// Units of the stored values: "BQML" or "GML".
-    pub source_units: String,
-    /// DecayCorrection of the images (ADMIN, START or NONE); empty for GML input.
-    pub decay_correction: String,
-    pub weight_kg: Option<f64>,
-    pub injected_dose_bq: Option<f64>,
-    pub half_life_s: Option<f64>,
-    /// Decay time Δt in s for each slice in z order (one value repeated unless NONE).
-    pub decay_time_s: Vec<f64>,
-    /// The factor each slice's values were multiplied by, in z order.
-    pub factor: Vec<f64>,
 }
 
 /// What was read, beside the voxels: the identity of the series (for checking masks that
@@ -132,10 +103,10 @@ impl std::fmt::Display for SeriesSummary {
 
 /// Regular files directly in `folder` that carry the DICOM Part 10 signature, by name.
 pub(crate) fn dicom_files(folder: &Path) -> Result<Vec<PathBuf>, IoError> {
-    let rd = std::fs::read_dir(folder).map_err(|e| dcm::open_error(folder, e))?;
+    let rd = std::fs::read_dir(folder).map_err(|e| open_error(folder, e))?;
     let mut out = Vec::new();
     for entry in rd {
-        let entry = entry.map_err(|e| dcm::open_error(folder, e))?;
+        let entry = entry.map_err(|e| open_error(folder, e))?;
         let p = entry.path();
         if !p.is_file() {
             continue;
@@ -151,14 +122,14 @@ pub(crate) fn dicom_files(folder: &Path) -> Result<Vec<PathBuf>, IoError> {
 /// Whether a file starts with a 128-byte preamble and "DICM".
 pub(crate) fn is_dicom_file(p: &Path) -> Result<bool, IoError> {
     use std::io::Read;
-    let mut f = std::fs::File::open(p).map_err(|e| dcm::open_error(p, e))?;
+    let mut f = std::fs::File::open(p).map_err(|e| open_error(p, e))?;
     let mut head = [0u8; 132];
     let mut got = 0;
     while got < head.len() {
         match f.read(&mut head[got..]) {
             Ok(0) => break,
             Ok(k) => got += k,
-            Err(e) => return Err(dcm::open_error(p, e)),
+            Err(e) => return Err(open_error(p, e)),
         }
     }
     Ok(dcm::has_dicm_magic(&head[..got]))
@@ -219,18 +190,18 @@ pub fn list_series(folder: &Path) -> Result<Vec<SeriesSummary>, IoError> {
     Ok(map.into_values().collect())
 }
 
-struct Slice {
-    path: PathBuf,
-    obj: DefaultDicomObject,
-    pos: [f64; 3],
-    along: f64,
+pub(crate) struct Slice {
+    pub path: PathBuf,
+    pub obj: DefaultDicomObject,
+    pub pos: [f64; 3],
+    pub along: f64,
 }
 
 /// Reads a DICOM series from a folder (or from the folder of a given slice file, choosing
 /// that file's series unless `opts.series_uid` says otherwise). See the module
 /// documentation for the geometry rules.
 pub fn read_series(path: &Path, opts: &SeriesOptions) -> Result<DicomSeries, IoError> {
-    let meta = std::fs::metadata(path).map_err(|e| dcm::open_error(path, e))?;
+    let meta = std::fs::metadata(path).map_err(|e| open_error(path, e))?;
     let (folder, mut wanted) = if meta.is_dir() {
         (path.to_path_buf(), opts.series_uid.clone())
     } else {
@@ -440,7 +411,7 @@ fn build(
 
     // Voxels.
     let (ny, nx) = (fmt0.rows, fmt0.columns);
-    radx_io::guard::voxel_count(folder, &[n as u64, ny as u64, nx as u64])?;
+    crate::guard::voxel_count(folder, &[n as u64, ny as u64, nx as u64])?;
     let suv = if opts.suv {
         Some(suv_factors(folder, &slices)?)
     } else {
@@ -491,7 +462,7 @@ fn build(
         origin_xyz: origin,
         direction,
     };
-    radx_io::guard::check_grid(folder, &grid)?;
+    crate::guard::check_grid(folder, &grid)?;
     let image = Image::new(grid, data).map_err(|e| invalid(folder, e.to_string()))?;
 
     let a0 = Attrs::new(&slices[0].obj, &slices[0].path);
@@ -611,359 +582,4 @@ fn check_stacking(
         }
     }
     Ok(())
-}
-
-// ----- time parsing (DA, TM, DT) -----
-
-/// Days since 1970-01-01 of a DICOM date `YYYYMMDD`.
-pub(crate) fn parse_da(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let s: String = s.chars().filter(|c| *c != '.' && *c != '-').collect();
-    if s.len() != 8 || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let y: i64 = s[0..4].parse().ok()?;
-    let m: i64 = s[4..6].parse().ok()?;
-    let d: i64 = s[6..8].parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    // days from civil (proleptic Gregorian)
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146097 + doe - 719468)
-}
-
-/// Seconds since midnight of a DICOM time `HH[MM[SS[.F+]]]` (or the old `HH:MM:SS.F`).
-pub(crate) fn parse_tm(s: &str) -> Option<f64> {
-    let s: String = s.trim().chars().filter(|c| *c != ':').collect();
-    let (whole, frac) = match s.split_once('.') {
-        Some((w, f)) => (w.to_string(), f.to_string()),
-        None => (s.clone(), String::new()),
-    };
-    if whole.is_empty()
-        || whole.len() % 2 == 1
-        || whole.len() > 6
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let h: f64 = whole[0..2].parse().ok()?;
-    let m: f64 = if whole.len() >= 4 {
-        whole[2..4].parse().ok()?
-    } else {
-        0.0
-    };
-    let sec: f64 = if whole.len() >= 6 {
-        whole[4..6].parse().ok()?
-    } else {
-        0.0
-    };
-    let f: f64 = if frac.is_empty() {
-        0.0
-    } else {
-        format!("0.{frac}").parse().ok()?
-    };
-    if h >= 24.0 || m >= 60.0 || sec >= 61.0 {
-        return None;
-    }
-    Some(h * 3600.0 + m * 60.0 + sec + f)
-}
-
-/// Seconds since 1970-01-01 of a DICOM date-time `YYYYMMDDHHMMSS.F[&ZZXX]` (offset ignored:
-/// every time compared comes from one file set).
-pub(crate) fn parse_dt(s: &str) -> Option<f64> {
-    let s = s.trim();
-    let s = s.split(['+', '-']).next()?;
-    if s.len() < 8 {
-        return None;
-    }
-    let day = parse_da(&s[..8])?;
-    let t = if s.len() > 8 { parse_tm(&s[8..])? } else { 0.0 };
-    Some(day as f64 * 86400.0 + t)
-}
-
-/// A point in time: seconds since 1970 when the date is known, else seconds since an
-/// unknown midnight.
-#[derive(Clone, Copy, Debug)]
-struct When {
-    secs: f64,
-    dated: bool,
-}
-
-fn when(date: Option<String>, time: Option<String>, datetime: Option<String>) -> Option<When> {
-    if let Some(dt) = datetime.as_deref().and_then(parse_dt) {
-        return Some(When {
-            secs: dt,
-            dated: true,
-        });
-    }
-    let t = parse_tm(time.as_deref()?)?;
-    match date.as_deref().and_then(parse_da) {
-        Some(d) => Some(When {
-            secs: d as f64 * 86400.0 + t,
-            dated: true,
-        }),
-        None => Some(When {
-            secs: t,
-            dated: false,
-        }),
-    }
-}
-
-fn elapsed(from: When, to: When) -> f64 {
-    if from.dated && to.dated {
-        to.secs - from.secs
-    } else {
-        // Times of day only: the scan is taken to follow the injection within 24 h.
-        (to.secs.rem_euclid(86400.0) - from.secs.rem_euclid(86400.0)).rem_euclid(86400.0)
-    }
-}
-
-/// Body-weight SUV factor of each slice (see [`SuvInfo`]).
-fn suv_factors(folder: &Path, slices: &[Slice]) -> Result<SuvInfo, IoError> {
-    let s0 = &slices[0];
-    let a = Attrs::new(&s0.obj, &s0.path);
-    let path = &s0.path;
-    let modality = a.str_opt(tags::MODALITY).unwrap_or_default();
-    if modality != "PT" {
-        return Err(invalid(
-            path,
-            format!("SUV asked for, but Modality is {modality:?}, not PT (PET)"),
-        ));
-    }
-    let units = a.str_opt(tags::UNITS).ok_or_else(|| {
-        invalid(
-            path,
-            format!(
-                "cannot compute SUV: missing {} (BQML expected)",
-                dcm::tag_name(tags::UNITS)
-            ),
-        )
-    })?;
-    let n = slices.len();
-    if units == "GML" {
-        if let Some(t) = a.str_opt(tags::SUV_TYPE) {
-            if t != "BW" {
-                return Err(invalid(
-                    path,
-                    format!("values are already SUV of type {t} (SUVType), not body weight (BW)"),
-                ));
-            }
-        }
-        return Ok(SuvInfo {
-            source_units: units,
-            decay_correction: a.str_opt(tags::DECAY_CORRECTION).unwrap_or_default(),
-            weight_kg: a.f64_opt(tags::PATIENT_WEIGHT)?,
-            injected_dose_bq: None,
-            half_life_s: None,
-            decay_time_s: vec![0.0; n],
-            factor: vec![1.0; n],
-        });
-    }
-    if units != "BQML" {
-        return Err(invalid(
-            path,
-            format!(
-                "cannot compute SUV from Units {units:?}: activity concentration in BQML is needed"
-            ),
-        ));
-    }
-    let mut missing: Vec<String> = Vec::new();
-    let weight = a.f64_opt(tags::PATIENT_WEIGHT)?;
-    if weight.is_none() {
-        missing.push(dcm::tag_name(tags::PATIENT_WEIGHT));
-    }
-    let decay = a.str_opt(tags::DECAY_CORRECTION);
-    if decay.is_none() {
-        missing.push(dcm::tag_name(tags::DECAY_CORRECTION));
-    }
-    let rp_items = a.items(tags::RADIOPHARMACEUTICAL_INFORMATION_SEQUENCE);
-    let ctx = "RadiopharmaceuticalInformationSequence";
-    let (mut dose, mut half, mut inj) = (None, None, None);
-    if let Some(item) = rp_items.first() {
-        let r = a.at(item, ctx);
-        dose = r.f64_opt(tags::RADIONUCLIDE_TOTAL_DOSE)?;
-        half = r.f64_opt(tags::RADIONUCLIDE_HALF_LIFE)?;
-        inj = when(
-            a.str_opt(tags::SERIES_DATE).or(a.str_opt(tags::STUDY_DATE)),
-            r.str_opt(tags::RADIOPHARMACEUTICAL_START_TIME),
-            r.str_opt(tags::RADIOPHARMACEUTICAL_START_DATE_TIME),
-        );
-        for (v, tag) in [
-            (dose.is_some(), tags::RADIONUCLIDE_TOTAL_DOSE),
-            (half.is_some(), tags::RADIONUCLIDE_HALF_LIFE),
-        ] {
-            if !v {
-                missing.push(format!("{} in {ctx}", dcm::tag_name(tag)));
-            }
-        }
-        if inj.is_none() && decay.as_deref() != Some("ADMIN") {
-            missing.push(format!(
-                "{} or {} in {ctx}",
-                dcm::tag_name(tags::RADIOPHARMACEUTICAL_START_DATE_TIME),
-                dcm::tag_name(tags::RADIOPHARMACEUTICAL_START_TIME)
-            ));
-        }
-    } else {
-        missing.push(dcm::tag_name(
-            tags::RADIOPHARMACEUTICAL_INFORMATION_SEQUENCE,
-        ));
-    }
-    if !missing.is_empty() {
-        return Err(invalid(
-            path,
-            format!("cannot compute SUV: missing {}", missing.join(", ")),
-        ));
-    }
-    let (weight, dose, half, decay) = (
-        weight.unwrap_or_default(),
-        dose.unwrap_or_default(),
-        half.unwrap_or_default(),
-        decay.unwrap_or_default(),
-    );
-    for (name, v) in [
-        ("PatientWeight", weight),
-        ("RadionuclideTotalDose", dose),
-        ("RadionuclideHalfLife", half),
-    ] {
-        if v <= 0.0 {
-            return Err(invalid(
-                path,
-                format!("cannot compute SUV: {name} is {v}, not a positive number"),
-            ));
-        }
-    }
-    let acq = |s: &Slice| {
-        let a = Attrs::new(&s.obj, &s.path);
-        when(
-            a.str_opt(tags::ACQUISITION_DATE)
-                .or(a.str_opt(tags::SERIES_DATE)),
-            a.str_opt(tags::ACQUISITION_TIME),
-            a.str_opt(tags::ACQUISITION_DATE_TIME),
-        )
-    };
-    let decay_time: Vec<f64> = match decay.as_str() {
-        "ADMIN" => vec![0.0; n],
-        "START" => {
-            let inj = inj.unwrap_or(When {
-                secs: 0.0,
-                dated: false,
-            });
-            let series = when(
-                a.str_opt(tags::SERIES_DATE),
-                a.str_opt(tags::SERIES_TIME),
-                None,
-            );
-            let earliest_acq = slices
-                .iter()
-                .filter_map(acq)
-                .min_by(|x, y| x.secs.total_cmp(&y.secs));
-            let start = match (series, earliest_acq) {
-                (Some(s), Some(e)) if s.dated == e.dated && s.secs > e.secs => e,
-                (Some(s), _) => s,
-                (None, Some(e)) => e,
-                (None, None) => {
-                    return Err(invalid(
-                        path,
-                        format!(
-                            "cannot compute SUV: DecayCorrection START needs {} or {}",
-                            dcm::tag_name(tags::SERIES_TIME),
-                            dcm::tag_name(tags::ACQUISITION_TIME)
-                        ),
-                    ))
-                }
-            };
-            vec![elapsed(inj, start); n]
-        }
-        "NONE" => {
-            let inj = inj.unwrap_or(When {
-                secs: 0.0,
-                dated: false,
-            });
-            let mut out = Vec::with_capacity(n);
-            for s in slices {
-                let t = acq(s).ok_or_else(|| {
-                    invalid(
-                        &s.path,
-                        format!(
-                            "cannot compute SUV: DecayCorrection NONE needs {} of every slice",
-                            dcm::tag_name(tags::ACQUISITION_TIME)
-                        ),
-                    )
-                })?;
-                out.push(elapsed(inj, t));
-            }
-            out
-        }
-        other => {
-            return Err(invalid(
-                path,
-                format!(
-                    "cannot compute SUV: unknown DecayCorrection {other:?} (ADMIN, START or NONE)"
-                ),
-            ))
-        }
-    };
-    if let Some(t) = decay_time.iter().find(|t| **t < 0.0 || **t > 7.0 * 86400.0) {
-        return Err(invalid(
-            folder,
-            format!("cannot compute SUV: decay time {t} s from injection to scan is not plausible"),
-        ));
-    }
-    let factor = decay_time
-        .iter()
-        .map(|&t| weight * 1000.0 / (dose * (-t / half * std::f64::consts::LN_2).exp()))
-        .collect();
-    Ok(SuvInfo {
-        source_units: units,
-        decay_correction: decay,
-        weight_kg: Some(weight),
-        injected_dose_bq: Some(dose),
-        half_life_s: Some(half),
-        decay_time_s: decay_time,
-        factor,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_and_times() {
-        assert_eq!(parse_da("19700101"), Some(0));
-        assert_eq!(parse_da("20000907"), Some(11207));
-        assert_eq!(parse_tm("103500.00"), Some(38_100.0));
-        assert_eq!(parse_tm("10:35:00.5"), Some(38_100.5));
-        assert_eq!(parse_tm("1035"), Some(38_100.0));
-        assert_eq!(parse_tm("1x"), None);
-        assert_eq!(parse_tm("253500"), None);
-        assert_eq!(
-            parse_dt("20000907103500"),
-            Some(11207.0 * 86400.0 + 38_100.0)
-        );
-        assert_eq!(
-            parse_dt("20000907103500.25+0100"),
-            Some(11207.0 * 86400.0 + 38_100.25)
-        );
-    }
-
-    #[test]
-    fn elapsed_across_midnight_without_dates() {
-        let a = When {
-            secs: 23.0 * 3600.0,
-            dated: false,
-        };
-        let b = When {
-            secs: 3600.0,
-            dated: false,
-        };
-        assert_eq!(elapsed(a, b), 2.0 * 3600.0);
-    }
 }
