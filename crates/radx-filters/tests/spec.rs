@@ -440,7 +440,7 @@ fn reach_matches_the_kernels() {
         boundary: Boundary::Zero,
         dimensions: Dimensions::Slice,
     };
-    assert_eq!(mean.reach_voxels([2.0; 3]), Some([0, 7, 7]));
+    assert_eq!(radx_filters::reach_voxels(&mean, [2.0; 3]), Some([0, 7, 7]));
     let log = FilterSpec::Log {
         sigma_mm: 3.0,
         truncate: 4.0,
@@ -449,7 +449,10 @@ fn reach_matches_the_kernels() {
         riesz_order: None,
         fourier_margin: radx_filters::DEFAULT_FOURIER_MARGIN,
     };
-    assert_eq!(log.reach_voxels([2.0, 1.0, 1.0]), Some([6, 12, 12]));
+    assert_eq!(
+        radx_filters::reach_voxels(&log, [2.0, 1.0, 1.0]),
+        Some([6, 12, 12])
+    );
     let laws = FilterSpec::Laws {
         kernel: "L5E5E5".into(),
         boundary: Boundary::Mirror,
@@ -458,7 +461,7 @@ fn reach_matches_the_kernels() {
         pooling: Pooling::Max,
         energy_delta: Some(7),
     };
-    assert_eq!(laws.reach_voxels([1.0; 3]), Some([9, 9, 9]));
+    assert_eq!(radx_filters::reach_voxels(&laws, [1.0; 3]), Some([9, 9, 9]));
     let wav = FilterSpec::Wavelet {
         family: WaveletFamily::Haar,
         subband: "HHH".into(),
@@ -468,7 +471,7 @@ fn reach_matches_the_kernels() {
         rotation_invariant: true,
         pooling: Pooling::Average,
     };
-    assert_eq!(wav.reach_voxels([1.0; 3]), Some([3, 3, 3]));
+    assert_eq!(radx_filters::reach_voxels(&wav, [1.0; 3]), Some([3, 3, 3]));
     let sim = FilterSpec::Simoncelli {
         level: 1,
         boundary: Boundary::Mirror,
@@ -476,7 +479,7 @@ fn reach_matches_the_kernels() {
         riesz_order: None,
         fourier_margin: radx_filters::DEFAULT_FOURIER_MARGIN,
     };
-    assert_eq!(sim.reach_voxels([1.0; 3]), None);
+    assert_eq!(radx_filters::reach_voxels(&sim, [1.0; 3]), None);
 }
 
 /// `fourier_margin` states how far a Fourier-domain filter pads a non-periodic image: it

@@ -5,7 +5,7 @@ use ndarray::{Array3, ArrayView3};
 use rustfft::num_complex::Complex64;
 use rustfft::FftPlanner;
 
-use crate::boundary::Boundary;
+use crate::boundary::{source, Boundary};
 
 /// In-place FFT of `buf` (shape `shape`, C order) along each axis of `axes`. The inverse
 /// transform is normalised (divided by the number of points transformed).
@@ -124,7 +124,7 @@ impl Extension {
         let padded = |offset: usize, min_len: usize, max_tap: usize| {
             let p = fast_len(min_len);
             let map = (0..p)
-                .map(|i| mode.source(i as isize - offset as isize, n))
+                .map(|i| source(mode, i as isize - offset as isize, n))
                 .collect();
             Extension {
                 n,

@@ -34,10 +34,11 @@ pub(crate) fn gaussian_pair(s: f64, r: usize) -> (Kernel1, Kernel1) {
     (Kernel1::centred(g), Kernel1::centred(d2))
 }
 
-/// Kernel radius in voxels for standard deviation `s` voxels truncated at `truncate`
-/// standard deviations: `floor(truncate * s + 0.5)` (support `M = 2 r + 1`).
-pub(crate) fn radius(s: f64, truncate: f64) -> usize {
-    radx_core::filter_spec::log_radius(s, truncate)
+/// Radius in voxels of a Gaussian (and LoG) kernel of standard deviation `s` voxels
+/// truncated at `truncate` standard deviations: `floor(truncate s + 1/2)`, so the kernel
+/// has `M = 1 + 2 floor(truncate s + 1/2)` taps (IBSI 2, L6PA).
+pub fn log_radius(s: f64, truncate: f64) -> usize {
+    (truncate * s + 0.5).floor().max(0.0) as usize
 }
 
 /// LoG response: the sum over the filtered axes of the second derivative of the
@@ -58,7 +59,7 @@ pub(crate) fn log(
         .iter()
         .map(|&a| {
             let s = sigma_mm / spacing[a];
-            let (g, d2) = gaussian_pair(s, radius(s, truncate));
+            let (g, d2) = gaussian_pair(s, log_radius(s, truncate));
             (a, g, d2)
         })
         .collect();
@@ -84,7 +85,7 @@ mod tests {
     #[test]
     fn gaussian_sums_to_one_and_its_second_derivative_to_zero() {
         for s in [0.3, 1.0, 1.5, 2.5, 4.0] {
-            let (g, d2) = gaussian_pair(s, radius(s, 4.0));
+            let (g, d2) = gaussian_pair(s, log_radius(s, 4.0));
             let sg: f64 = g.h.iter().sum();
             let sd: f64 = d2.h.iter().sum();
             assert!((sg - 1.0).abs() < 1e-14, "sum g = {sg}");
@@ -97,7 +98,7 @@ mod tests {
             }
         }
         for s in [1.0, 1.5, 2.5, 4.0] {
-            let (_, d2) = gaussian_pair(s, radius(s, 6.0));
+            let (_, d2) = gaussian_pair(s, log_radius(s, 6.0));
             // sum x^2 g(x)'' = 2, as the integral of x^2 g'' (integration by parts).
             let m2: f64 =
                 d2.h.iter()
@@ -113,8 +114,8 @@ mod tests {
 
     #[test]
     fn radius_follows_the_truncation_rule() {
-        assert_eq!(radius(1.5, 4.0), 6);
-        assert_eq!(radius(2.5, 4.0), 10);
-        assert_eq!(radius(0.1, 4.0), 0);
+        assert_eq!(log_radius(1.5, 4.0), 6);
+        assert_eq!(log_radius(2.5, 4.0), 10);
+        assert_eq!(log_radius(0.1, 4.0), 0);
     }
 }

@@ -68,10 +68,14 @@ mod gabor;
 pub mod laws;
 mod log;
 pub mod presets;
+pub mod reach;
 mod rotation;
 mod simoncelli;
 pub mod wavelet;
 
+pub use boundary::source as boundary_source;
+pub use laws::{laws_1d, parse_laws};
+pub use log::log_radius;
 use ndarray::Array3;
 pub use presets::{
     ibsi2_phase1_tests, ibsi2_phase2_configs, ibsi2_reference_map, IBSI2_PHASE1_PRESETS,
@@ -79,9 +83,11 @@ pub use presets::{
 };
 /// The specification types ([`FilterSpec`], [`Boundary`], [`Dimensions`], [`Pooling`],
 /// [`WaveletFamily`], ...) are defined in radx-core so that settings manifests can name
-/// filters.
+/// filters; the numbers behind them are this crate's.
 pub use radx_core::filter_spec::*;
+pub use reach::reach_voxels;
 use rustfft::FftPlanner;
+pub use wavelet::{cascade_reach, dec_hi, dec_lo, scaling_filter, taps};
 
 use conv::Kernel1;
 use fft::Extension;
@@ -111,14 +117,14 @@ impl From<FilterSpecError> for FilterError {
 fn check_radius(spec: &FilterSpec, spacing_zyx: [f64; 3]) -> Result<(), FilterError> {
     let radius = match spec {
         FilterSpec::Log { .. } | FilterSpec::Gabor { .. } => {
-            spec.reach_voxels(spacing_zyx).or_else(|| {
+            reach_voxels(spec, spacing_zyx).or_else(|| {
                 // Riesz-LoG: the LoG part.
                 if let FilterSpec::Log {
                     sigma_mm, truncate, ..
                 } = spec
                 {
                     Some(std::array::from_fn(|a| {
-                        log::radius(sigma_mm / spacing_zyx[a], *truncate)
+                        log::log_radius(sigma_mm / spacing_zyx[a], *truncate)
                     }))
                 } else {
                     None
@@ -225,7 +231,7 @@ pub fn apply(
                 Some(o) => {
                     let reach = spacing_zyx
                         .iter()
-                        .map(|s| log::radius(sigma_mm / s, *truncate))
+                        .map(|s| log::log_radius(sigma_mm / s, *truncate))
                         .max()
                         .unwrap_or(0);
                     riesz_transform(
@@ -302,7 +308,7 @@ pub fn apply(
                     &[gabor::AXIAL]
                 };
             // Upper bound of the in-plane reach, for the memory check.
-            let reach = spec.reach_voxels(spacing_zyx).unwrap_or([0; 3]);
+            let reach = reach_voxels(spec, spacing_zyx).unwrap_or([0; 3]);
             let full_reach = [reach.iter().copied().max().unwrap_or(0); 3];
             let shape = [image.dim().0, image.dim().1, image.dim().2];
             check_gabor_bank(shape, full_reach, thetas.len(), planes)?;
@@ -412,7 +418,7 @@ pub fn working_shape(
         } => {
             let reach = spacing_zyx
                 .iter()
-                .map(|s| log::radius(sigma_mm / s, *truncate).min(MAX_RADIUS))
+                .map(|s| log::log_radius(sigma_mm / s, *truncate).min(MAX_RADIUS))
                 .max()
                 .unwrap_or(0);
             extended(

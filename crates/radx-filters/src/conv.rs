@@ -2,7 +2,7 @@
 
 use ndarray::Array3;
 
-use crate::boundary::{extend_into, Boundary};
+use crate::boundary::{extend_into, source, Boundary};
 
 /// A 1-D kernel `h` with its origin `o`: filtering a line `f` gives
 /// `out[i] = sum_j h[j] * f_ext[i + o - j]` (a convolution; `f_ext` is the line extended
@@ -107,7 +107,7 @@ pub fn convolve_axis(data: &Array3<f64>, axis: usize, k: &Kernel1, mode: Boundar
                         continue;
                     }
                     let kk = i as isize + k.origin as isize - j as isize;
-                    if let Some(s) = mode.source(kk, n) {
+                    if let Some(s) = source(mode, kk, n) {
                         let s_start = base + s * inner;
                         let (srow, drow) = (
                             &src[s_start..s_start + inner],
@@ -156,8 +156,7 @@ pub fn box_mean_axis(data: &Array3<f64>, axis: usize, m: usize, mode: Boundary) 
     } else {
         let mut acc = vec![0.0; inner];
         let row = |o: usize, k: isize| -> Option<&[f64]> {
-            mode.source(k, n)
-                .map(|s| &src[(o * n + s) * inner..(o * n + s + 1) * inner])
+            source(mode, k, n).map(|s| &src[(o * n + s) * inner..(o * n + s + 1) * inner])
         };
         for o in 0..outer {
             acc.iter_mut().for_each(|v| *v = 0.0);
@@ -195,7 +194,7 @@ mod tests {
             let i = idx[axis] as isize;
             let mut s = 0.0;
             for (j, w) in k.h.iter().enumerate() {
-                if let Some(src) = mode.source(i + k.origin as isize - j as isize, n) {
+                if let Some(src) = source(mode, i + k.origin as isize - j as isize, n) {
                     let mut id = idx;
                     id[axis] = src;
                     s += w * data[id];

@@ -2,7 +2,33 @@
 
 use ndarray::Array3;
 
-pub use radx_core::filter_spec::{laws_1d, parse_laws};
+/// The normalised 1-D Laws kernels (IBSI 2 table): `L` level, `E` edge, `S` spot,
+/// `W` wave, `R` ripple, of length 3 or 5, each scaled to unit Euclidean norm.
+pub fn laws_1d(name: &str) -> Option<Vec<f64>> {
+    let raw: &[f64] = match name {
+        "L3" => &[1.0, 2.0, 1.0],
+        "E3" => &[-1.0, 0.0, 1.0],
+        "S3" => &[-1.0, 2.0, -1.0],
+        "L5" => &[1.0, 4.0, 6.0, 4.0, 1.0],
+        "E5" => &[-1.0, -2.0, 0.0, 2.0, 1.0],
+        "S5" => &[-1.0, 0.0, 2.0, 0.0, -1.0],
+        "W5" => &[-1.0, 2.0, 0.0, -2.0, 1.0],
+        "R5" => &[1.0, -4.0, 6.0, -4.0, 1.0],
+        _ => return None,
+    };
+    let norm = raw.iter().map(|v| v * v).sum::<f64>().sqrt();
+    Some(raw.iter().map(|v| v / norm).collect())
+}
+
+/// Parses a Laws kernel name such as `E5L5S5` (3D) or `L5S5` (2D) into its 1-D kernels,
+/// in the order of the name: the first acts along x, the second along y, the third
+/// along z. Case-insensitive.
+pub fn parse_laws(name: &str) -> Option<Vec<Vec<f64>>> {
+    radx_core::filter_spec::laws_factors(name)?
+        .into_iter()
+        .map(|(n, _)| laws_1d(n))
+        .collect()
+}
 
 /// Laws texture energy: the mean of `|r|` over the `(2 delta + 1)`-voxel cube (square in
 /// 2D) around each voxel, the image extended by the boundary condition.
@@ -63,5 +89,9 @@ mod tests {
         assert!(parse_laws("E5L5X5").is_none());
         assert!(parse_laws("E5L").is_none());
         assert!(parse_laws("").is_none());
+        // radx-core's table of factor names and lengths matches the coefficients here.
+        for (n, len) in crate::LAWS_FACTORS {
+            assert_eq!(laws_1d(n).map(|k| k.len()), Some(len), "{n}");
+        }
     }
 }
