@@ -2,6 +2,8 @@
 //! compliance validation of radx against it.
 
 pub mod compare;
+/// IBSI compliance arithmetic (defined beside the reference values in radx-reference).
+pub use radx_reference::compliance;
 pub mod ibsi;
 pub mod ibsi2;
 pub mod pyradiomics;

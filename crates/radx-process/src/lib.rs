@@ -18,11 +18,11 @@
 //! (rounded, interpolated) image.
 
 pub mod diagnostics;
+pub mod discretise;
 pub mod filtered;
 pub mod interpolate;
 
 use ndarray::{s, Array3, ArrayView3, Zip};
-use radx_core::discretise::{discretise_limited, DiscretiseError, LevelBound};
 use radx_core::limits::{product, Limit, LimitError, Limits};
 use radx_core::settings::{Discretisation, DiscretisationSettings, Interpolation, Settings};
 use radx_core::{CoreError, Discretised, Grid, Image, Mask, Roi};
@@ -30,6 +30,7 @@ use thiserror::Error;
 
 pub use diagnostics::Diagnostic;
 use diagnostics::{image_diagnostics, roi_diagnostics, BBox};
+pub use discretise::{discretise, discretise_limited, DiscretiseError, LevelBound};
 pub use filtered::{filter_whole_image, interpolate_whole, prepare_filtered, ResponseMap};
 use interpolate::{interpolate_image, interpolate_mask_values, kernel_reach, AxisPlan, Stats};
 pub use radx_filters::FilterError;
@@ -357,7 +358,7 @@ pub fn discretise_ivh(
 }
 
 /// [`discretise_ivh`] within a grey-level bound (see
-/// [`radx_core::discretise::discretise_limited`]); without discretisation the number of
+/// [`discretise::discretise_limited`]); without discretisation the number of
 /// levels is the intensity range `X_max - X_min + 1`.
 pub fn discretise_ivh_limited(
     roi: &Roi,

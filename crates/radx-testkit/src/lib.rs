@@ -146,7 +146,7 @@ pub fn assert_complies(rows: &[ReferenceRow], lookup: impl Fn(&str) -> Option<f6
     let mut misses = Vec::new();
     for (tag, reference, tol) in rows {
         match lookup(tag) {
-            Some(v) if radx_core::compliance::complies(v, *reference, *tol) => {}
+            Some(v) if radx_reference::compliance::complies(v, *reference, *tol) => {}
             got => misses.push(format!("{tag}: got {got:?}, reference {reference} ± {tol}")),
         }
     }

@@ -1,4 +1,4 @@
-//! IBSI compliance arithmetic.
+//! IBSI compliance arithmetic: whether a computed value matches a published reference value.
 
 /// Rounds `v` to `digits` significant digits (IBSI reference values are published to 3).
 pub fn round_significant(v: f64, digits: i32) -> f64 {

@@ -1,10 +1,13 @@
-//! IBSI discretisation (02_Image_processing.rst, "Discretisation").
+//! IBSI discretisation (02_Image_processing.rst, "Discretisation"): intensities to grey
+//! levels by fixed bin number, fixed bin size or none, refused before allocation when the
+//! number of levels exceeds the limits. The result type, [`Discretised`], is radx-core's:
+//! it is what feature plugins receive.
 
 use ndarray::{Array3, Zip};
 
-use crate::limits::{count_of, number, Limit, LimitError, Limits};
-use crate::settings::Discretisation;
-use crate::Roi;
+use radx_core::limits::{count_of, number, Limit, LimitError, Limits};
+use radx_core::settings::Discretisation;
+use radx_core::{Discretised, Roi};
 
 /// Why an ROI was not discretised.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -44,35 +47,6 @@ impl LevelBound<'_> {
             )));
         }
         Ok(())
-    }
-}
-
-/// Grey levels of the voxels in an ROI's intensity mask.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Discretised {
-    /// Grey level per voxel, indexed `(z, y, x)`: 0 outside the intensity mask,
-    /// 1..=`n_levels` inside.
-    pub levels: Array3<u32>,
-    /// Number of grey levels `N_g`: FBN the number of bins; FBS and none the highest
-    /// grey level in the ROI.
-    pub n_levels: u32,
-    /// Intensity at the lower edge of bin 1 (FBN: ROI minimum; FBS: the lower bound;
-    /// none: 0.5, so that level `k` covers `[k - 0.5, k + 0.5)`).
-    pub lower_edge: f64,
-    /// Width of a bin in intensity units (FBN: `(max - min) / N_g`; FBS: the bin width;
-    /// none: 1).
-    pub bin_width: f64,
-}
-
-impl Discretised {
-    /// Grey levels of the ROI voxels in C order.
-    pub fn roi_levels(&self) -> Vec<u32> {
-        self.levels.iter().copied().filter(|&l| l > 0).collect()
-    }
-
-    /// Centre intensity of grey level `k` (1-based).
-    pub fn bin_centre(&self, k: u32) -> f64 {
-        self.lower_edge + (k as f64 - 0.5) * self.bin_width
     }
 }
 
@@ -253,7 +227,7 @@ pub fn discretise_limited(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Grid;
+    use radx_core::Grid;
 
     fn roi(values: &[f64]) -> Roi {
         let n = values.len();
