@@ -51,7 +51,7 @@ pub const FEATURES: [(&str, &str); 17] = [
 ];
 
 /// Aggregation tags this family can emit.
-pub const AGGREGATIONS: [&str; 3] = ["2D", "2_5D", "3D"];
+pub const AGGREGATIONS: [&str; 3] = radx_texture::NEIGHBOURHOOD_AGGREGATIONS;
 
 /// The NGLDM family at Chebyshev distance `delta` with coarseness `alpha`, for the
 /// shared aggregation.

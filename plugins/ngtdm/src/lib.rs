@@ -34,7 +34,7 @@ pub const FEATURES: [(&str, &str); 5] = [
 ];
 
 /// Aggregation tags this family can emit.
-pub const AGGREGATIONS: [&str; 3] = ["2D", "2_5D", "3D"];
+pub const AGGREGATIONS: [&str; 3] = radx_texture::NEIGHBOURHOOD_AGGREGATIONS;
 
 /// The NGTDM family at Chebyshev distance `delta`, for the shared aggregation.
 #[derive(Debug, Clone, Copy)]

@@ -6,7 +6,7 @@
 //! GLDZM. Only the cells that hold zones are stored, as `(i, j, count)` sorted by
 //! `(i, j)`; the matrix is thereby sized by the grey levels and columns present.
 
-use radx_texture::{Outcome, TextureMatrix};
+use crate::{Outcome, TextureMatrix};
 
 /// One non-zero cell of a zone matrix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

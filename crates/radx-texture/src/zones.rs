@@ -12,8 +12,8 @@
 //! distance map. Results do not depend on the visiting order of neighbours: zones are
 //! numbered by their first voxel in C order.
 
+use crate::Scope;
 use ndarray::{s, ArrayView3};
-use radx_texture::Scope;
 
 /// Geometry of a zero-padded flat copy of a box of a volume (or of one slice of it).
 ///
