@@ -43,7 +43,9 @@ pub use nrrd::{read_nrrd, read_nrrd_image, write_nrrd_image, write_nrrd_mask, Nr
 pub use tables::{
     read_csv, read_long_table, table_to_csv, CsvOptions, CsvTable, CsvText, LongTable, CSV_HEADER,
 };
-pub use writers::{provenance_path, table_to_json, write_outputs, OutputFormat};
+pub use writers::{
+    provenance_path, sha256_hex, table_to_json, write_atomic, write_outputs, OutputFormat,
+};
 
 /// An input or output error, naming the file.
 #[derive(Debug, Error)]
