@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use radx_check::stability::{assess, ConditionTable, StabilityOptions};
 use radx_perturb::{ContourSettings, PerturbationSpace};
+use radx_stability::assess::{assess, ConditionTable, StabilityOptions};
 use radx_stability::{grid_conditions, perturbation_conditions, Axis, Condition};
 
 use crate::output::eprintln;
@@ -282,7 +282,7 @@ pub(crate) fn stability(a: StabilityArgs, build: &radx_core::BuildInfo) -> Resul
     let report = assess(&tables, &options)?;
     let written = report.write(&a.out)?;
     let sites = match (&a.sites, cohort_sites.is_empty()) {
-        (Some(p), _) => Some(radx_check::sites::read_sites(p)?),
+        (Some(p), _) => Some(radx_stability::sites::read_sites(p)?),
         (None, false) => Some(cohort_sites),
         (None, true) => None,
     };
@@ -292,7 +292,8 @@ pub(crate) fn stability(a: StabilityArgs, build: &radx_core::BuildInfo) -> Resul
                 .iter()
                 .find(|t| t.name == report.reference)
                 .expect("the report's reference is one of the tables");
-            let r = radx_check::sites::assess_sites(&reference.values, map, &Default::default())?;
+            let r =
+                radx_stability::sites::assess_sites(&reference.values, map, &Default::default())?;
             r.write(&a.out.join("sites"))?;
             Some(r)
         }
@@ -312,7 +313,7 @@ pub(crate) fn stability(a: StabilityArgs, build: &radx_core::BuildInfo) -> Resul
 }
 
 fn print_summary(
-    report: &radx_check::stability::StabilityReport,
+    report: &radx_stability::assess::StabilityReport,
     written: &[PathBuf],
     page: &Path,
 ) {

@@ -21,10 +21,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use radx_check::compare::FeatureAgreement;
-use radx_check::sites::SitesReport;
-use radx_check::stability::{
+use radx_stability::assess::{
     class_name, ConditionSummary, FeatureStability, StabilityReport, Thresholds,
 };
+use radx_stability::sites::SitesReport;
 
 pub use svg::{class_colour, heat_colour, nice_ticks};
 

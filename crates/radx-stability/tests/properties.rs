@@ -2,8 +2,8 @@
 
 use proptest::prelude::*;
 use radx_check::compare::LongValue;
-use radx_check::sites::benjamini_hochberg;
-use radx_check::stability::{assess, ConditionTable, StabilityOptions};
+use radx_stability::assess::{assess, ConditionTable, StabilityOptions};
+use radx_stability::sites::benjamini_hochberg;
 
 fn tables(data: &[Vec<f64>], k: usize, map: impl Fn(f64) -> f64) -> Vec<ConditionTable> {
     // data[i][j]: case i, condition j

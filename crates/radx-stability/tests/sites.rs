@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use radx_check::compare::{read_long_table, LongValue};
-use radx_check::sites::{assess_sites, read_sites, SitesOptions};
+use radx_stability::sites::{assess_sites, read_sites, SitesOptions};
 
 struct Lcg(u64);
 impl Lcg {

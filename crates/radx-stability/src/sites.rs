@@ -25,9 +25,8 @@ use ndarray::Array2;
 use radx_stats::{Combat, CombatOptions, KruskalWallis};
 use serde::{Deserialize, Serialize};
 
-use crate::compare::{invalid, write_file, LongValue};
-use crate::reference::CheckError;
-use crate::table::{csv_number as csv_num, CsvText};
+use radx_check::compare::{invalid, LongValue};
+use radx_check::CheckError;
 
 /// Reads a `case,site` CSV (header required; other columns ignored) through
 /// [`radx_io::read_csv`]: a short or long row, an empty case or site, and a case listed
@@ -149,61 +148,6 @@ pub struct CombatEstimates {
     /// Cases (columns of `adjusted`).
     pub cases: Vec<String>,
     pub combat: Combat,
-}
-
-impl CombatEstimates {
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("ComBat estimates serialise") + "\n"
-    }
-
-    /// One row per (batch, feature): `batch,feature,grand_mean,pooled_sd,gamma_hat,
-    /// delta_hat,gamma_star,delta_star`.
-    pub fn features_csv(&self) -> String {
-        let c = &self.combat;
-        let mut t = CsvText::with_header([
-            "batch",
-            "feature",
-            "grand_mean",
-            "pooled_sd",
-            "gamma_hat",
-            "delta_hat",
-            "gamma_star",
-            "delta_star",
-        ]);
-        for (i, b) in c.batches.iter().enumerate() {
-            for (g, f) in self.features.iter().enumerate() {
-                let n = |x: f64| csv_num(Some(x));
-                t.row([
-                    b.clone(),
-                    f.clone(),
-                    n(c.grand_mean[g]),
-                    n(c.pooled_sd[g]),
-                    n(c.gamma_hat[[i, g]]),
-                    n(c.delta_hat[[i, g]]),
-                    n(c.gamma_star[[i, g]]),
-                    n(c.delta_star[[i, g]]),
-                ]);
-            }
-        }
-        t.into_string()
-    }
-
-    /// One row per batch: the empirical-Bayes priors (`a_prior`, `b_prior` empty when the
-    /// parametric scale prior was not used).
-    pub fn batches_csv(&self) -> String {
-        let c = &self.combat;
-        let mut t = CsvText::with_header(["batch", "gamma_bar", "tau2", "a_prior", "b_prior"]);
-        for (i, b) in c.batches.iter().enumerate() {
-            t.row([
-                b.clone(),
-                csv_num(Some(c.gamma_bar[i])),
-                csv_num(Some(c.tau2[i])),
-                csv_num(c.a_prior.get(i).copied()),
-                csv_num(c.b_prior.get(i).copied()),
-            ]);
-        }
-        t.into_string()
-    }
 }
 
 /// Everything [`assess_sites`] produces.
@@ -485,85 +429,6 @@ pub fn assess_sites(
         harmonised,
         combat: combat_est,
     })
-}
-
-impl SitesReport {
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("sites reports serialise") + "\n"
-    }
-
-    /// One row per feature: Kruskal–Wallis before/after, q-values, ComBat status.
-    pub fn features_csv(&self) -> String {
-        let mut header: Vec<String> = "roi,image,tag,family,n,missing,kw_h,kw_df,kw_p,kw_q,harmonised,combat_excluded,kw_h_after,kw_p_after,kw_q_after"
-            .split(',')
-            .map(str::to_string)
-            .collect();
-        header.extend(self.sites.iter().map(|s| format!("mean_{}", s.site)));
-        header.extend(self.sites.iter().map(|s| format!("mean_after_{}", s.site)));
-        header.push("undefined".into());
-        let mut t = CsvText::with_header(&header);
-        for f in &self.features {
-            let mut fields = vec![
-                f.roi.clone(),
-                f.image.clone(),
-                f.tag.clone(),
-                f.family.clone(),
-                f.n.to_string(),
-                f.missing.to_string(),
-                csv_num(f.kw.map(|k| k.h)),
-                f.kw.map(|k| k.df.to_string()).unwrap_or_default(),
-                csv_num(f.kw.map(|k| k.p_value)),
-                csv_num(f.q_value),
-                f.harmonised.to_string(),
-                f.combat_excluded.clone().unwrap_or_default(),
-                csv_num(f.kw_after.map(|k| k.h)),
-                csv_num(f.kw_after.map(|k| k.p_value)),
-                csv_num(f.q_value_after),
-            ];
-            for i in 0..self.sites.len() {
-                fields.push(csv_num(f.site_means.get(i).copied().filter(|_| f.n > 0)));
-            }
-            for i in 0..self.sites.len() {
-                fields.push(csv_num(f.site_means_after.get(i).copied()));
-            }
-            fields.push(f.undefined.clone().unwrap_or_default());
-            t.row(&fields);
-        }
-        t.into_string()
-    }
-}
-
-impl SitesResult {
-    /// Writes `sites.json`, `sites-features.csv`, and when ComBat ran `harmonised.csv` (radx
-    /// long table), `combat.json`, `combat-features.csv`, `combat-batches.csv` into `dir`.
-    pub fn write(&self, dir: &Path) -> Result<Vec<std::path::PathBuf>, CheckError> {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            CheckError::Io(radx_io::IoError::Write {
-                path: dir.into(),
-                message: e.to_string(),
-            })
-        })?;
-        let mut files = vec![
-            ("sites.json", self.report.to_json()),
-            ("sites-features.csv", self.report.features_csv()),
-        ];
-        if let Some(c) = &self.combat {
-            files.push((
-                "harmonised.csv",
-                crate::compare::long_table_csv(&self.harmonised),
-            ));
-            files.push(("combat.json", c.to_json()));
-            files.push(("combat-features.csv", c.features_csv()));
-            files.push(("combat-batches.csv", c.batches_csv()));
-        }
-        let mut out = Vec::new();
-        for (name, text) in files {
-            let p = dir.join(name);
-            write_file(&p, &text)?;
-            out.push(p);
-        }
-        Ok(out)
-    }
 }
 
 #[cfg(test)]

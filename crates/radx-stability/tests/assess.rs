@@ -1,7 +1,7 @@
 //! Feature stability across conditions on hand-built tables.
 
 use radx_check::compare::{write_long_table, LongValue};
-use radx_check::stability::{assess, ConditionTable, StabilityOptions};
+use radx_stability::assess::{assess, ConditionTable, StabilityOptions};
 use radx_stats::Reliability;
 
 /// Deterministic pseudo-random numbers in [0, 1) (64-bit LCG, top bits).
@@ -249,7 +249,7 @@ fn reads_tables_with_provenance_and_writes_every_table() {
                 "perturbation": {"kind": "noise", "seed": 42}
             });
             std::fs::write(
-                radx_check::stability::provenance_path(&p),
+                radx_stability::assess::provenance_path(&p),
                 serde_json::to_string(&prov).unwrap(),
             )
             .unwrap();
@@ -282,7 +282,7 @@ fn reads_tables_with_provenance_and_writes_every_table() {
     assert_eq!(json["thresholds"]["excellent_above"], 0.9);
     // A corrupt sidecar is an error naming it.
     let p = dir.path().join("cond0.csv");
-    std::fs::write(radx_check::stability::provenance_path(&p), "{not json").unwrap();
+    std::fs::write(radx_stability::assess::provenance_path(&p), "{not json").unwrap();
     let e = ConditionTable::read("x", &p).unwrap_err().to_string();
     assert!(e.contains("provenance.json"), "{e}");
 }
