@@ -47,6 +47,8 @@ pub mod grid;
 pub mod output;
 #[allow(clippy::result_large_err)]
 pub mod sites;
+#[allow(clippy::result_large_err)]
+pub mod study;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
