@@ -23,6 +23,9 @@
 //! A folder belongs to one settings id and one set of cases ([`prepare_folder`]):
 //! another run into it is refused unless `overwrite`, so `features.csv` never mixes two
 //! settings ids or keeps cases that the cohort no longer lists.
+//!
+//! Must not: compute features itself (radx-pipeline does, per case), assess stability
+//! (radx-stability) or parse command-line arguments (radx-cli).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -13,6 +13,10 @@
 //!   against before it is allocated.
 //! * [`filter_spec::FilterSpec`] — the IBSI 2 convolutional filters a manifest can name
 //!   (computed by the radx-filters crate).
+//!
+//! Must not: hold the numerics of one step (filters: radx-filters; discretisation and the
+//! processing chain: radx-process; texture machinery: radx-texture), read or write files
+//! (radx-io), or compare with reference values (radx-check).
 
 pub mod discretised;
 pub mod error;

@@ -60,6 +60,10 @@
 //! while the implementations behind the consensus transform the unpadded image; with
 //! `boundary = "periodic"` radx matches every row of 8.A-9.B and MIRP's submitted values.
 //! See `tests/ibsi2_filters.rs` and the README.
+//!
+//! Must not: know about ROIs, settings files or features (radx-process calls it on the
+//! interpolated image); the specification types it computes are radx-core's, so that a
+//! settings manifest can name filters.
 
 pub mod boundary;
 pub mod conv;

@@ -1,5 +1,8 @@
 //! One case, from files to a feature table with provenance: read -> processing chain ->
 //! every selected feature plugin -> table rows. Also the registry of built-in plugins.
+//!
+//! Must not: implement a step itself (reading: radx-io; processing: radx-process; features:
+//! the plugins) or run a cohort (radx-batch).
 
 use std::path::Path;
 

@@ -14,6 +14,9 @@
 //!    stable features;
 //! 6. the table of all numbers (click a header to sort);
 //! 7. with a sites report: Kruskal–Wallis p-values before and after ComBat, and the table.
+//!
+//! Must not: compute statistics (radx-stability, radx-check, radx-stats) or write outside
+//! the page it renders.
 
 mod svg;
 

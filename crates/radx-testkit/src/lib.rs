@@ -2,6 +2,9 @@
 //! `reference-data/`, read through radx-reference, so every file a test reads is first
 //! checked against its sha256 in the manifest (a changed byte fails the test, naming the
 //! file).
+//!
+//! Must not: be a dependency of a library (test support only) or read test data other than
+//! through radx-reference.
 
 pub mod dicom;
 pub mod hostile;

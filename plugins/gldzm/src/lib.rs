@@ -16,6 +16,10 @@
 //! The distance map is computed on the union of the morphological and intensity masks,
 //! which is the morphological mask whenever the intensity mask lies inside it (as the
 //! processing chain guarantees); the union keeps every zone at distance >= 1 otherwise.
+//!
+//! Must not: read files, discretise or implement texture aggregation itself (radx-process
+//! and radx-texture do); a plugin computes its family's features from the
+//! [`radx_core::FeatureInput`] it is given.
 
 pub mod distance;
 

@@ -14,6 +14,10 @@
 //! The zone finder ([`zones`]) and the sparse zone matrix with the 16 features shared with
 //! the GLDZM ([`matrix`]) are radx-texture's (`radx_texture::zones`,
 //! `radx_texture::zone_matrix`), re-exported here under their former paths.
+//!
+//! Must not: read files, discretise or implement texture aggregation itself (radx-process
+//! and radx-texture do); a plugin computes its family's features from the
+//! [`radx_core::FeatureInput`] it is given.
 
 pub use radx_texture::zone_matrix as matrix;
 pub use radx_texture::zones;
