@@ -2,7 +2,7 @@
 //! RTSTRUCT contour (GTV-1) onto the image grid.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use radx_dicom::{read_image_any, read_mask_any, ImageOptions, RoiSelector};
+use radx_io::{read_image_any, read_mask_any, ImageOptions, RoiSelector};
 
 fn bench(c: &mut Criterion) {
     let dir = radx_testkit::data("ibsi_1_ct_radiomics_phantom/dicom");

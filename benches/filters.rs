@@ -101,7 +101,7 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     for (name, f) in filters
         .iter()
-        .filter(|(_, f)| f.reach_voxels(spacing).is_none())
+        .filter(|(_, f)| radx_filters::reach_voxels(f, spacing).is_none())
     {
         group.bench_function(*name, |b| {
             b.iter(|| {

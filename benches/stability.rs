@@ -10,9 +10,9 @@
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use radx_check::stability::{assess, ConditionTable, StabilityOptions};
 use radx_core::Settings;
 use radx_perturb::{ContourSettings, PerturbationSpace};
+use radx_stability::assess::{assess, ConditionTable, StabilityOptions};
 
 const SETTINGS: &str = r#"radx_settings = 1
 [interpolation]

@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use radx_check::compliance::complies;
 use radx_check::{ibsi2, ReferenceData};
-use radx_core::compliance::complies;
 use radx_core::{Grid, Settings};
 
 fn radx(args: &[&str]) -> Output {

@@ -23,6 +23,9 @@
 //! A folder belongs to one settings id and one set of cases ([`prepare_folder`]):
 //! another run into it is refused unless `overwrite`, so `features.csv` never mixes two
 //! settings ids or keeps cases that the cohort no longer lists.
+//!
+//! Must not: compute features itself (radx-pipeline does, per case), assess stability
+//! (radx-stability) or parse command-line arguments (radx-cli).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -281,24 +284,8 @@ pub fn manifest_path(out: &Path) -> PathBuf {
     out.join("batch.json")
 }
 
-/// Writes `text` to `path` through a temporary file in the same folder and a rename, so
-/// a reader (or a later run) sees the whole file or none of it. On any error the
-/// temporary file is removed.
-pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let result = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// Lowercase hex sha256 of bytes.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    radx_core::settings::hex(&Sha256::digest(bytes))
-}
+/// radx-io's atomic writer and byte digest, re-exported for the batch's callers.
+pub use radx_io::{sha256_hex, write_atomic};
 
 /// What a batch folder was made with (`DIR/batch.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

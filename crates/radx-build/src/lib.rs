@@ -11,6 +11,8 @@
 //!
 //! Outside a git checkout (a source tarball, or git missing), the commit is `unknown`
 //! and `dirty` is absent: nothing is invented.
+//!
+//! Must not: depend on any other radx crate's behaviour; it only describes the build.
 
 use radx_core::{BuildIdentity, BuildInfo};
 

@@ -67,7 +67,7 @@ impl LongValue {
 pub use crate::table::{long_table_csv, read_long_table, write_long_table};
 
 /// An input error naming the file.
-pub(crate) fn invalid(path: &Path, message: impl Into<String>) -> CheckError {
+pub fn invalid(path: &Path, message: impl Into<String>) -> CheckError {
     CheckError::Io(radx_io::IoError::Invalid {
         path: path.into(),
         message: message.into(),
@@ -75,7 +75,7 @@ pub(crate) fn invalid(path: &Path, message: impl Into<String>) -> CheckError {
 }
 
 /// Writes a text file, the error naming it.
-pub(crate) fn write_file(path: &Path, text: &str) -> Result<(), CheckError> {
+pub fn write_file(path: &Path, text: &str) -> Result<(), CheckError> {
     std::fs::write(path, text).map_err(|e| {
         CheckError::Io(radx_io::IoError::Write {
             path: path.into(),

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use radx_core::compliance::{complies, round_significant};
+use crate::compliance::{complies, round_significant};
 use radx_core::{FeatureTable, Registry, Settings};
 use radx_io::MaskSelector;
 use radx_pipeline::CaseLabels;

@@ -8,7 +8,7 @@
 //! * `filters-features` (phase 2): the 323 consensus rows of
 //!   `reference_feature_values.csv` (`filter_id;feature;feature_tag;consensus_value;
 //!   tolerance`), computed on the IBSI 2 CT phantom with the presets `ibsi2-1a` ...
-//!   `ibsi2-9b`. A value complies as in IBSI 1 ([`radx_core::compliance::complies`]): rounded
+//!   `ibsi2-9b`. A value complies as in IBSI 1 ([`crate::compliance::complies`]): rounded
 //!   to the significant digits of the reference (at least 3), it lies within the tolerance.
 //!
 //! Configurations whose settings differ only in their filters share one run of the

@@ -1,12 +1,10 @@
 //! The checker's tables through the csv crate: strict readers (long tables, PyRadiomics
-//! CSVs, site tables, IBSI reference tables) and writers whose output reads back.
+//! CSVs, IBSI reference tables) and writers whose output reads back.
 
 use std::path::{Path, PathBuf};
 
 use radx_check::compare::LongValue;
 use radx_check::pyradiomics::{import_pyradiomics, ImportOptions, Mapping};
-use radx_check::sites::read_sites;
-use radx_check::stability::{assess, ConditionTable, StabilityOptions};
 use radx_check::table::{check_unique, read_long_table, write_long_table};
 
 const HEADER: &str = radx_io::CSV_HEADER;
@@ -68,11 +66,6 @@ fn long_tables_refuse_cut_short_long_and_unparsable_rows() {
         &format!("{HEADER}\n{}\n", row("c1", "stat_mean", "1.5e")),
     );
     assert!(e.contains("line 2: value `1.5e` is not a number"), "{e}");
-    // The same reader is behind the stability conditions.
-    let e = ConditionTable::read("cut", &d.join("cut.csv"))
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("cut.csv") && e.contains("no newline"), "{e}");
 }
 
 #[test]
@@ -141,77 +134,6 @@ fn quoted_newline_comma_and_quote_round_trip() {
     let text = std::fs::read_to_string(&p).unwrap();
     assert!(text.contains("\"a,\"\"b\"\"\nc\""), "{text}");
     assert_eq!(read_long_table(&p).unwrap(), values);
-}
-
-#[test]
-fn stability_and_sites_reports_read_back_with_awkward_names() {
-    // Conditions named with a comma, a quote and a newline: the report tables stay
-    // rectangular CSV (the header names them quoted).
-    let names = ["ref", "b,2", "c\"3\nx"];
-    let conditions: Vec<ConditionTable> = names
-        .iter()
-        .enumerate()
-        .map(|(j, n)| ConditionTable {
-            name: n.to_string(),
-            values: (0..6)
-                .map(|i| LongValue {
-                    case: format!("case,{i}"),
-                    roi: "r".into(),
-                    image: "original".into(),
-                    tag: "stat_mean".into(),
-                    family: "intensity, stats".into(),
-                    value: Some(i as f64 * 2.0 + (i * j % 3) as f64 * 0.1),
-                    ..Default::default()
-                })
-                .collect(),
-            provenance: None,
-        })
-        .collect();
-    let r = assess(&conditions, &StabilityOptions::default()).unwrap();
-    let p = Path::new("report.csv");
-    for text in [
-        r.features_csv(),
-        r.heat_map_csv(),
-        r.conditions_csv(),
-        r.dropped_csv(),
-    ] {
-        let t = radx_io::tables::parse_csv(text.as_bytes(), p, Default::default()).unwrap();
-        assert!(text.ends_with('\n'));
-        for row in &t.rows {
-            assert_eq!(row.fields.len(), t.header.len());
-        }
-    }
-    let t = radx_io::tables::parse_csv(r.features_csv().as_bytes(), p, Default::default()).unwrap();
-    assert!(
-        t.header.contains(&"ccc_c\"3\nx".to_string()),
-        "{:?}",
-        t.header
-    );
-    assert_eq!(t.rows[0].fields[3], "intensity, stats");
-    let t =
-        radx_io::tables::parse_csv(r.conditions_csv().as_bytes(), p, Default::default()).unwrap();
-    let got: Vec<&str> = t.rows.iter().map(|r| r.fields[0].as_str()).collect();
-    assert_eq!(got, names);
-}
-
-#[test]
-fn site_tables_refuse_short_rows_and_repeated_cases() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let ok = read_sites(&write(d, "ok.csv", "case,site\nc1,\"A, north\"\nc2,B")).unwrap();
-    assert_eq!(ok["c1"], "A, north");
-    assert_eq!(ok["c2"], "B");
-    let e = read_sites(&write(d, "short.csv", "case,site\nc1,A\nc2\n"))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("short.csv") && e.contains("line 3: 1 fields"),
-        "{e}"
-    );
-    let e = read_sites(&write(d, "rep.csv", "case,site\nc1,A\nc2,B\nc1,A\n"))
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("rep.csv") && e.contains("lines 2 and 4"), "{e}");
 }
 
 #[test]

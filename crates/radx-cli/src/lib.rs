@@ -1,4 +1,7 @@
 //! The `radx` command line.
+//!
+//! Must not: hold a step of the analysis: it parses arguments, calls the library crates and
+//! prints; numerics, tables and reports live in the crates below it.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

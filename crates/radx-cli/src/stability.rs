@@ -7,8 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use radx_check::stability::{assess, ConditionTable, StabilityOptions};
 use radx_perturb::{ContourSettings, PerturbationSpace};
+use radx_stability::assess::{ConditionTable, StabilityOptions};
+use radx_stability::study::{analyse, import_tables, StudyOptions, StudyOutcome};
 use radx_stability::{grid_conditions, perturbation_conditions, Axis, Condition};
 
 use crate::output::eprintln;
@@ -234,70 +235,37 @@ pub(crate) fn stability(a: StabilityArgs, build: &radx_core::BuildInfo) -> Resul
             tables.push(ConditionTable::read(c.name.clone(), path)?);
         }
     } else {
-        for t in &a.tables {
-            let (name, path) = named_path(t)?;
-            tables.push(ConditionTable::read(name, &path)?);
+        let named = |v: &[String]| v.iter().map(|t| named_path(t)).collect::<Result<Vec<_>>>();
+        let (imported, notes) = import_tables(&named(&a.tables)?, &named(&a.pyradiomics)?)?;
+        for n in notes {
+            eprintln!(
+                "radx: {}: {} cases, {} feature columns mapped, {} without an IBSI equivalent",
+                n.path.display(),
+                n.cases,
+                n.mapped_columns,
+                n.unmapped_columns
+            );
         }
-        if !a.pyradiomics.is_empty() {
-            let mapping = radx_check::pyradiomics::Mapping::builtin()?;
-            for t in &a.pyradiomics {
-                let (name, path) = named_path(t)?;
-                let imported = radx_check::pyradiomics::import_pyradiomics(
-                    &path,
-                    &mapping,
-                    &Default::default(),
-                )?;
-                eprintln!(
-                    "radx: {}: {} cases, {} feature columns mapped, {} without an IBSI equivalent",
-                    path.display(),
-                    imported.cases.len(),
-                    imported.mapped_columns,
-                    imported.unmapped.len()
-                );
-                tables.push(ConditionTable {
-                    name,
-                    values: imported.values,
-                    provenance: Some(serde_json::json!({
-                        "software": "PyRadiomics",
-                        "source": path.display().to_string(),
-                    })),
-                });
-            }
-        }
+        tables = imported;
         if tables.len() < 2 {
             bail!("give --cohort with --vary or --perturb, or at least two --table/--pyradiomics");
         }
     }
 
-    if !a.include_diagnostics {
-        for t in &mut tables {
-            t.values.retain(|v| v.family != "diagnostics");
-        }
-    }
-    let options = StabilityOptions {
-        reference: a.reference.clone(),
-        ignore_roi: a.ignore_roi,
-        ..Default::default()
+    let options = StudyOptions {
+        stability: StabilityOptions {
+            reference: a.reference.clone(),
+            ignore_roi: a.ignore_roi,
+            ..Default::default()
+        },
+        include_diagnostics: a.include_diagnostics,
+        sites_file: a.sites.clone(),
     };
-    let report = assess(&tables, &options)?;
-    let written = report.write(&a.out)?;
-    let sites = match (&a.sites, cohort_sites.is_empty()) {
-        (Some(p), _) => Some(radx_check::sites::read_sites(p)?),
-        (None, false) => Some(cohort_sites),
-        (None, true) => None,
-    };
-    let sites_result = match &sites {
-        Some(map) => {
-            let reference = tables
-                .iter()
-                .find(|t| t.name == report.reference)
-                .expect("the report's reference is one of the tables");
-            let r = radx_check::sites::assess_sites(&reference.values, map, &Default::default())?;
-            r.write(&a.out.join("sites"))?;
-            Some(r)
-        }
-        None => None,
-    };
+    let StudyOutcome {
+        report,
+        written,
+        sites: sites_result,
+    } = analyse(tables, cohort_sites, &options, &a.out)?;
     let html = radx_report::stability_html(&report, sites_result.as_ref().map(|r| &r.report));
     let page = a.out.join("report.html");
     std::fs::write(&page, html).with_context(|| page.display().to_string())?;
@@ -312,7 +280,7 @@ pub(crate) fn stability(a: StabilityArgs, build: &radx_core::BuildInfo) -> Resul
 }
 
 fn print_summary(
-    report: &radx_check::stability::StabilityReport,
+    report: &radx_stability::assess::StabilityReport,
     written: &[PathBuf],
     page: &Path,
 ) {

@@ -1,8 +1,9 @@
 //! Specification of the IBSI 2 convolutional filters: [`FilterSpec`] and its parameter
-//! types, with their validation, canonical names and spatial reach.
+//! types, with their validation and canonical names.
 //!
 //! These types live in radx-core so that the settings manifest ([`crate::Settings`],
-//! section `[filters]`) can name filters; the filtering itself (convolutions, FFTs,
+//! section `[filters]`) can name filters. Everything numeric about a filter (kernels,
+//! wavelet filter banks, boundary extension, how far a kernel reaches, convolutions, FFTs,
 //! rotation pooling) is in the `radx-filters` crate, which re-exports everything here.
 //!
 //! Conventions (IBSI 2): arrays are indexed `(z, y, x)`; kernel names list the axes x
@@ -48,25 +49,6 @@ impl Boundary {
             Boundary::Mirror => "mirror",
         }
     }
-
-    /// Index inside `0..n` whose value the extended line holds at position `k`
-    /// (any integer), or `None` where the extension is zero. `n` must be positive.
-    #[inline]
-    pub fn source(self, k: isize, n: usize) -> Option<usize> {
-        let ni = n as isize;
-        if (0..ni).contains(&k) {
-            return Some(k as usize);
-        }
-        match self {
-            Boundary::Zero => None,
-            Boundary::Nearest => Some(k.clamp(0, ni - 1) as usize),
-            Boundary::Periodic => Some(k.rem_euclid(ni) as usize),
-            Boundary::Mirror => {
-                let m = k.rem_euclid(2 * ni);
-                Some(if m < ni { m } else { 2 * ni - 1 - m } as usize)
-            }
-        }
-    }
 }
 
 /// An invalid filter specification: the family and what is wrong.
@@ -76,13 +58,6 @@ pub struct FilterSpecError {
     /// The filter family (`mean`, `log`, ...).
     pub filter: String,
     pub message: String,
-}
-
-/// Radius in voxels of a Gaussian (and LoG) kernel of standard deviation `s` voxels
-/// truncated at `truncate` standard deviations: `floor(truncate s + 1/2)`, so the kernel
-/// has `M = 1 + 2 floor(truncate s + 1/2)` taps (IBSI 2, L6PA).
-pub fn log_radius(s: f64, truncate: f64) -> usize {
-    (truncate * s + 0.5).floor().max(0.0) as usize
 }
 
 /// Whether a filter acts on each axial slice or on the whole volume.
@@ -205,7 +180,7 @@ pub enum FilterSpec {
         fourier_margin: usize,
     },
     /// Laws kernel (JTXT): the outer product of normalised 1-D Laws kernels (see
-    /// [`laws_1d`]) named e.g. `E5L5S5` (3D) or `L5E5` (2D), first factor along x;
+    /// [`LAWS_FACTORS`]) named e.g. `E5L5S5` (3D) or `L5E5` (2D), first factor along x;
     /// optionally pooled over right-angle rotations (default pooling: max), and optionally
     /// the texture energy map `E(i) = (2 delta + 1)^-d sum_{|j_a| <= delta} |r(i + j)|`
     /// with `delta = energy_delta`, computed on the (pooled) response `r`.
@@ -469,74 +444,6 @@ impl FilterSpec {
         s
     }
 
-    /// How far (in voxels, per axis `(z, y, x)`) the response at a voxel depends on the
-    /// image: filtering a sub-volume gives the same response as filtering the whole image
-    /// at every voxel at least this far from the sub-volume's faces (where the boundary
-    /// condition does not act). `None` for filters computed in the Fourier domain
-    /// (Simoncelli, Riesz), whose kernels have unbounded support: filter the whole image.
-    pub fn reach_voxels(&self, spacing_zyx: [f64; 3]) -> Option<[usize; 3]> {
-        let on = |dims: Dimensions, r: [usize; 3]| -> [usize; 3] {
-            std::array::from_fn(|a| if dims.axes().contains(&a) { r[a] } else { 0 })
-        };
-        match self {
-            FilterSpec::Mean {
-                support,
-                dimensions,
-                ..
-            } => Some(on(*dimensions, [support / 2; 3])),
-            FilterSpec::Log {
-                sigma_mm,
-                truncate,
-                dimensions,
-                riesz_order,
-                ..
-            } => {
-                if riesz_order.is_some() {
-                    return None;
-                }
-                Some(on(
-                    *dimensions,
-                    std::array::from_fn(|a| log_radius(sigma_mm / spacing_zyx[a], *truncate)),
-                ))
-            }
-            FilterSpec::Laws {
-                kernel,
-                dimensions,
-                energy_delta,
-                ..
-            } => {
-                let k = parse_laws(kernel)?;
-                let r =
-                    k.iter().map(|h| h.len() / 2).max().unwrap_or(0) + energy_delta.unwrap_or(0);
-                Some(on(*dimensions, [r; 3]))
-            }
-            FilterSpec::Gabor {
-                sigma_mm,
-                gamma,
-                dimensions,
-                rotation_invariant,
-                truncate,
-                ..
-            } => {
-                let extent = truncate * sigma_mm.max(sigma_mm / gamma);
-                let r: [usize; 3] =
-                    std::array::from_fn(|a| (extent / spacing_zyx[a] + 0.5).floor() as usize);
-                if *rotation_invariant && *dimensions == Dimensions::Volume {
-                    Some(r)
-                } else {
-                    Some([0, r[1], r[2]])
-                }
-            }
-            FilterSpec::Wavelet {
-                family,
-                level,
-                dimensions,
-                ..
-            } => Some(on(*dimensions, [family.cascade_reach(*level); 3])),
-            FilterSpec::Simoncelli { .. } => None,
-        }
-    }
-
     /// Checks the parameters (radx-filters' `apply` calls this first).
     pub fn validate(&self) -> Result<(), FilterSpecError> {
         let bad = |m: String| FilterSpecError {
@@ -603,7 +510,7 @@ impl FilterSpec {
                 energy_delta,
                 ..
             } => {
-                let k = parse_laws(kernel).ok_or_else(|| {
+                let k = laws_factors(kernel).ok_or_else(|| {
                     bad(format!(
                         "kernel {kernel:?} is not a sequence of L3 E3 S3 L5 E5 S5 W5 R5"
                     ))
@@ -724,129 +631,38 @@ impl WaveletFamily {
             WaveletFamily::Coif1 => "coif1",
         }
     }
-
-    /// The orthonormal scaling (reconstruction low-pass) filter `h`, with
-    /// `sum h = sqrt 2` and `sum h[k] h[k + 2m] = delta(m)`.
-    pub fn scaling_filter(self) -> Vec<f64> {
-        let s2 = std::f64::consts::SQRT_2;
-        match self {
-            WaveletFamily::Haar => vec![1.0 / s2, 1.0 / s2],
-            WaveletFamily::Db2 => {
-                let s3 = 3f64.sqrt();
-                let d = 4.0 * s2;
-                vec![
-                    (1.0 + s3) / d,
-                    (3.0 + s3) / d,
-                    (3.0 - s3) / d,
-                    (1.0 - s3) / d,
-                ]
-            }
-            WaveletFamily::Db3 => {
-                // Closed form of the 6-tap Daubechies filter.
-                let r10 = 10f64.sqrt();
-                let a = (5.0 + 2.0 * r10).sqrt();
-                let d = 16.0 * s2;
-                vec![
-                    (1.0 + r10 + a) / d,
-                    (5.0 + r10 + 3.0 * a) / d,
-                    (10.0 - 2.0 * r10 + 2.0 * a) / d,
-                    (10.0 - 2.0 * r10 - 2.0 * a) / d,
-                    (5.0 + r10 - 3.0 * a) / d,
-                    (1.0 + r10 - a) / d,
-                ]
-            }
-            WaveletFamily::Db4 => vec![
-                0.230_377_813_308_855_23,
-                0.714_846_570_552_541_5,
-                0.630_880_767_929_590_4,
-                -0.027_983_769_416_983_85,
-                -0.187_034_811_718_881_14,
-                0.030_841_381_835_986_965,
-                0.032_883_011_666_982_945,
-                -0.010_597_401_784_997_278,
-            ],
-            WaveletFamily::Coif1 => {
-                let r7 = 7f64.sqrt();
-                let c = s2 / 32.0;
-                vec![
-                    c * (1.0 - r7),
-                    c * (5.0 + r7),
-                    c * (14.0 + 2.0 * r7),
-                    c * (14.0 - 2.0 * r7),
-                    c * (1.0 - r7),
-                    c * (-3.0 + r7),
-                ]
-            }
-        }
-    }
-
-    /// Number of taps of the filter bank.
-    pub fn taps(self) -> usize {
-        match self {
-            WaveletFamily::Haar => 2,
-            WaveletFamily::Db2 => 4,
-            WaveletFamily::Db3 | WaveletFamily::Coif1 => 6,
-            WaveletFamily::Db4 => 8,
-        }
-    }
-
-    /// Reach in voxels, to either side, of the undecimated cascade of `level` stages: the
-    /// `n`-tap kernel centred at `n / 2` reaches `max(n / 2, n - 1 - n / 2)` voxels, and stage
-    /// `l` dilates it by `2^(l-1)`, so the cascade reaches `(2^level - 1) max(n / 2, n - 1 -
-    /// n / 2)`. A mirrored kernel (rotation pooling) reaches as far.
-    pub fn cascade_reach(self, level: usize) -> usize {
-        let n = self.taps();
-        let one = (n / 2).max(n - 1 - n / 2);
-        ((1usize << level.min(usize::BITS as usize - 1)) - 1) * one
-    }
-
-    /// Decomposition low-pass filter: the time-reversed scaling filter.
-    pub fn dec_lo(self) -> Vec<f64> {
-        let mut h = self.scaling_filter();
-        h.reverse();
-        h
-    }
-
-    /// Decomposition high-pass filter: `g[k] = (-1)^(k+1) h[k]` with `h` the scaling
-    /// filter (the quadrature mirror of the low-pass).
-    pub fn dec_hi(self) -> Vec<f64> {
-        self.scaling_filter()
-            .iter()
-            .enumerate()
-            .map(|(k, v)| if k % 2 == 0 { -v } else { *v })
-            .collect()
-    }
 }
 
-/// The normalised 1-D Laws kernels (IBSI 2 table): `L` level, `E` edge, `S` spot,
-/// `W` wave, `R` ripple, of length 3 or 5, each scaled to unit Euclidean norm.
-pub fn laws_1d(name: &str) -> Option<Vec<f64>> {
-    let raw: &[f64] = match name {
-        "L3" => &[1.0, 2.0, 1.0],
-        "E3" => &[-1.0, 0.0, 1.0],
-        "S3" => &[-1.0, 2.0, -1.0],
-        "L5" => &[1.0, 4.0, 6.0, 4.0, 1.0],
-        "E5" => &[-1.0, -2.0, 0.0, 2.0, 1.0],
-        "S5" => &[-1.0, 0.0, 2.0, 0.0, -1.0],
-        "W5" => &[-1.0, 2.0, 0.0, -2.0, 1.0],
-        "R5" => &[1.0, -4.0, 6.0, -4.0, 1.0],
-        _ => return None,
-    };
-    let norm = raw.iter().map(|v| v * v).sum::<f64>().sqrt();
-    Some(raw.iter().map(|v| v / norm).collect())
-}
+/// The 1-D Laws kernels of the IBSI 2 table with their lengths: `L` level, `E` edge, `S`
+/// spot, `W` wave, `R` ripple. (Their coefficients are radx-filters' `laws::laws_1d`.)
+pub const LAWS_FACTORS: [(&str, usize); 8] = [
+    ("L3", 3),
+    ("E3", 3),
+    ("S3", 3),
+    ("L5", 5),
+    ("E5", 5),
+    ("S5", 5),
+    ("W5", 5),
+    ("R5", 5),
+];
 
-/// Parses a Laws kernel name such as `E5L5S5` (3D) or `L5S5` (2D) into its 1-D kernels,
-/// in the order of the name: the first acts along x, the second along y, the third
-/// along z. Case-insensitive.
-pub fn parse_laws(name: &str) -> Option<Vec<Vec<f64>>> {
+/// Splits a Laws kernel name such as `E5L5S5` (3D) or `L5S5` (2D) into its 1-D factors, in
+/// the order of the name (the first acts along x, the second along y, the third along z),
+/// as `(name, length)` of [`LAWS_FACTORS`]; `None` when a factor is not one of them.
+/// Case-insensitive.
+pub fn laws_factors(name: &str) -> Option<Vec<(&'static str, usize)>> {
     let up = name.to_ascii_uppercase();
     if up.len() & 1 == 1 || up.is_empty() || !up.is_ascii() {
         return None;
     }
     up.as_bytes()
         .chunks(2)
-        .map(|c| laws_1d(std::str::from_utf8(c).ok()?))
+        .map(|c| {
+            LAWS_FACTORS
+                .iter()
+                .copied()
+                .find(|(n, _)| n.as_bytes() == c)
+        })
         .collect()
 }
 
@@ -890,6 +706,12 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(e.to_string().contains("3d filter needs 3"), "{e}");
+        let e = parse("type = \"laws\"\nkernel = \"E5X5E5\"\n")
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert!(e.message.contains("not a sequence of L3"), "{e}");
+        assert_eq!(laws_factors("e5l3"), Some(vec![("E5", 5), ("L3", 3)]));
         let e = parse("type = \"wavelet\"\nfamily = \"haar\"\nsubband = \"LXL\"\n")
             .unwrap()
             .validate()
@@ -899,83 +721,5 @@ mod tests {
             .unwrap()
             .validate()
             .is_ok());
-    }
-
-    #[test]
-    fn reach_follows_the_kernel_sizes() {
-        // LoG sigma 1.5 mm at 1 mm: radius floor(4 * 1.5 + 0.5) = 6; 2D: no reach along z.
-        let log = parse("type = \"log\"\nsigma_mm = 1.5\ndimensions = \"2d\"\n").unwrap();
-        assert_eq!(log.reach_voxels([1.0; 3]), Some([0, 6, 6]));
-        assert_eq!(log_radius(1.5, 4.0), 6);
-        // Laws 5-tap kernels (radius 2) plus the energy window delta 7.
-        let laws = parse("type = \"laws\"\nkernel = \"L5E5E5\"\nenergy_delta = 7\n").unwrap();
-        assert_eq!(laws.reach_voxels([1.0; 3]), Some([9, 9, 9]));
-        // db3 (6 taps, reach 3) at level 2: (2^2 - 1) * 3 = 9.
-        let w =
-            parse("type = \"wavelet\"\nfamily = \"db3\"\nsubband = \"HHH\"\nlevel = 2\n").unwrap();
-        assert_eq!(w.reach_voxels([1.0; 3]), Some([9, 9, 9]));
-        assert_eq!(WaveletFamily::Haar.cascade_reach(1), 1);
-        // Fourier-domain filters have unbounded support.
-        let s = parse("type = \"simoncelli\"\n").unwrap();
-        assert_eq!(s.reach_voxels([1.0; 3]), None);
-        let r = parse("type = \"log\"\nsigma_mm = 1.0\nriesz_order = [1, 0, 0]\n").unwrap();
-        assert_eq!(r.reach_voxels([1.0; 3]), None);
-    }
-
-    #[test]
-    fn boundary_sources_follow_the_definitions() {
-        // line a b c (n = 3), positions -2..5
-        let src = |b: Boundary| (-2..5).map(|k| b.source(k, 3)).collect::<Vec<_>>();
-        assert_eq!(
-            src(Boundary::Zero),
-            [None, None, Some(0), Some(1), Some(2), None, None]
-        );
-        assert_eq!(
-            src(Boundary::Mirror),
-            [
-                Some(1),
-                Some(0),
-                Some(0),
-                Some(1),
-                Some(2),
-                Some(2),
-                Some(1)
-            ]
-        );
-        assert_eq!(
-            src(Boundary::Periodic),
-            [
-                Some(1),
-                Some(2),
-                Some(0),
-                Some(1),
-                Some(2),
-                Some(0),
-                Some(1)
-            ]
-        );
-        assert_eq!(
-            src(Boundary::Nearest),
-            [
-                Some(0),
-                Some(0),
-                Some(0),
-                Some(1),
-                Some(2),
-                Some(2),
-                Some(2)
-            ]
-        );
-    }
-
-    #[test]
-    fn laws_kernels_have_unit_norm() {
-        for n in ["L3", "E3", "S3", "L5", "E5", "S5", "W5", "R5"] {
-            let k = laws_1d(n).unwrap();
-            let norm: f64 = k.iter().map(|v| v * v).sum();
-            assert!((norm - 1.0).abs() < 1e-12, "{n}");
-        }
-        assert_eq!(parse_laws("e5l5s5").map(|v| v.len()), Some(3));
-        assert!(parse_laws("E5X5").is_none());
     }
 }

@@ -7,14 +7,18 @@
 //! * [`Settings`] — the versioned, hashed settings manifest.
 //! * [`FeaturePlugin`] and [`Registry`] — the feature-plugin contract.
 //! * [`FeatureTable`] and [`Provenance`] — what an extraction produces.
-//! * [`discretise`] — the IBSI discretisation methods (FBN, FBS, none).
+//! * [`Discretised`] — the grey levels of an ROI, as feature plugins receive them (the
+//!   discretisation itself is radx-process's).
 //! * [`limits`] — the resource limits every size decided by settings or data is checked
 //!   against before it is allocated.
 //! * [`filter_spec::FilterSpec`] — the IBSI 2 convolutional filters a manifest can name
 //!   (computed by the radx-filters crate).
+//!
+//! Must not: hold the numerics of one step (filters: radx-filters; discretisation and the
+//! processing chain: radx-process; texture machinery: radx-texture), read or write files
+//! (radx-io), or compare with reference values (radx-check).
 
-pub mod compliance;
-pub mod discretise;
+pub mod discretised;
 pub mod error;
 pub mod filter_spec;
 pub mod grid;
@@ -26,7 +30,7 @@ pub mod settings;
 pub mod table;
 pub mod volume;
 
-pub use discretise::{discretise, discretise_limited, DiscretiseError, Discretised, LevelBound};
+pub use discretised::Discretised;
 pub use error::CoreError;
 pub use filter_spec::FilterSpec;
 pub use grid::Grid;

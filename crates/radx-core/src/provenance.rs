@@ -102,17 +102,20 @@ pub struct Selection {
     pub image_spacing_zyx_mm: Option<[f64; 3]>,
 }
 
-/// The SUV parameters used (body weight SUV; see radx-dicom `SuvInfo`).
+/// The body-weight SUV conversion applied to a PET series (radx-io's `SuvInfo` is this
+/// type; its documentation gives the formula).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SuvRecord {
+    /// Units of the stored values: "BQML" or "GML".
     pub source_units: String,
+    /// DecayCorrection of the images (ADMIN, START or NONE); empty for GML input.
     pub decay_correction: String,
     pub weight_kg: Option<f64>,
     pub injected_dose_bq: Option<f64>,
     pub half_life_s: Option<f64>,
-    /// Decay time per slice in z order, s.
+    /// Decay time Δt in s for each slice in z order (one value repeated unless NONE).
     pub decay_time_s: Vec<f64>,
-    /// Factor per slice in z order.
+    /// The factor each slice's values were multiplied by, in z order.
     pub factor: Vec<f64>,
 }
 

@@ -10,7 +10,7 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::IoError;
+use crate::{invalid, IoError};
 
 /// Default largest number of voxels an image or mask may hold when read: the default of
 /// the manifest's `limits.max_image_voxels`, 2^27 voxels (134 million, e.g. 512 × 512 × 512;
@@ -33,13 +33,6 @@ pub fn set_max_voxels(n: u64) {
 /// Deflate cannot inflate one byte to more than 1032 bytes: a gzip file of `n` bytes
 /// never holds more than `n × 1032` bytes of data.
 pub const DEFLATE_MAX_RATIO: u64 = 1032;
-
-fn invalid(path: &Path, message: String) -> IoError {
-    IoError::Invalid {
-        path: path.into(),
-        message,
-    }
-}
 
 fn shown(dims: &[u64]) -> String {
     dims.iter()
@@ -129,7 +122,7 @@ pub fn check_grid(path: &Path, g: &radx_core::Grid) -> Result<(), IoError> {
     }
     let d = g.direction;
     if d.iter().flatten().any(|v| !v.is_finite()) {
-        return Err(invalid(path, "direction cosines are not finite".into()));
+        return Err(invalid(path, "direction cosines are not finite"));
     }
     let det = d[0][0] * (d[1][1] * d[2][2] - d[1][2] * d[2][1])
         - d[0][1] * (d[1][0] * d[2][2] - d[1][2] * d[2][0])
@@ -137,7 +130,7 @@ pub fn check_grid(path: &Path, g: &radx_core::Grid) -> Result<(), IoError> {
     if det.abs() < 1e-6 {
         return Err(invalid(
             path,
-            "the voxel axes are parallel (singular direction matrix): no 3D grid".into(),
+            "the voxel axes are parallel (singular direction matrix): no 3D grid",
         ));
     }
     Ok(())

@@ -27,7 +27,7 @@ use std::path::Path;
 
 use radx_core::{FeatureRow, FeatureTable};
 
-use crate::IoError;
+use crate::{invalid, IoError};
 
 /// The CSV header of the long table.
 pub const CSV_HEADER: &str =
@@ -164,18 +164,11 @@ pub fn read_csv(path: &Path, options: CsvOptions) -> Result<CsvTable, IoError> {
     parse_csv(&bytes, path, options)
 }
 
-fn invalid(path: &Path, message: String) -> IoError {
-    IoError::Invalid {
-        path: path.into(),
-        message,
-    }
-}
-
 /// As [`read_csv`], from the file's bytes (`path` names it in errors).
 pub fn parse_csv(bytes: &[u8], path: &Path, options: CsvOptions) -> Result<CsvTable, IoError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(invalid(path, "empty file".into()));
+        return Err(invalid(path, "empty file"));
     }
     let lines = 1 + bytes.iter().filter(|&&b| b == b'\n').count() as u64
         - u64::from(bytes.ends_with(b"\n"));

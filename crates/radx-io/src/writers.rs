@@ -39,21 +39,32 @@ pub fn table_to_json(table: &FeatureTable, provenance: &Provenance) -> String {
     serde_json::to_string_pretty(&v).expect("feature tables serialise") + "\n"
 }
 
-fn write_atomic(path: &Path, text: &str) -> Result<(), IoError> {
-    let err = |e: std::io::Error| IoError::Write {
-        path: path.into(),
-        message: e.to_string(),
-    };
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("")
-    ));
+/// Writes `text` to `path` through a temporary file in the same folder (`.<name>.<pid>.tmp`)
+/// and a rename, so a reader (or a later run) sees the whole file or none of it. On any
+/// error the temporary file is removed (a full disk, a folder in the way). The one way radx
+/// writes a file that a later run trusts.
+pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
     let result = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path));
     if result.is_err() {
-        // never leave the temporary file behind (a full disk, a folder in the way)
         let _ = std::fs::remove_file(&tmp);
     }
-    result.map_err(err)
+    result
+}
+
+/// [`write_atomic`], the error naming the file.
+fn write_named(path: &Path, text: &str) -> Result<(), IoError> {
+    write_atomic(path, text).map_err(|e| IoError::Write {
+        path: path.into(),
+        message: e.to_string(),
+    })
+}
+
+/// Lowercase hex sha256 of bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    radx_core::settings::hex(&Sha256::digest(bytes))
 }
 
 /// The provenance sidecar's path: `<out>.provenance.json`.
@@ -84,19 +95,16 @@ pub fn write_outputs(
             message: e.to_string(),
         })?;
     }
-    write_atomic(out, &text)?;
+    write_named(out, &text)?;
     let mut record = provenance.clone();
     record.table = Some(radx_core::TableRecord {
         file: out
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default(),
-        sha256: {
-            use sha2::{Digest, Sha256};
-            radx_core::settings::hex(&Sha256::digest(text.as_bytes()))
-        },
+        sha256: sha256_hex(text.as_bytes()),
     });
-    write_atomic(
+    write_named(
         &side,
         &(serde_json::to_string_pretty(&record).expect("provenance serialises") + "\n"),
     )?;

@@ -54,6 +54,9 @@
 //! Resampling is always onto the *original* grid, so a feature computed on a perturbed
 //! image differs from the unperturbed one only by the perturbation (and the smoothing of
 //! linear interpolation for rotations / translations that are not whole voxels).
+//!
+//! Must not: compute features or assess stability (radx-stability runs the perturbed cases
+//! and assesses them).
 
 use std::collections::BTreeMap;
 

@@ -1,18 +1,19 @@
 //! One case, from files to a feature table with provenance: read -> processing chain ->
 //! every selected feature plugin -> table rows. Also the registry of built-in plugins.
+//!
+//! Must not: implement a step itself (reading: radx-io; processing: radx-process; features:
+//! the plugins) or run a cohort (radx-batch).
 
 use std::path::Path;
 
-use radx_core::provenance::{
-    combined_digest, FileRecord, InputRecord, SuvRecord, PROVENANCE_SCHEMA,
-};
+use radx_core::provenance::{combined_digest, FileRecord, InputRecord, PROVENANCE_SCHEMA};
 use radx_core::{
     BuildInfo, FeatureInput, FeatureRow, FeatureTable, FeatureValue, Image, Mask, Platform,
     PluginInfo, PluginOrigin, PluginRecord, Provenance, Registry, Selection, Settings,
     RADX_VERSION,
 };
-pub use radx_dicom::{RoiSelector, SeriesOptions};
 use radx_io::{IoError, MaskSelector};
+pub use radx_io::{RoiSelector, SeriesOptions};
 pub use radx_plugin_host::PluginLoadError;
 use radx_process::{prepare, prepare_filtered, Prepared, ProcessError, ResponseMap};
 use rayon::prelude::*;
@@ -474,8 +475,8 @@ pub fn load_inputs(
     mask_path: &Path,
     options: &InputOptions,
 ) -> Result<LoadedInputs, PipelineError> {
-    let loaded = radx_dicom::read_image_any(image_path, &options.series)?;
-    let mask = radx_dicom::load_mask_any(mask_path, &loaded.mask_target(), &options.roi)?;
+    let loaded = radx_io::read_image_any(image_path, &options.series)?;
+    let mask = radx_io::load_mask_any(mask_path, &loaded.mask_target(), &options.roi)?;
     let inputs = vec![
         input_record(
             "image",
@@ -487,10 +488,7 @@ pub fn load_inputs(
     ];
     let series = loaded.series.as_ref();
     let m = &mask.selection;
-    let label_map = matches!(
-        mask.format,
-        radx_dicom::Format::Nifti | radx_dicom::Format::Nrrd
-    );
+    let label_map = matches!(mask.format, radx_io::Format::Nifti | radx_io::Format::Nrrd);
     let grid = &loaded.image.grid;
     let selection = Selection {
         series_instance_uid: series.map(|s| s.series_uid.clone()),
@@ -509,15 +507,7 @@ pub fn load_inputs(
             }
         }),
         mask_frame_of_reference_uid: m.frame_of_reference_uid.clone(),
-        suv: series.and_then(|s| s.suv.as_ref()).map(|v| SuvRecord {
-            source_units: v.source_units.clone(),
-            decay_correction: v.decay_correction.clone(),
-            weight_kg: v.weight_kg,
-            injected_dose_bq: v.injected_dose_bq,
-            half_life_s: v.half_life_s,
-            decay_time_s: v.decay_time_s.clone(),
-            factor: v.factor.clone(),
-        }),
+        suv: series.and_then(|s| s.suv.clone()),
         image_shape_zyx: Some(grid.shape_zyx),
         image_spacing_zyx_mm: Some(grid.spacing_zyx),
     };
@@ -532,7 +522,7 @@ pub fn load_inputs(
 /// Reads an image in any supported format (NIfTI, NRRD, a DICOM series folder: detected
 /// from the path) with the default series options.
 pub fn read_image(path: &Path) -> Result<Image, IoError> {
-    radx_dicom::read_image_any(path, &SeriesOptions::default()).map(|l| l.image)
+    radx_io::read_image_any(path, &SeriesOptions::default()).map(|l| l.image)
 }
 
 /// [`extract_inputs`] with a label-map selector.

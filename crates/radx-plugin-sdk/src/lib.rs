@@ -53,6 +53,9 @@
 //! * 2: [`RadxGreyLevels`] for the histogram, texture and IVH discretisations, and
 //!   `settings_toml`. The host refuses version-1 libraries (rebuild against this SDK or
 //!   `radx_plugin.h`).
+//!
+//! Must not: depend on radx crates other than radx-core, so that a plugin builds against
+//! the model alone.
 
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr, CString};

@@ -14,7 +14,7 @@
 //!
 //! # Exactness of the crop
 //! Features need the response only around the ROI (the prepared crop). For a filter whose
-//! kernel reaches `r` voxels (per axis, [`radx_core::FilterSpec::reach_voxels`]) the
+//! kernel reaches `r` voxels (per axis, [`radx_filters::reach_voxels`]) the
 //! response at a voxel depends only on the image within `r` voxels, so filtering the crop
 //! widened by `r` (clipped to the image) gives, at every crop voxel, exactly the response
 //! of the whole image: where the widened crop lies inside the image the boundary condition
@@ -77,7 +77,7 @@ pub fn crop_reach(spec: &FilterSpec, spacing_zyx: [f64; 3]) -> Option<[usize; 3]
     if spec.boundary() == radx_core::filter_spec::Boundary::Periodic {
         return None;
     }
-    spec.reach_voxels(spacing_zyx)
+    radx_filters::reach_voxels(spec, spacing_zyx)
 }
 
 /// Checks the largest volume that filtering a region of shape `shape_zyx` with `spec`

@@ -18,18 +18,22 @@
 //! (rounded, interpolated) image.
 
 pub mod diagnostics;
+pub mod discretise;
 pub mod filtered;
 pub mod interpolate;
 
 use ndarray::{s, Array3, ArrayView3, Zip};
-use radx_core::discretise::{discretise_limited, DiscretiseError, LevelBound};
 use radx_core::limits::{product, Limit, LimitError, Limits};
-use radx_core::settings::{Discretisation, DiscretisationSettings, Interpolation, Settings};
+use radx_core::settings::{Interpolation, Settings};
 use radx_core::{CoreError, Discretised, Grid, Image, Mask, Roi};
 use thiserror::Error;
 
 pub use diagnostics::Diagnostic;
 use diagnostics::{image_diagnostics, roi_diagnostics, BBox};
+pub use discretise::{
+    discretise, discretise_all, discretise_ivh, discretise_ivh_limited, discretise_limited,
+    DiscretiseError, LevelBound,
+};
 pub use filtered::{filter_whole_image, interpolate_whole, prepare_filtered, ResponseMap};
 use interpolate::{interpolate_image, interpolate_mask_values, kernel_reach, AxisPlan, Stats};
 pub use radx_filters::FilterError;
@@ -280,136 +284,6 @@ pub(crate) fn prepare_impl(
         },
         context,
     ))
-}
-
-/// A discretisation's outcome: the grey levels, or why they are undefined for this ROI
-/// (the features that need them are then missing).
-type Levels = Result<Discretised, String>;
-
-/// The three discretisations (histogram, texture, IVH) of `d`, whose settings key is
-/// `setting` (`discretisation` or `filters.discretisation`): each either discretised or
-/// undefined for this ROI. Fails when one would have more grey levels than its limit
-/// (texture: `max_grey_levels`; histogram and IVH: `max_histogram_bins`), before
-/// allocating them.
-pub fn discretise_all(
-    roi: &Roi,
-    d: &DiscretisationSettings,
-    setting: &str,
-    reseg_min: Option<f64>,
-    limits: &Limits,
-) -> Result<(Levels, Levels, Levels), ProcessError> {
-    let key = |name: &str| format!("{setting}.{name}");
-    let (h, t, i) = (key("histogram"), key("texture"), key("ivh"));
-    fn bound<'a>(setting: &'a str, limits: &'a Limits) -> LevelBound<'a> {
-        LevelBound {
-            setting,
-            limit: Discretisation::limit_for(setting.rsplit('.').next().unwrap_or(setting)),
-            limits,
-        }
-    }
-    let outcome = |r: Result<Discretised, DiscretiseError>| match r {
-        Ok(d) => Ok(Ok(d)),
-        Err(DiscretiseError::Undefined(why)) => Ok(Err(why)),
-        Err(DiscretiseError::Limit(e)) => Err(ProcessError::from(e)),
-    };
-    Ok((
-        outcome(discretise_limited(
-            roi,
-            &d.histogram,
-            reseg_min,
-            &bound(&h, limits),
-        ))?,
-        outcome(discretise_limited(
-            roi,
-            &d.texture,
-            reseg_min,
-            &bound(&t, limits),
-        ))?,
-        outcome(discretise_ivh_limited(
-            roi,
-            &d.ivh,
-            reseg_min,
-            &bound(&i, limits),
-        ))?,
-    ))
-}
-
-/// The IVH discretisation. Without discretisation (`method = "none"`) the IVH uses the
-/// intensities as they are; they must then be integers (IBSI "calibrated intensity units -
-/// discrete case"). Integer intensities below 1 (e.g. Hounsfield units) are then given
-/// grey levels `X - X_min + 1` with the first bin's lower edge at `X_min - 0.5` and unit
-/// bins, so that [`Discretised::bin_centre`] of each level is the intensity itself.
-pub fn discretise_ivh(
-    roi: &Roi,
-    method: &Discretisation,
-    reseg_min: Option<f64>,
-) -> Result<Discretised, String> {
-    let unlimited = Limits {
-        max_histogram_bins: u64::MAX,
-        ..Limits::default()
-    };
-    let bound = LevelBound {
-        setting: "discretisation.ivh",
-        limit: Limit::HistogramBins,
-        limits: &unlimited,
-    };
-    discretise_ivh_limited(roi, method, reseg_min, &bound).map_err(|e| e.to_string())
-}
-
-/// [`discretise_ivh`] within a grey-level bound (see
-/// [`radx_core::discretise::discretise_limited`]); without discretisation the number of
-/// levels is the intensity range `X_max - X_min + 1`.
-pub fn discretise_ivh_limited(
-    roi: &Roi,
-    method: &Discretisation,
-    reseg_min: Option<f64>,
-    bound: &LevelBound,
-) -> Result<Discretised, DiscretiseError> {
-    let first = discretise_limited(roi, method, reseg_min, bound);
-    match (&first, method) {
-        (Err(DiscretiseError::Undefined(_)), Discretisation::None) => {}
-        _ => return first,
-    }
-    let undefined = |m: String| Err(DiscretiseError::Undefined(m));
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    let mut fractional = None;
-    Zip::from(&roi.image)
-        .and(&roi.intensity)
-        .for_each(|&v, &m| {
-            if m {
-                lo = lo.min(v);
-                hi = hi.max(v);
-                if v.fract() != 0.0 && fractional.is_none() {
-                    fractional = Some(v);
-                }
-            }
-        });
-    if lo > hi {
-        return undefined("the intensity mask is empty".into());
-    }
-    if let Some(v) = fractional {
-        return undefined(format!(
-            "IVH without discretisation needs integer intensities (found {v}); choose fbs or fbn \
-             for [discretisation.ivh]"
-        ));
-    }
-    bound.check(
-        &format!(
-            "method = \"none\" over the intensities {}..{} (one bin per integer)",
-            radx_core::limits::number(lo),
-            radx_core::limits::number(hi)
-        ),
-        radx_core::limits::count_of(hi - lo + 1.0),
-    )?;
-    let levels = Zip::from(&roi.image)
-        .and(&roi.intensity)
-        .map_collect(|&v, &m| if m { (v - lo) as u32 + 1 } else { 0 });
-    Ok(Discretised {
-        levels,
-        n_levels: (hi - lo) as u32 + 1,
-        lower_edge: lo - 0.5,
-        bin_width: 1.0,
-    })
 }
 
 /// Checks the interpolation of an image on grid `g` to `plans` against the limits

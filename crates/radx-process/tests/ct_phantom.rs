@@ -4,9 +4,9 @@
 //! intensities against a direct (non-separable) trilinear evaluation at the world positions
 //! of the new grid.
 
-use radx_core::compliance::round_significant;
 use radx_core::{Grid, Settings};
 use radx_process::Prepared;
+use radx_reference::compliance::round_significant;
 use radx_testkit::{assert_complies, ct_phantom, reference_rows, ReferenceRow};
 
 const CONFIGS: [char; 5] = ['a', 'b', 'c', 'd', 'e'];

@@ -11,9 +11,15 @@
 //! * [`tables`] reads the IBSI 1 and IBSI 2 reference tables strictly: a malformed row is an
 //!   error naming the file and line, never skipped.
 //!
-//! This crate only finds, verifies and parses reference data; comparing computed values with
-//! it is radx-check's job.
+//! * [`compliance`] is the rule that says whether a computed value matches a reference value
+//!   (rounding to the published significant digits, tolerance). It lives here, beside the
+//!   values, so that test support can apply it without the pipeline; radx-check re-exports
+//!   it as `radx_check::compliance`.
+//!
+//! This crate only finds, verifies and parses reference data and states the compliance
+//! rule; it must not compute features or run validations (radx-check's job).
 
+pub mod compliance;
 pub mod locate;
 pub mod manifest;
 pub mod tables;

@@ -14,6 +14,9 @@
 //!    stable features;
 //! 6. the table of all numbers (click a header to sort);
 //! 7. with a sites report: Kruskal–Wallis p-values before and after ComBat, and the table.
+//!
+//! Must not: compute statistics (radx-stability, radx-check, radx-stats) or write outside
+//! the page it renders.
 
 mod svg;
 
@@ -21,10 +24,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use radx_check::compare::FeatureAgreement;
-use radx_check::sites::SitesReport;
-use radx_check::stability::{
+use radx_stability::assess::{
     class_name, ConditionSummary, FeatureStability, StabilityReport, Thresholds,
 };
+use radx_stability::sites::SitesReport;
 
 pub use svg::{class_colour, heat_colour, nice_ticks};
 

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use radx_check::sites::SitesReport;
-use radx_check::stability::{BlandAltmanData, Thresholds};
+use radx_stability::assess::{BlandAltmanData, Thresholds};
+use radx_stability::sites::SitesReport;
 
 use crate::{esc, num};
 

@@ -13,8 +13,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use radx_check::compare::LongValue;
-use radx_check::sites::{assess_sites, SitesOptions};
-use radx_check::stability::{assess, ConditionTable, StabilityOptions};
+use radx_stability::assess::{assess, ConditionTable, StabilityOptions};
+use radx_stability::sites::{assess_sites, SitesOptions};
 
 struct Lcg(u64);
 impl Lcg {
@@ -287,7 +287,7 @@ fn compare_page_renders() {
         return;
     }
     use radx_check::compare::compare_tables;
-    use radx_check::stability::summarise_condition;
+    use radx_stability::assess::summarise_condition;
     let c = conditions();
     let rows = compare_tables(&c[0].values, &c[3].values, &Default::default());
     let html = radx_report::compare_html(

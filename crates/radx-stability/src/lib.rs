@@ -1,7 +1,12 @@
 //! Runs a cohort under several *conditions* for the stability checker: the points of a
 //! settings grid ([`grid`]) and/or seeded perturbations of each case's image and ROI
-//! (radx-perturb). Each condition gives one radx long table of every case; the checker
-//! (radx-check `stability`) turns the tables into a verdict per feature.
+//! (radx-perturb). Each condition gives one radx long table of every case; [`assess`] turns
+//! the tables (these, or tables made elsewhere) into a verdict per feature, [`sites`] tests
+//! and harmonises (ComBat) site effects, and [`output`] writes both reports as JSON and CSV.
+//! The statistics themselves (ICC, CCC, Kruskal–Wallis, ComBat) are radx-stats'.
+//!
+//! Must not: parse command-line arguments or print (radx-cli), render HTML (radx-report),
+//! or implement a statistic (radx-stats).
 //!
 //! Output folder layout:
 //!
@@ -32,7 +37,18 @@
 //! (unreadable, empty ROI, a perturbation that cannot apply) gets an error record under
 //! that condition; the other cases and conditions are unaffected.
 
+// The checker's readers and the stability analysis return radx-check's `CheckError` as they
+// did in radx-check, where clippy does not flag it; its size is that of the pipeline error
+// it wraps, and it is returned once per run, never in a loop.
+#[allow(clippy::result_large_err)]
+pub mod assess;
 pub mod grid;
+#[allow(clippy::result_large_err)]
+pub mod output;
+#[allow(clippy::result_large_err)]
+pub mod sites;
+#[allow(clippy::result_large_err)]
+pub mod study;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -28,6 +28,8 @@
 //! Undefined results are reported as `None` (scalar summaries) or a typed
 //! [`StatsError`] (tests and models), never as NaN. All computations are
 //! sequential with a fixed summation order, hence bit-reproducible.
+//!
+//! Must not: know about radx tables, features or files: it is pure statistics on numbers.
 
 #![warn(missing_docs)]
 

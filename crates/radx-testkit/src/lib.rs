@@ -2,6 +2,9 @@
 //! `reference-data/`, read through radx-reference, so every file a test reads is first
 //! checked against its sha256 in the manifest (a changed byte fails the test, naming the
 //! file).
+//!
+//! Must not: be a dependency of a library (test support only) or read test data other than
+//! through radx-reference.
 
 pub mod dicom;
 pub mod hostile;
@@ -146,7 +149,7 @@ pub fn assert_complies(rows: &[ReferenceRow], lookup: impl Fn(&str) -> Option<f6
     let mut misses = Vec::new();
     for (tag, reference, tol) in rows {
         match lookup(tag) {
-            Some(v) if radx_core::compliance::complies(v, *reference, *tol) => {}
+            Some(v) if radx_reference::compliance::complies(v, *reference, *tol) => {}
             got => misses.push(format!("{tag}: got {got:?}, reference {reference} ± {tol}")),
         }
     }

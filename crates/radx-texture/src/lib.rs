@@ -22,16 +22,29 @@
 //! needs it reuses it. Averages skip matrices that are empty (no pair, run or zone
 //! counted) and values that are undefined for one matrix; when nothing is left the
 //! value is missing with the reason of the first undefined one.
+//!
+//! It also holds the machinery two families share: [`zones`] (grey level zones, found by
+//! union-find; used by the GLSZM and the GLDZM) and [`zone_matrix`] (the sparse zone
+//! matrix and the 16 features both compute from it).
+//!
+//! This crate must not define a feature family's own matrix or feature list (that is a
+//! plugin's job), nor discretise (radx-process's).
 
 pub mod neighbourhood;
 pub mod output;
 pub mod rank;
 pub mod sparse;
+pub mod zone_matrix;
+pub mod zones;
 
 use ndarray::ArrayView3;
 use radx_core::settings::{DirectionMerging, TextureDimension};
 
 pub use output::{texture_levels, values_by_aggregation, values_by_feature};
+
+/// The aggregations of the non-directional (neighbourhood) families: GLSZM, GLDZM, NGTDM,
+/// NGLDM.
+pub const NEIGHBOURHOOD_AGGREGATIONS: [&str; 3] = ["2D", "2_5D", "3D"];
 
 /// A feature that may be undefined for a given matrix (the reason says why).
 pub type Outcome = Result<f64, String>;

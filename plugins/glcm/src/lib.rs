@@ -12,6 +12,10 @@
 //! `N_g` in the normalised inverse differences is the number of grey levels of the
 //! texture discretisation (`Discretised::n_levels`); the features use the grey levels
 //! themselves, so levels absent from the ROI simply contribute nothing.
+//!
+//! Must not: read files, discretise or implement texture aggregation itself (radx-process
+//! and radx-texture do); a plugin computes its family's features from the
+//! [`radx_core::FeatureInput`] it is given.
 
 pub mod features;
 pub mod matrix;

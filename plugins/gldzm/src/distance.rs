@@ -23,7 +23,7 @@
 //! integers `n`, `k`).
 
 use radx_core::settings::DistanceNorm;
-use radx_glszm::zones::Layout;
+use radx_texture::zones::Layout;
 
 /// The distance to the edge of every voxel of `inside` (a padded buffer of `layout`,
 /// whose padding is outside), 0 outside. The padding must be at least 1 voxel.

@@ -1,7 +1,7 @@
 //! Grey level distance zone matrix (GLDZM) features, IBSI 1 section 3.9
 //! (03_Image_features.rst, "Grey level distance zone based features", *VMDZ*).
 //!
-//! Zones are those of the GLSZM (voxels of equal discretised grey level linked within
+//! Zones are those of the GLSZM (radx-texture's [`radx_texture::zones`]: voxels of equal discretised grey level linked within
 //! Chebyshev distance `texture.zone_linkage_distance`, found on the intensity mask). The
 //! distance of a zone is the smallest distance to the ROI edge of its voxels, read from
 //! a distance map of the *morphological* mask ([`distance`]: by default the Manhattan
@@ -16,22 +16,25 @@
 //! The distance map is computed on the union of the morphological and intensity masks,
 //! which is the morphological mask whenever the intensity mask lies inside it (as the
 //! processing chain guarantees); the union keeps every zone at distance >= 1 otherwise.
+//!
+//! Must not: read files, discretise or implement texture aggregation itself (radx-process
+//! and radx-texture do); a plugin computes its family's features from the
+//! [`radx_core::FeatureInput`] it is given.
 
 pub mod distance;
 
 use ndarray::ArrayView3;
 use radx_core::settings::DistanceNorm;
 use radx_core::{FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, PluginError, PluginInfo};
-use radx_glszm::aggregation_tags;
-use radx_glszm::matrix::{zone_features, ZoneMatrix, N_FEATURES};
-use radx_glszm::zones::{bounding_box, find_zones_in, union_box, Zones};
+use radx_texture::zone_matrix::{zone_features, ZoneMatrix, N_FEATURES};
+use radx_texture::zones::{bounding_box, find_zones_in, union_box, Zones};
 use radx_texture::{
     aggregate_neighbourhood, texture_levels, values_by_aggregation, LevelVolume,
     NeighbourhoodFamily, Outcome, Scope,
 };
 
 /// The GLDZM features: `(tag name, IBSI identifier)`, in output order (the order of
-/// [`radx_glszm::matrix::zone_features`]). With `d_ij` the GLDZM, `N_s = Σ d_ij`,
+/// [`radx_texture::zone_matrix::zone_features`]). With `d_ij` the GLDZM, `N_s = Σ d_ij`,
 /// `d_i. = Σ_j d_ij`, `d_.j = Σ_i d_ij`, `p_ij = d_ij / N_s`:
 ///
 /// * `sde` *0GBI* small distance emphasis, `Σ_j d_.j / j² / N_s`
@@ -100,7 +103,7 @@ impl Gldzm<'_> {
         let (zones, dist) = self.zones_and_distances(vol, scope);
         let mut zone_dist = vec![u32::MAX; zones.zone_level.len()];
         for (&z, &d) in zones.zone.iter().zip(&dist) {
-            if z != radx_glszm::zones::NO_ZONE {
+            if z != radx_texture::zones::NO_ZONE {
                 let slot = &mut zone_dist[z as usize];
                 *slot = (*slot).min(d);
             }
@@ -141,7 +144,10 @@ pub fn plugin() -> Box<dyn FeaturePlugin> {
             .iter()
             .map(|(n, id)| FeatureDef::new(n, id, "1"))
             .collect(),
-        aggregations: aggregation_tags(),
+        aggregations: radx_texture::NEIGHBOURHOOD_AGGREGATIONS
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
     }))
 }
 

@@ -3,7 +3,8 @@
 
 use ndarray::Array3;
 use radx_core::settings::Discretisation;
-use radx_core::{discretise, FeatureInput, FeatureValue, Grid, PluginError, Roi, Settings};
+use radx_core::{FeatureInput, FeatureValue, Grid, PluginError, Roi, Settings};
+use radx_process::discretise;
 
 fn roi(image: Array3<f64>, mask: Array3<bool>) -> Roi {
     let (z, y, x) = image.dim();

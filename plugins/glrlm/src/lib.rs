@@ -8,6 +8,10 @@
 //! matrices sum their voxel counts `N_v` as well as their run counts, so that the run
 //! percentage of a merged matrix is `N_s / (N_v x number of merged matrices)` as the
 //! IBSI asks.
+//!
+//! Must not: read files, discretise or implement texture aggregation itself (radx-process
+//! and radx-texture do); a plugin computes its family's features from the
+//! [`radx_core::FeatureInput`] it is given.
 
 pub mod features;
 pub mod matrix;

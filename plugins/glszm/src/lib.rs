@@ -11,11 +11,16 @@
 //! `2D` features per slice averaged over slices, `2_5D` the slice matrices summed (with
 //! their `N_v`), `3D` one matrix of the volume.
 //!
-//! The crate also exports the zone finder ([`zones`]) and the sparse zone matrix with the
-//! 16 features shared with the GLDZM ([`matrix`]); the `radx-gldzm` plugin uses both.
+//! The zone finder ([`zones`]) and the sparse zone matrix with the 16 features shared with
+//! the GLDZM ([`matrix`]) are radx-texture's (`radx_texture::zones`,
+//! `radx_texture::zone_matrix`), re-exported here under their former paths.
+//!
+//! Must not: read files, discretise or implement texture aggregation itself (radx-process
+//! and radx-texture do); a plugin computes its family's features from the
+//! [`radx_core::FeatureInput`] it is given.
 
-pub mod matrix;
-pub mod zones;
+pub use radx_texture::zone_matrix as matrix;
+pub use radx_texture::zones;
 
 use radx_core::{FeatureDef, FeatureInput, FeaturePlugin, FeatureValue, PluginError, PluginInfo};
 use radx_texture::{
@@ -95,7 +100,10 @@ impl NeighbourhoodFamily for Glszm {
 
 /// The aggregation tags the zone families can emit.
 pub fn aggregation_tags() -> Vec<String> {
-    ["2D", "2_5D", "3D"].iter().map(|s| s.to_string()).collect()
+    radx_texture::NEIGHBOURHOOD_AGGREGATIONS
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 pub struct Plugin(PluginInfo);

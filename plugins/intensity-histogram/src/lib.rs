@@ -5,6 +5,10 @@
 //! intensity mask (the `[discretisation.histogram]` method), over the whole volume
 //! (DHQ4), through the histogram `H = {n_1, ..., n_Ng}` with every bin `1..=N_g` kept,
 //! empty or not. Formulas are documented on [`HistogramFeatures`].
+//!
+//! Must not: read files, discretise or implement texture aggregation itself (radx-process
+//! and radx-texture do); a plugin computes its family's features from the
+//! [`radx_core::FeatureInput`] it is given.
 
 mod histogram;
 

@@ -5,6 +5,10 @@
 //! (after re-segmentation), without discretisation, over the whole volume (DHQ4). The
 //! formula of each feature is documented on [`Statistics`]; percentiles follow
 //! [`percentile`].
+//!
+//! Must not: read files, discretise or implement texture aggregation itself (radx-process
+//! and radx-texture do); a plugin computes its family's features from the
+//! [`radx_core::FeatureInput`] it is given.
 
 pub mod percentile;
 mod stats;

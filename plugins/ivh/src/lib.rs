@@ -10,6 +10,10 @@
 //! Volume and intensity fractions are reported as fractions (0..1), not percent, as in
 //! the IBSI reference values. The area under the IVH curve (9CMM) is not computed: the
 //! manual gives it no reference value and says it should not be used.
+//!
+//! Must not: read files, discretise or implement texture aggregation itself (radx-process
+//! and radx-texture do); a plugin computes its family's features from the
+//! [`radx_core::FeatureInput`] it is given.
 
 mod ivh;
 

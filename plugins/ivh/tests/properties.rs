@@ -3,8 +3,9 @@
 
 use ndarray::Array3;
 use proptest::prelude::*;
-use radx_core::{discretise, FeatureInput, Grid, Roi, Settings};
+use radx_core::{FeatureInput, Grid, Roi, Settings};
 use radx_ivh::{features, Ivh};
+use radx_process::discretise;
 
 /// Integer intensities and a range G = [lo, hi] that contains them.
 fn case() -> impl Strategy<Value = (Vec<f64>, f64, f64)> {

@@ -17,6 +17,10 @@
 //! `O(N_roi · N_sphere)` (41 runs instead of 341 voxels on the CT phantom grid). Where
 //! the sphere does not reach the image border, a whole image row of centres is done at
 //! once, run by run, as differences of shifted prefix-row slices.
+//!
+//! Must not: read files, discretise or implement texture aggregation itself (radx-process
+//! and radx-texture do); a plugin computes its family's features from the
+//! [`radx_core::FeatureInput`] it is given.
 
 use ndarray::Array3;
 use radx_core::limits::count_of;

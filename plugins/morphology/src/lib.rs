@@ -16,6 +16,10 @@
 //! The mesh is built by [`mesh`] (marching cubes at iso-level 0.5 on the padded mask),
 //! its convex hull by [`hull`] (exact quickhull on the mesh vertices), the ellipsoids by
 //! [`ellipsoid`] and the spatial autocorrelation by [`autocorr`].
+//!
+//! Must not: read files, discretise or implement texture aggregation itself (radx-process
+//! and radx-texture do); a plugin computes its family's features from the
+//! [`radx_core::FeatureInput`] it is given.
 
 // Dense 3x3 / 4x4 linear algebra and mesh tables read best with explicit indices.
 #![allow(clippy::needless_range_loop)]

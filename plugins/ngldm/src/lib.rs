@@ -11,6 +11,10 @@
 //! Aggregations (shared [`radx_texture::aggregate_neighbourhood`]): `2D` (features per
 //! slice, averaged: 8QNN), `2_5D` (slice matrices summed element-wise, with `N_v`: 62GR),
 //! `3D` (one volumetric matrix: KOBO).
+//!
+//! Must not: read files, discretise or implement texture aggregation itself (radx-process
+//! and radx-texture do); a plugin computes its family's features from the
+//! [`radx_core::FeatureInput`] it is given.
 
 mod features;
 mod matrix;
@@ -51,7 +55,7 @@ pub const FEATURES: [(&str, &str); 17] = [
 ];
 
 /// Aggregation tags this family can emit.
-pub const AGGREGATIONS: [&str; 3] = ["2D", "2_5D", "3D"];
+pub const AGGREGATIONS: [&str; 3] = radx_texture::NEIGHBOURHOOD_AGGREGATIONS;
 
 /// The NGLDM family at Chebyshev distance `delta` with coarseness `alpha`, for the
 /// shared aggregation.

@@ -4,8 +4,9 @@
 use ndarray::Array3;
 use proptest::prelude::*;
 use radx_core::settings::{Discretisation, TextureDimension};
-use radx_core::{discretise, FeatureInput, Grid, Roi, Settings};
+use radx_core::{FeatureInput, Grid, Roi, Settings};
 use radx_ngldm::{build, features, Ngldm, NgldmMatrix};
+use radx_process::discretise;
 use radx_texture::{aggregate_neighbourhood, LevelVolume, Outcome, Scope, TextureMatrix};
 
 fn lv(a: &Array3<u32>) -> LevelVolume<'_> {

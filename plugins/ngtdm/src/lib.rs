@@ -10,6 +10,10 @@
 //! Aggregations (shared [`radx_texture::aggregate_neighbourhood`]): `2D` (features per
 //! slice, averaged: 8QNN), `2_5D` (slice matrices merged by summing `s_i` and `n_i`, then
 //! `p_i` recomputed: 62GR), `3D` (one volumetric matrix: KOBO).
+//!
+//! Must not: read files, discretise or implement texture aggregation itself (radx-process
+//! and radx-texture do); a plugin computes its family's features from the
+//! [`radx_core::FeatureInput`] it is given.
 
 mod features;
 mod matrix;
@@ -34,7 +38,7 @@ pub const FEATURES: [(&str, &str); 5] = [
 ];
 
 /// Aggregation tags this family can emit.
-pub const AGGREGATIONS: [&str; 3] = ["2D", "2_5D", "3D"];
+pub const AGGREGATIONS: [&str; 3] = radx_texture::NEIGHBOURHOOD_AGGREGATIONS;
 
 /// The NGTDM family at Chebyshev distance `delta`, for the shared aggregation.
 #[derive(Debug, Clone, Copy)]

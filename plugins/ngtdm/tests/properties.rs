@@ -3,8 +3,9 @@
 
 use ndarray::Array3;
 use proptest::prelude::*;
-use radx_core::{discretise, settings::Discretisation, FeatureInput, Grid, Roi, Settings};
+use radx_core::{settings::Discretisation, FeatureInput, Grid, Roi, Settings};
 use radx_ngtdm::{build, features, NgtdmMatrix};
+use radx_process::discretise;
 use radx_texture::{aggregate_neighbourhood, LevelVolume, Outcome, Scope, TextureMatrix};
 
 fn lv(a: &Array3<u32>) -> LevelVolume<'_> {
