@@ -6,6 +6,7 @@ pub mod guard;
 mod nifti_reader;
 mod nifti_writer;
 pub mod tables;
+pub mod wide;
 mod writers;
 
 use std::path::{Path, PathBuf};
@@ -17,7 +18,9 @@ pub use nifti_writer::write_nifti_image;
 pub use tables::{
     read_csv, read_long_table, table_to_csv, CsvOptions, CsvTable, CsvText, LongTable, CSV_HEADER,
 };
-pub use writers::{provenance_path, table_to_json, write_outputs, OutputFormat};
+pub use writers::{
+    provenance_path, table_to_json, write_outputs, write_text_outputs, OutputFormat,
+};
 
 /// An input or output error, naming the file.
 #[derive(Debug, Error)]
