@@ -29,7 +29,8 @@ pub enum ErrorKind {
     Settings,
     /// `radx.LimitError`: a size beyond a resource limit (`[limits]`).
     Limit,
-    /// `radx.RadxError`: anything else (an output folder refused, ...), and a panic inside
+    /// `radx.RadxError`: anything else (an output that cannot be written, an output folder
+    /// refused, ...), and a panic inside
     /// radx (a bug), whose message starts `internal error: please report`.
     Other,
 }
@@ -92,6 +93,9 @@ fn kind_of(cause: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
         // file; it is a resource limit all the same
         if e.to_string().contains("(limits.max_image_voxels") {
             ErrorKind::Limit
+        } else if matches!(e, radx_io::IoError::Write { .. }) {
+            // an output that cannot be written is no fault of an input
+            ErrorKind::Other
         } else {
             ErrorKind::Input
         }
@@ -130,6 +134,9 @@ fn kind_of(cause: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
     }
     if cause.is::<radx_pipeline::PluginLoadError>() {
         return Some(ErrorKind::Settings);
+    }
+    if let Some(radx_batch::BatchError::Output { .. }) = cause.downcast_ref() {
+        return Some(ErrorKind::Other);
     }
     if cause.is::<radx_core::CoreError>()
         || cause.is::<radx_io::wide::WideError>()
@@ -824,6 +831,29 @@ pub fn wide(
     .map_err(fail)
 }
 
+/// An image file read as radx reads it, in array order: its voxels (z, y, x) and
+/// `(spacing_zyx, origin_zyx, direction_zyx)` as [`grid_zyx`] takes them back.
+pub fn read_image(path: &Path) -> Outcome<(Array3<f64>, GeometryZyx)> {
+    let image = radx_pipeline::read_image(path).map_err(fail)?;
+    let geometry = geometry_zyx(&image.grid);
+    Ok((image.data, geometry))
+}
+
+/// A grid's spacing, origin and direction listed in array order (z, y, x).
+pub type GeometryZyx = ([f64; 3], [f64; 3], [[f64; 3]; 3]);
+
+/// The inverse of [`grid_zyx`].
+pub fn geometry_zyx(grid: &Grid) -> GeometryZyx {
+    let o = grid.origin_xyz;
+    let mut direction = [[0.0; 3]; 3];
+    for (r, row) in direction.iter_mut().enumerate() {
+        for (c, d) in row.iter_mut().enumerate() {
+            *d = grid.direction[2 - r][2 - c];
+        }
+    }
+    (grid.spacing_zyx, [o[2], o[1], o[0]], direction)
+}
+
 /// Reads a radx long table (CSV) strictly.
 pub fn read_long(path: &Path) -> Outcome<FeatureTable> {
     Ok(FeatureTable {
@@ -956,6 +986,19 @@ mod tests {
         assert_eq!(a.settings.id(), b.settings.id());
         let e = SettingsSource::json("{\"radx_settings\": null}", "<dict>", &[]).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Settings);
+    }
+
+    #[test]
+    fn an_image_read_in_array_order_gives_its_grid_back() {
+        let p = radx_testkit::data("ibsi_1_ct_radiomics_phantom/nifti/image/phantom.nii.gz");
+        let (data, (sp, o, d)) = read_image(&p).unwrap();
+        let img = radx_pipeline::read_image(&p).unwrap();
+        let (z, y, x) = data.dim();
+        assert_eq!(grid_zyx([z, y, x], sp, o, d, "t").unwrap(), img.grid);
+        assert_eq!(data, img.data);
+        let e = read_image(Path::new("/nonexistent/x.nii.gz")).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Input);
+        assert_eq!(e.message, "/nonexistent/x.nii.gz: file not found");
     }
 
     #[test]

@@ -540,6 +540,25 @@ fn read_long<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyDict>
     columns(py, &t)
 }
 
+/// Reads an image file (any format `extract` reads); returns (array, spacing, origin,
+/// direction), all in array order (z, y, x).
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn read_image<'py>(
+    py: Python<'py>,
+    path: PathBuf,
+) -> PyResult<(Bound<'py, PyAny>, [f64; 3], [f64; 3], [[f64; 3]; 3])> {
+    let (data, (spacing, origin, direction)) = compute(py, || engine::read_image(&path))?;
+    Ok((data.into_pyarray(py).into_any(), spacing, origin, direction))
+}
+
+/// Test hook: panics inside radx's guard with `message`, which must come back as an
+/// internal `RadxError` (a panic never crosses into Python).
+#[pyfunction]
+fn _debug_panic(py: Python<'_>, message: String) -> PyResult<()> {
+    compute(py, || -> Outcome<()> { panic!("{message}") })
+}
+
 /// The `radx._radx` extension module.
 #[pymodule]
 fn _radx(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -559,5 +578,7 @@ fn _radx(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(settings_args, m)?)?;
     m.add_function(wrap_pyfunction!(run_cli, m)?)?;
     m.add_function(wrap_pyfunction!(read_long, m)?)?;
+    m.add_function(wrap_pyfunction!(read_image, m)?)?;
+    m.add_function(wrap_pyfunction!(_debug_panic, m)?)?;
     Ok(())
 }
