@@ -62,9 +62,13 @@ enum Command {
         /// Batch output folders.
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
-        /// The merged long table (.csv).
+        /// The merged table (.csv).
         #[arg(long, short = 'o')]
         out: PathBuf,
+        /// `long` (one row per value, default) or `wide` (one row per (case, roi), one
+        /// column per `<image>__<tag>`).
+        #[arg(long, value_enum, default_value = "long")]
+        format: TableShape,
     },
     /// Re-run a provenance record (or every case of a batch folder) and say whether it
     /// still holds: bit-identical (exit 0), same values within tolerance, or different.
@@ -135,6 +139,34 @@ fn parse_min_ccc(s: &str) -> Result<f64, String> {
     }
 }
 
+/// The shape of a written feature table.
+#[derive(Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+enum TableShape {
+    /// One row per value (case, roi, image, family, feature, ..., value).
+    #[default]
+    Long,
+    /// One row per (case, roi), one column per `<image>__<tag>`.
+    Wide,
+}
+
+/// `table` as CSV text in the shape asked for.
+fn render_csv(table: &radx_core::FeatureTable, shape: TableShape) -> Result<String> {
+    Ok(match shape {
+        TableShape::Long => radx_io::table_to_csv(table),
+        TableShape::Wide => radx_io::wide::WideTable::from_rows(&table.rows)?.to_csv(),
+    })
+}
+
+/// Rewrites the long table at `path` as a wide one at `dest` (atomically).
+fn write_wide_from_long(path: &Path, dest: &Path) -> Result<()> {
+    let long = radx_io::read_long_table(path)?;
+    let text = radx_io::wide::WideTable::from_rows(&long.rows)
+        .with_context(|| path.display().to_string())?
+        .to_csv();
+    radx_batch::write_atomic(dest, &text).with_context(|| dest.display().to_string())?;
+    Ok(())
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum TableFormat {
     Radx,
@@ -193,6 +225,10 @@ struct BatchArgs {
     /// Test hook: make the case with this id panic while it is processed.
     #[arg(long, hide = true)]
     debug_panic_case: Option<String>,
+    /// `wide`: also write DIR/features_wide.csv, one row per (case, roi) and one column
+    /// per `<image>__<tag>` (features.csv stays the long table).
+    #[arg(long, value_enum, default_value = "long")]
+    format: TableShape,
 }
 
 #[derive(Subcommand)]
@@ -299,6 +335,10 @@ struct ExtractArgs {
     /// Worker threads (default: all cores). Results are identical for any count.
     #[arg(long)]
     threads: Option<usize>,
+    /// CSV shape: `long` (one row per value, default) or `wide` (one row per (case, roi),
+    /// one column per `<image>__<tag>`, the shape scikit-learn takes).
+    #[arg(long, value_enum, default_value = "long")]
+    format: TableShape,
 }
 
 #[derive(Subcommand)]
@@ -369,6 +409,21 @@ fn command(build: &BuildInfo) -> clap::Command {
         ))
 }
 
+/// Runs the command line `args` (without the program name) in this process, as `radx
+/// ARGS...` would, and returns its exit status, or its error unprinted (see
+/// [`error_text`]). The Python package runs `batch` and `stability` through it, so they
+/// are the CLI's own code. Help and usage errors are errors here too.
+pub fn run_args<I, T>(args: I, build: &BuildInfo) -> Result<ExitCode>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let argv =
+        std::iter::once(std::ffi::OsString::from("radx")).chain(args.into_iter().map(Into::into));
+    let matches = command(build).try_get_matches_from(argv)?;
+    run(Cli::from_arg_matches(&matches)?, build)
+}
+
 /// Runs the command line of the build `build` (the `radx` binary passes
 /// `radx_build::info()`: the identity that goes into every provenance record and
 /// `radx --version`); errors are printed with their context chain.
@@ -394,7 +449,7 @@ pub fn main(build: BuildInfo) -> ExitCode {
 /// An error and its causes joined with ": ", leaving out a cause whose text the message
 /// already holds (library errors often repeat their source in their own message), so no
 /// message is printed twice.
-fn error_text(e: &anyhow::Error) -> String {
+pub fn error_text(e: &anyhow::Error) -> String {
     let mut text = String::new();
     for cause in e.chain() {
         let part = cause.to_string();
@@ -445,8 +500,11 @@ fn run(cli: Cli, build: &BuildInfo) -> Result<ExitCode> {
         Command::Filter(a) => filter::filter(a),
         Command::Compare(a) => compare(a),
         Command::Stability(a) => stability::stability(a, build),
-        Command::Merge { dirs, out } => {
+        Command::Merge { dirs, out, format } => {
             let n = radx_batch::merge(&dirs, &out)?;
+            if format == TableShape::Wide {
+                write_wide_from_long(&out, &out)?;
+            }
             eprintln!("radx: merged {n} cases into {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -636,6 +694,10 @@ fn batch(a: BatchArgs, build: &BuildInfo) -> Result<ExitCode> {
     let summary = radx_batch::run_batch(&cases, &ctx, &a.out, &progress)?;
     if let Some(b) = bar {
         b.finish_and_clear();
+    }
+    if a.format == TableShape::Wide {
+        let long = a.out.join("features.csv");
+        write_wide_from_long(&long, &a.out.join("features_wide.csv"))?;
     }
     let recomputed = summary.recomputed_text();
     eprintln!(
@@ -873,7 +935,30 @@ fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
     let mut provenance = provenance;
     provenance.inputs.extend(a.settings.input_record()?);
     radx_pipeline::stamp_build(&mut provenance, build);
+    if a.format == TableShape::Wide
+        && a.out.as_deref().is_some_and(|o| {
+            radx_io::OutputFormat::from_path(o).ok() == Some(radx_io::OutputFormat::Json)
+        })
+    {
+        bail!("--format wide writes CSV: give --out a .csv file (or none, for stdout)");
+    }
     match &a.out {
+        Some(out) if a.format == TableShape::Wide => {
+            radx_io::OutputFormat::from_path(out)?;
+            let side =
+                radx_io::write_text_outputs(out, &render_csv(&table, a.format)?, &provenance)?;
+            eprintln!(
+                "radx: wrote the wide table ({} columns) to {} and provenance to {}",
+                table
+                    .rows
+                    .iter()
+                    .map(|r| (&r.image, &r.tag))
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len(),
+                out.display(),
+                side.display()
+            );
+        }
         Some(out) => {
             let side = radx_io::write_outputs(out, &table, &provenance)?;
             let missing = table.rows.iter().filter(|r| r.value.is_none()).count();
@@ -885,7 +970,7 @@ fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
                 side.display()
             );
         }
-        None => out!("{}", radx_io::table_to_csv(&table)),
+        None => out!("{}", render_csv(&table, a.format)?),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -895,7 +980,9 @@ fn toml_escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-fn case_name(image: &Path) -> String {
+/// The case id `radx extract` writes when `--case` is not given: the image's file name
+/// without `.gz` and `.nii`.
+pub fn case_name(image: &Path) -> String {
     let name = image
         .file_name()
         .map(|n| n.to_string_lossy().to_string())

@@ -132,6 +132,21 @@ fn sha256_hex(bytes: &[u8]) -> String {
     radx_core::settings::hex(&Sha256::digest(bytes))
 }
 
+/// Whether the CSV at `path` is a wide table (`radx extract --format wide`): its header
+/// starts `case,roi,` and is not the long table's.
+fn recorded_is_wide(path: &Path) -> bool {
+    use std::io::BufRead;
+    let Ok(f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut first = String::new();
+    if std::io::BufReader::new(f).read_line(&mut first).is_err() {
+        return false;
+    }
+    let first = first.trim_end();
+    first.starts_with("case,roi,") && first != radx_io::CSV_HEADER
+}
+
 /// The recorded table's values: a radx long CSV, or the `features` of a JSON table.
 fn recorded_values(path: &Path) -> Result<Vec<LongValue>> {
     if path
@@ -387,6 +402,9 @@ fn reproduce_one(path: &Path, a: &ReproduceArgs, build: &radx_core::BuildInfo) -
         let mut embedded = record.clone();
         embedded.table = None;
         radx_io::table_to_json(&table, &embedded)
+    } else if recorded_is_wide(&table_path) {
+        // written by `radx extract --format wide`
+        crate::render_csv(&table, crate::TableShape::Wide)?
     } else {
         radx_io::table_to_csv(&table)
     };

@@ -23,6 +23,7 @@ mod nifti_reader;
 mod nifti_writer;
 pub mod nrrd;
 pub mod tables;
+pub mod wide;
 mod writers;
 
 use std::path::{Path, PathBuf};
@@ -44,7 +45,8 @@ pub use tables::{
     read_csv, read_long_table, table_to_csv, CsvOptions, CsvTable, CsvText, LongTable, CSV_HEADER,
 };
 pub use writers::{
-    provenance_path, sha256_hex, table_to_json, write_atomic, write_outputs, OutputFormat,
+    provenance_path, sha256_hex, table_to_json, write_atomic, write_outputs, write_text_outputs,
+    OutputFormat,
 };
 
 /// An input or output error, naming the file.

@@ -87,6 +87,16 @@ pub fn write_outputs(
         OutputFormat::Csv => table_to_csv(table),
         OutputFormat::Json => table_to_json(table, provenance),
     };
+    write_text_outputs(out, &text, provenance)
+}
+
+/// Writes `text` (a table already rendered, e.g. a wide CSV) to `out` and its provenance
+/// sidecar, as [`write_outputs`] does; returns the sidecar's path.
+pub fn write_text_outputs(
+    out: &Path,
+    text: &str,
+    provenance: &Provenance,
+) -> Result<PathBuf, IoError> {
     let side = provenance_path(out);
     // An older sidecar must not describe the new table, even for a moment.
     if side.exists() {
@@ -95,7 +105,7 @@ pub fn write_outputs(
             message: e.to_string(),
         })?;
     }
-    write_named(out, &text)?;
+    write_named(out, text)?;
     let mut record = provenance.clone();
     record.table = Some(radx_core::TableRecord {
         file: out
