@@ -137,6 +137,7 @@ mod tests {
             platform: Platform::current(),
             threads: 1,
             table: None,
+            scheduler: None,
         };
         (table, provenance)
     }
