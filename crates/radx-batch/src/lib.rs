@@ -1061,7 +1061,13 @@ mod tests {
         shard_from_scheduler(&|name: &str| map.get(name).cloned(), count)
     }
 
-    fn slurm(id: usize, min: usize, max: usize, step: usize, count: usize) -> Vec<(String, String)> {
+    fn slurm(
+        id: usize,
+        min: usize,
+        max: usize,
+        step: usize,
+        count: usize,
+    ) -> Vec<(String, String)> {
         [
             ("SLURM_ARRAY_TASK_ID", id),
             ("SLURM_ARRAY_TASK_MIN", min),
@@ -1107,7 +1113,10 @@ mod tests {
     #[test]
     fn slurm_min_and_step_default_to_1_and_a_matching_shard_count_is_accepted() {
         let (s, _) = auto(
-            &[("SLURM_ARRAY_TASK_ID", "3"), ("SLURM_ARRAY_TASK_COUNT", "3")],
+            &[
+                ("SLURM_ARRAY_TASK_ID", "3"),
+                ("SLURM_ARRAY_TASK_COUNT", "3"),
+            ],
             Some(3),
         )
         .unwrap();
@@ -1129,16 +1138,25 @@ mod tests {
         ];
         for (vars, count, want) in cases {
             let e = auto_owned(&vars, count).unwrap_err().to_string();
-            assert!(e.starts_with("--shard auto: ") && e.contains(want), "{want}: {e}");
+            assert!(
+                e.starts_with("--shard auto: ") && e.contains(want),
+                "{want}: {e}"
+            );
         }
         for (vars, want) in [
             (vec![("SLURM_ARRAY_TASK_ID", "2")], "SLURM_ARRAY_TASK_COUNT"),
             (
-                vec![("SLURM_ARRAY_TASK_ID", "x"), ("SLURM_ARRAY_TASK_COUNT", "3")],
+                vec![
+                    ("SLURM_ARRAY_TASK_ID", "x"),
+                    ("SLURM_ARRAY_TASK_COUNT", "3"),
+                ],
                 "SLURM_ARRAY_TASK_ID=\"x\"",
             ),
             (
-                vec![("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_COUNT", "0")],
+                vec![
+                    ("SLURM_ARRAY_TASK_ID", "1"),
+                    ("SLURM_ARRAY_TASK_COUNT", "0"),
+                ],
                 "at least 1",
             ),
         ] {
@@ -1152,7 +1170,13 @@ mod tests {
         for i in 0..4 {
             let idx = i.to_string();
             let (s, rec) = auto(&[("JOB_COMPLETION_INDEX", &idx)], Some(4)).unwrap();
-            assert_eq!(s, Shard { index: i + 1, count: 4 });
+            assert_eq!(
+                s,
+                Shard {
+                    index: i + 1,
+                    count: 4
+                }
+            );
             assert_eq!(rec.scheduler, "kubernetes");
             assert_eq!(rec.task_id, idx);
             assert_eq!(rec.job_id, None);
@@ -1173,11 +1197,17 @@ mod tests {
         let e = auto(&[("JOB_COMPLETION_INDEX", "4")], Some(4))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("JOB_COMPLETION_INDEX=4") && e.contains("from 0"), "{e}");
+        assert!(
+            e.contains("JOB_COMPLETION_INDEX=4") && e.contains("from 0"),
+            "{e}"
+        );
         let e = auto(&[("JOB_COMPLETION_INDEX", "0")], None)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("--shard-count") && e.contains("RADX_SHARD_COUNT"), "{e}");
+        assert!(
+            e.contains("--shard-count") && e.contains("RADX_SHARD_COUNT"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -1187,7 +1217,9 @@ mod tests {
             e.contains("no scheduler task found") && e.contains("--shard i/n"),
             "{e}"
         );
-        let e = auto(&[("SLURM_JOB_ID", "77")], None).unwrap_err().to_string();
+        let e = auto(&[("SLURM_JOB_ID", "77")], None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("SLURM job 77 is not a job array"), "{e}");
         let e = auto(
             &[

@@ -691,7 +691,7 @@ fn batch(a: BatchArgs, build: &BuildInfo) -> Result<ExitCode> {
     );
     if let Ok((bytes, Some(case))) = peak.into_inner() {
         eprintln!(
-            "radx: peak memory {:.0} MiB (maxrss of this process, {} threads), reached with case {case}; size --mem from it (README, \"Memory\")",
+            "radx: peak memory {:.0} MiB (maxrss of this process, {} threads), reached with case {case}; size --mem from it (README: \"Sizing a cluster request\")",
             bytes as f64 / (1024.0 * 1024.0),
             rayon::current_num_threads()
         );
