@@ -1125,7 +1125,8 @@ mod tests {
 
     #[test]
     fn slurm_variables_that_do_not_make_a_shard_are_refused_by_name() {
-        let cases: Vec<(Vec<(String, String)>, Option<usize>, &str)> = vec![
+        type Case<'a> = (Vec<(String, String)>, Option<usize>, &'a str);
+        let cases: Vec<Case> = vec![
             // --array=1,3,7: not evenly spaced
             (slurm(3, 1, 7, 1, 3), None, "evenly spaced"),
             // a task id below the minimum, or off the step
