@@ -668,3 +668,147 @@ fn stability_exit_codes_are_0_1_2() {
     let o = stability(d.join("nope.csv").to_str().unwrap(), "nope");
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// `radx batch --shard auto` with a scheduler's variables (as in a SLURM array task and a
+/// Kubernetes indexed Job), and without any (a clear refusal, exit 2).
+fn batch_in_env(cohort: &str, out: &Path, settings: &Path, env: &[(&str, &str)]) -> Output {
+    let mut cmd = radx();
+    cmd.args([
+        "batch",
+        "--cohort",
+        cohort,
+        "--settings",
+        settings.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--shard",
+        "auto",
+    ]);
+    for v in [
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_ARRAY_TASK_COUNT",
+        "SLURM_ARRAY_TASK_MIN",
+        "SLURM_ARRAY_TASK_MAX",
+        "SLURM_ARRAY_TASK_STEP",
+        "SLURM_ARRAY_JOB_ID",
+        "SLURM_JOB_ID",
+        "JOB_COMPLETION_INDEX",
+        "RADX_SHARD_COUNT",
+    ] {
+        cmd.env_remove(v);
+    }
+    cmd.envs(env.iter().copied());
+    cmd.output().unwrap()
+}
+
+#[test]
+fn shard_auto_takes_the_scheduler_task_records_it_and_merges_to_the_unsharded_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let lines = cohort(d, 7);
+    let c = write_cohort(d, "cohort.csv", &lines);
+    let settings = d.join("settings.toml");
+    let plain = batch(&c, &d.join("plain"), &settings, &[]);
+    assert!(plain.status.success(), "{plain:?}");
+    let err = String::from_utf8_lossy(&plain.stderr);
+    assert!(
+        err.contains("radx: peak memory ") && err.contains("reached with case case"),
+        "{err}"
+    );
+    for r in std::fs::read_dir(d.join("plain/cases")).unwrap().flatten() {
+        if r.file_name()
+            .to_string_lossy()
+            .ends_with(".provenance.json")
+        {
+            assert!(
+                !read(r.path()).contains("\"scheduler\""),
+                "no scheduler key without one"
+            );
+        }
+    }
+
+    // A SLURM array --array=0-2 (starting at 0): tasks 0, 1, 2 are shards 1, 2, 3.
+    let mut dirs = Vec::new();
+    for id in 0..3 {
+        let out = d.join(format!("slurm-{id}"));
+        let o = batch_in_env(
+            &c,
+            &out,
+            &settings,
+            &[
+                ("SLURM_ARRAY_TASK_ID", &id.to_string()),
+                ("SLURM_ARRAY_TASK_COUNT", "3"),
+                ("SLURM_ARRAY_TASK_MIN", "0"),
+                ("SLURM_ARRAY_TASK_MAX", "2"),
+                ("SLURM_ARRAY_TASK_STEP", "1"),
+                ("SLURM_ARRAY_JOB_ID", "812"),
+            ],
+        );
+        assert!(o.status.success(), "{o:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&format!("shard {}/3 (slurm task {id} of job 812)", id + 1)),
+            "{err}"
+        );
+        let manifest: serde_json::Value =
+            serde_json::from_str(&read(out.join("batch.json"))).unwrap();
+        assert_eq!(manifest["shard"], format!("{}/3", id + 1));
+        // positions id, id + 3, id + 6 of the cohort
+        let first = format!("case{id:02}");
+        let rec: serde_json::Value =
+            serde_json::from_str(&read(out.join(format!("cases/{first}.provenance.json"))))
+                .unwrap();
+        assert_eq!(rec["scheduler"]["scheduler"], "slurm");
+        assert_eq!(rec["scheduler"]["job_id"], "812");
+        assert_eq!(rec["scheduler"]["task_id"], id.to_string());
+        assert_eq!(rec["scheduler"]["shard"], format!("{}/3", id + 1));
+        dirs.push(out);
+    }
+    let merged = d.join("merged.csv");
+    let mut args = vec!["merge".to_string()];
+    args.extend(dirs.iter().map(|p| p.display().to_string()));
+    args.extend(["--out".to_string(), merged.display().to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert!(run(&args).status.success());
+    assert_eq!(
+        std::fs::read(&merged).unwrap(),
+        std::fs::read(d.join("plain/features.csv")).unwrap()
+    );
+
+    // Kubernetes: index 1 of RADX_SHARD_COUNT=3 is shard 2/3, the same cases as SLURM's.
+    let k = d.join("kube");
+    let o = batch_in_env(
+        &c,
+        &k,
+        &settings,
+        &[("JOB_COMPLETION_INDEX", "1"), ("RADX_SHARD_COUNT", "3")],
+    );
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(
+        read(k.join("features.csv")),
+        read(d.join("slurm-1/features.csv"))
+    );
+    let rec: serde_json::Value =
+        serde_json::from_str(&read(k.join("cases/case01.provenance.json"))).unwrap();
+    assert_eq!(rec["scheduler"]["scheduler"], "kubernetes");
+    assert!(rec["scheduler"].get("job_id").is_none());
+
+    // Outside a scheduler: exit 2, nothing written.
+    let none = d.join("none");
+    let o = batch_in_env(&c, &none, &settings, &[]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--shard auto: no scheduler task found") && err.contains("--shard i/n"),
+        "{err}"
+    );
+    assert!(!none.exists());
+    // --shard-count belongs to --shard auto.
+    let o = batch(
+        &c,
+        &d.join("x"),
+        &settings,
+        &["--shard", "1/3", "--shard-count", "3"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+}

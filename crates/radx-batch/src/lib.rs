@@ -45,8 +45,11 @@ pub enum BatchError {
     Cohort { path: PathBuf, message: String },
     #[error("{path}: {message}")]
     Output { path: PathBuf, message: String },
-    #[error("shard `{0}`: expected i/n with 1 <= i <= n")]
+    #[error("shard `{0}`: expected i/n with 1 <= i <= n, or auto")]
     Shard(String),
+    /// `--shard auto` outside a scheduler's array task, or with inconsistent variables.
+    #[error("--shard auto: {0}")]
+    ShardAuto(String),
 }
 
 /// One row of the cohort CSV.
@@ -150,6 +153,160 @@ impl Shard {
             .filter(|(i, _)| i % self.count == self.index - 1)
             .map(|(_, c)| c)
             .collect()
+    }
+}
+
+/// The scheduler's environment variables that `--shard auto` reads.
+pub const SCHEDULER_VARIABLES: [&str; 8] = [
+    "SLURM_ARRAY_TASK_ID",
+    "SLURM_ARRAY_TASK_COUNT",
+    "SLURM_ARRAY_TASK_MIN",
+    "SLURM_ARRAY_TASK_MAX",
+    "SLURM_ARRAY_TASK_STEP",
+    "SLURM_ARRAY_JOB_ID",
+    "JOB_COMPLETION_INDEX",
+    "RADX_SHARD_COUNT",
+];
+
+/// The shard of this process's scheduler task (`--shard auto`), and the record of that
+/// task for the provenance. `var` looks up an environment variable (`std::env::var`
+/// in use; a map in tests); `count` is `--shard-count`.
+///
+/// * SLURM job array (`SLURM_ARRAY_TASK_ID` set): shard
+///   `(TASK_ID - TASK_MIN) / TASK_STEP + 1` of `SLURM_ARRAY_TASK_COUNT`, so `--array=1-16`,
+///   `0-15` and `0-30:2` all give shards 1..16 of 16. `TASK_MIN` defaults to 1 and
+///   `TASK_STEP` to 1. An array that is not an evenly spaced range (`--array=1,3,7`) is
+///   refused: its task ids cannot be numbered without gaps.
+/// * Kubernetes indexed Job (`JOB_COMPLETION_INDEX` set, counted from 0): shard
+///   `JOB_COMPLETION_INDEX + 1` of `count`, else of `RADX_SHARD_COUNT` (the Job's
+///   `completions`, which the pod is not told).
+///
+/// Anything else (no scheduler, a SLURM job that is not an array, both schedulers'
+/// variables, a variable that is not a number, an index beyond the count, a
+/// `--shard-count` that contradicts SLURM's) is an error saying which variable.
+pub fn shard_from_scheduler(
+    var: &dyn Fn(&str) -> Option<String>,
+    count: Option<usize>,
+) -> Result<(Shard, radx_core::provenance::SchedulerRecord), BatchError> {
+    let fail = |m: String| BatchError::ShardAuto(m);
+    let get = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+    let number = |name: &str, v: &str| -> Result<usize, BatchError> {
+        v.trim().parse::<usize>().map_err(|_| {
+            fail(format!(
+                "{name}={v:?} is not a non-negative whole number (the scheduler sets it; do not set it by hand)"
+            ))
+        })
+    };
+    let slurm = get("SLURM_ARRAY_TASK_ID");
+    let kube = get("JOB_COMPLETION_INDEX");
+    match (slurm, kube) {
+        (Some(_), Some(_)) => Err(fail(
+            "both SLURM_ARRAY_TASK_ID and JOB_COMPLETION_INDEX are set: cannot tell the scheduler; use --shard i/n".into(),
+        )),
+        (Some(id_text), None) => {
+            let id = number("SLURM_ARRAY_TASK_ID", &id_text)?;
+            let total = match get("SLURM_ARRAY_TASK_COUNT") {
+                Some(v) => number("SLURM_ARRAY_TASK_COUNT", &v)?,
+                None => {
+                    return Err(fail(
+                        "SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not (SLURM sets both for a job array)".into(),
+                    ))
+                }
+            };
+            let min = match get("SLURM_ARRAY_TASK_MIN") {
+                Some(v) => number("SLURM_ARRAY_TASK_MIN", &v)?,
+                None => 1,
+            };
+            let step = match get("SLURM_ARRAY_TASK_STEP") {
+                Some(v) => number("SLURM_ARRAY_TASK_STEP", &v)?,
+                None => 1,
+            };
+            if total == 0 || step == 0 {
+                return Err(fail(format!(
+                    "SLURM_ARRAY_TASK_COUNT={total}, SLURM_ARRAY_TASK_STEP={step}: both must be at least 1"
+                )));
+            }
+            if let Some(v) = get("SLURM_ARRAY_TASK_MAX") {
+                let max = number("SLURM_ARRAY_TASK_MAX", &v)?;
+                let spanned = max
+                    .checked_sub(min)
+                    .map(|d| d % step == 0 && d / step + 1 == total);
+                if spanned != Some(true) {
+                    return Err(fail(format!(
+                        "the job array is not an evenly spaced range (SLURM_ARRAY_TASK_MIN={min}, SLURM_ARRAY_TASK_MAX={max}, SLURM_ARRAY_TASK_STEP={step}, SLURM_ARRAY_TASK_COUNT={total}): submit with --array=1-N (or A-B, A-B:S), or use --shard i/n"
+                    )));
+                }
+            }
+            let offset = id.checked_sub(min).filter(|d| d % step == 0);
+            let index = offset.map(|d| d / step + 1).filter(|&i| i <= total);
+            let Some(index) = index else {
+                return Err(fail(format!(
+                    "SLURM_ARRAY_TASK_ID={id} is not one of the {total} tasks from SLURM_ARRAY_TASK_MIN={min} in steps of {step}"
+                )));
+            };
+            if let Some(c) = count {
+                if c != total {
+                    return Err(fail(format!(
+                        "--shard-count {c} contradicts the job array's SLURM_ARRAY_TASK_COUNT={total}"
+                    )));
+                }
+            }
+            let shard = Shard {
+                index,
+                count: total,
+            };
+            Ok((
+                shard,
+                radx_core::provenance::SchedulerRecord {
+                    scheduler: "slurm".into(),
+                    job_id: get("SLURM_ARRAY_JOB_ID"),
+                    task_id: id.to_string(),
+                    shard: shard.to_string(),
+                },
+            ))
+        }
+        (None, Some(index_text)) => {
+            let index0 = number("JOB_COMPLETION_INDEX", &index_text)?;
+            let total = match (count, get("RADX_SHARD_COUNT")) {
+                (Some(c), _) => c,
+                (None, Some(v)) => number("RADX_SHARD_COUNT", &v)?,
+                (None, None) => {
+                    return Err(fail(format!(
+                        "JOB_COMPLETION_INDEX={index0} (a Kubernetes indexed Job) gives this task's index but not the number of tasks: pass --shard-count N or set RADX_SHARD_COUNT to the Job's completions"
+                    )))
+                }
+            };
+            if index0 >= total {
+                return Err(fail(format!(
+                    "JOB_COMPLETION_INDEX={index0} is not below the shard count {total} (indices count from 0)"
+                )));
+            }
+            let shard = Shard {
+                index: index0 + 1,
+                count: total,
+            };
+            Ok((
+                shard,
+                radx_core::provenance::SchedulerRecord {
+                    scheduler: "kubernetes".into(),
+                    job_id: None,
+                    task_id: index0.to_string(),
+                    shard: shard.to_string(),
+                },
+            ))
+        }
+        (None, None) => Err(fail(match get("SLURM_JOB_ID") {
+            Some(job) => format!(
+                "SLURM job {job} is not a job array (SLURM_ARRAY_TASK_ID is not set): submit with sbatch --array=1-N, or use --shard i/n"
+            ),
+            None => "no scheduler task found: neither SLURM_ARRAY_TASK_ID (a SLURM job array, sbatch --array) nor JOB_COMPLETION_INDEX (a Kubernetes indexed Job) is set; outside a scheduler use --shard i/n".into(),
+        })),
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
     }
 }
 
@@ -262,6 +419,9 @@ pub struct BatchContext<'a> {
     /// processed, to exercise panic isolation.
     #[doc(hidden)]
     pub panic_case: Option<String>,
+    /// The scheduler task running the batch (`--shard auto`), recorded in every case
+    /// computed by this run; `None` outside a scheduler (the records are then unchanged).
+    pub scheduler: Option<radx_core::provenance::SchedulerRecord>,
 }
 
 fn cases_dir(out: &Path) -> PathBuf {
@@ -286,6 +446,20 @@ pub fn manifest_path(out: &Path) -> PathBuf {
 
 /// radx-io's atomic writer and byte digest, re-exported for the batch's callers.
 pub use radx_io::{sha256_hex, write_atomic};
+
+/// The peak resident memory of this process so far, in bytes (`getrusage`'s
+/// `ru_maxrss`), or `None` where it cannot be read.
+pub fn peak_rss_bytes() -> Option<u64> {
+    // SAFETY: getrusage only writes into the zeroed struct we pass it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    if rc != 0 || usage.ru_maxrss <= 0 {
+        return None;
+    }
+    // Linux reports kibibytes, macOS bytes.
+    let unit: u64 = if cfg!(target_os = "macos") { 1 } else { 1024 };
+    Some(usage.ru_maxrss as u64 * unit)
+}
 
 /// What a batch folder was made with (`DIR/batch.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -458,6 +632,7 @@ fn case_record(case: &CohortCase, ctx: &BatchContext, loaded: &LoadedInputs) -> 
     radx_pipeline::stamp_build(&mut p, ctx.build);
     p.selection = Some(loaded.selection.clone());
     p.request = Some(request_of(case));
+    p.scheduler = ctx.scheduler.clone();
     p
 }
 
@@ -859,6 +1034,213 @@ mod tests {
         assert!("0/3".parse::<Shard>().is_err());
         assert!("4/3".parse::<Shard>().is_err());
         assert!("x".parse::<Shard>().is_err());
+    }
+
+    /// `shard_from_scheduler` over a fixed set of variables.
+    fn auto(
+        vars: &[(&str, &str)],
+        count: Option<usize>,
+    ) -> Result<(Shard, radx_core::provenance::SchedulerRecord), BatchError> {
+        let map: std::collections::HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        shard_from_scheduler(&|name: &str| map.get(name).cloned(), count)
+    }
+
+    fn slurm(
+        id: usize,
+        min: usize,
+        max: usize,
+        step: usize,
+        count: usize,
+    ) -> Vec<(String, String)> {
+        [
+            ("SLURM_ARRAY_TASK_ID", id),
+            ("SLURM_ARRAY_TASK_MIN", min),
+            ("SLURM_ARRAY_TASK_MAX", max),
+            ("SLURM_ARRAY_TASK_STEP", step),
+            ("SLURM_ARRAY_TASK_COUNT", count),
+            ("SLURM_ARRAY_JOB_ID", 4711),
+            ("SLURM_JOB_ID", 4711 + id),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    fn auto_owned(
+        vars: &[(String, String)],
+        count: Option<usize>,
+    ) -> Result<(Shard, radx_core::provenance::SchedulerRecord), BatchError> {
+        let v: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        auto(&v, count)
+    }
+
+    #[test]
+    fn slurm_arrays_from_1_from_0_and_stepped_give_shards_1_to_n() {
+        // --array=1-16, --array=0-15, --array=0-30:2, --array=5-20
+        for (min, step) in [(1, 1), (0, 1), (0, 2), (5, 1)] {
+            let max = min + 15 * step;
+            let mut got = Vec::new();
+            for k in 0..16 {
+                let id = min + k * step;
+                let (s, rec) = auto_owned(&slurm(id, min, max, step, 16), None).unwrap();
+                assert_eq!(s.count, 16);
+                assert_eq!(rec.scheduler, "slurm");
+                assert_eq!(rec.job_id.as_deref(), Some("4711"));
+                assert_eq!(rec.task_id, id.to_string());
+                assert_eq!(rec.shard, format!("{}/16", s.index));
+                got.push(s.index);
+            }
+            assert_eq!(got, (1..=16).collect::<Vec<_>>(), "min {min} step {step}");
+        }
+    }
+
+    #[test]
+    fn slurm_min_and_step_default_to_1_and_a_matching_shard_count_is_accepted() {
+        let (s, _) = auto(
+            &[
+                ("SLURM_ARRAY_TASK_ID", "3"),
+                ("SLURM_ARRAY_TASK_COUNT", "3"),
+            ],
+            Some(3),
+        )
+        .unwrap();
+        assert_eq!(s, Shard { index: 3, count: 3 });
+    }
+
+    #[test]
+    fn slurm_variables_that_do_not_make_a_shard_are_refused_by_name() {
+        type Case<'a> = (Vec<(String, String)>, Option<usize>, &'a str);
+        let cases: Vec<Case> = vec![
+            // --array=1,3,7: not evenly spaced
+            (slurm(3, 1, 7, 1, 3), None, "evenly spaced"),
+            // a task id below the minimum, or off the step
+            (slurm(0, 1, 4, 1, 4), None, "SLURM_ARRAY_TASK_ID=0"),
+            (slurm(3, 0, 6, 2, 4), None, "SLURM_ARRAY_TASK_ID=3"),
+            // beyond the count
+            (slurm(9, 1, 8, 1, 8), None, "SLURM_ARRAY_TASK_ID=9"),
+            // --shard-count contradicting the array
+            (slurm(1, 1, 4, 1, 4), Some(5), "--shard-count 5"),
+        ];
+        for (vars, count, want) in cases {
+            let e = auto_owned(&vars, count).unwrap_err().to_string();
+            assert!(
+                e.starts_with("--shard auto: ") && e.contains(want),
+                "{want}: {e}"
+            );
+        }
+        for (vars, want) in [
+            (vec![("SLURM_ARRAY_TASK_ID", "2")], "SLURM_ARRAY_TASK_COUNT"),
+            (
+                vec![
+                    ("SLURM_ARRAY_TASK_ID", "x"),
+                    ("SLURM_ARRAY_TASK_COUNT", "3"),
+                ],
+                "SLURM_ARRAY_TASK_ID=\"x\"",
+            ),
+            (
+                vec![
+                    ("SLURM_ARRAY_TASK_ID", "1"),
+                    ("SLURM_ARRAY_TASK_COUNT", "0"),
+                ],
+                "at least 1",
+            ),
+        ] {
+            let e = auto(&vars, None).unwrap_err().to_string();
+            assert!(e.contains(want), "{want}: {e}");
+        }
+    }
+
+    #[test]
+    fn kubernetes_index_counts_from_0_with_the_count_from_the_flag_or_the_variable() {
+        for i in 0..4 {
+            let idx = i.to_string();
+            let (s, rec) = auto(&[("JOB_COMPLETION_INDEX", &idx)], Some(4)).unwrap();
+            assert_eq!(
+                s,
+                Shard {
+                    index: i + 1,
+                    count: 4
+                }
+            );
+            assert_eq!(rec.scheduler, "kubernetes");
+            assert_eq!(rec.task_id, idx);
+            assert_eq!(rec.job_id, None);
+            let (s2, _) = auto(
+                &[("JOB_COMPLETION_INDEX", &idx), ("RADX_SHARD_COUNT", "4")],
+                None,
+            )
+            .unwrap();
+            assert_eq!(s, s2);
+        }
+        // the flag wins over the variable
+        let (s, _) = auto(
+            &[("JOB_COMPLETION_INDEX", "5"), ("RADX_SHARD_COUNT", "4")],
+            Some(8),
+        )
+        .unwrap();
+        assert_eq!(s, Shard { index: 6, count: 8 });
+        let e = auto(&[("JOB_COMPLETION_INDEX", "4")], Some(4))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("JOB_COMPLETION_INDEX=4") && e.contains("from 0"),
+            "{e}"
+        );
+        let e = auto(&[("JOB_COMPLETION_INDEX", "0")], None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("--shard-count") && e.contains("RADX_SHARD_COUNT"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn auto_outside_a_scheduler_or_with_both_is_refused_plainly() {
+        let e = auto(&[], None).unwrap_err().to_string();
+        assert!(
+            e.contains("no scheduler task found") && e.contains("--shard i/n"),
+            "{e}"
+        );
+        let e = auto(&[("SLURM_JOB_ID", "77")], None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("SLURM job 77 is not a job array"), "{e}");
+        let e = auto(
+            &[
+                ("SLURM_ARRAY_TASK_ID", "1"),
+                ("SLURM_ARRAY_TASK_COUNT", "2"),
+                ("JOB_COMPLETION_INDEX", "0"),
+            ],
+            Some(2),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("both"), "{e}");
+    }
+
+    #[test]
+    fn shards_from_the_scheduler_partition_the_cohort_like_explicit_ones() {
+        let cases: Vec<CohortCase> = (0..11)
+            .map(|i| CohortCase {
+                case_id: format!("c{i}"),
+                image: "i".into(),
+                mask: "m".into(),
+                label: None,
+                roi: None,
+                site: None,
+            })
+            .collect();
+        for id in 0..3 {
+            let (s, _) = auto_owned(&slurm(id, 0, 2, 1, 3), None).unwrap();
+            let explicit: Shard = format!("{}/3", id + 1).parse().unwrap();
+            assert_eq!(s, explicit);
+            assert_eq!(s.to_string(), format!("{}/3", id + 1));
+            assert_eq!(s.select(cases.clone()), explicit.select(cases.clone()));
+        }
     }
 
     #[test]

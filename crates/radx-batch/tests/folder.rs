@@ -65,6 +65,7 @@ fn run(
         build,
         extra_inputs: Vec::new(),
         panic_case: None,
+        scheduler: None,
     };
     run_batch(cases, &ctx, out, &|_, _| {}).unwrap()
 }
@@ -239,6 +240,7 @@ fn a_folder_keeps_one_settings_id_and_one_set_of_cases() {
         build: &build,
         extra_inputs: Vec::new(),
         panic_case: None,
+        scheduler: None,
     };
     let s = run_batch(&cases[..2], &ctx, &out, &|_, _| {}).unwrap();
     assert_eq!(s.reasons.get(&Recompute::Settings), Some(&2));
@@ -307,4 +309,64 @@ fn an_output_path_that_is_a_file_stops_the_batch_before_any_case() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("a-file"), "{e}");
+}
+
+/// A scheduler task's record goes into the cases it computes (and only into those), is
+/// absent without a scheduler, and does not stop a resubmitted job from keeping them.
+#[test]
+fn scheduler_task_is_recorded_in_computed_cases_and_not_compared_on_resume() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases = cohort(tmp.path(), 3);
+    let settings = Settings::from_toml_str(SETTINGS, "test").unwrap();
+    let registry = radx_pipeline::builtin_registry();
+    let build = radx_build::info();
+    let record = |out: &Path, c: &str| -> serde_json::Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(out.join(format!("cases/{c}.provenance.json"))).unwrap(),
+        )
+        .unwrap()
+    };
+    let plain = tmp.path().join("plain");
+    run(&cases, &settings, &registry, &build, &plain);
+    assert!(record(&plain, "c0").get("scheduler").is_none());
+
+    let task = |job: &str| radx_core::provenance::SchedulerRecord {
+        scheduler: "slurm".into(),
+        job_id: Some(job.into()),
+        task_id: "2".into(),
+        shard: "2/3".into(),
+    };
+    let out = tmp.path().join("shard");
+    let run_as = |job: &str, cases: &[CohortCase]| {
+        prepare_folder(&out, &manifest(&settings, &build, cases), false).unwrap();
+        let ctx = BatchContext {
+            settings: &settings,
+            registry: &registry,
+            build: &build,
+            extra_inputs: Vec::new(),
+            panic_case: None,
+            scheduler: Some(task(job)),
+        };
+        run_batch(cases, &ctx, &out, &|_, _| {}).unwrap()
+    };
+    let first = run_as("100", &cases);
+    assert_eq!(first.done, 3);
+    let c1 = record(&out, "c1");
+    assert_eq!(c1["scheduler"]["scheduler"], "slurm");
+    assert_eq!(c1["scheduler"]["job_id"], "100");
+    assert_eq!(c1["scheduler"]["task_id"], "2");
+    assert_eq!(c1["scheduler"]["shard"], "2/3");
+    // The same tables as without a scheduler.
+    assert_eq!(
+        std::fs::read(out.join("features.csv")).unwrap(),
+        std::fs::read(plain.join("features.csv")).unwrap()
+    );
+    // A lost task: c1's result is gone; the resubmitted job (another job id) keeps c0
+    // and c2, made by job 100, and computes c1 only.
+    std::fs::remove_file(out.join("cases/c1.provenance.json")).unwrap();
+    let second = run_as("200", &cases);
+    assert_eq!((second.done, second.skipped), (1, 2));
+    assert_eq!(record(&out, "c0")["scheduler"]["job_id"], "100");
+    assert_eq!(record(&out, "c2")["scheduler"]["job_id"], "100");
+    assert_eq!(record(&out, "c1")["scheduler"]["job_id"], "200");
 }

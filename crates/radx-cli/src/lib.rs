@@ -215,8 +215,15 @@ struct BatchArgs {
     #[arg(long)]
     threads: Option<usize>,
     /// Take only shard i of n (1-based), e.g. 2/8: cases whose position modulo n is i - 1.
+    /// `auto`: the shard of this scheduler task, from a SLURM job array
+    /// (SLURM_ARRAY_TASK_ID, _COUNT, _MIN, _STEP) or a Kubernetes indexed Job
+    /// (JOB_COMPLETION_INDEX, with --shard-count or RADX_SHARD_COUNT); an error elsewhere.
     #[arg(long)]
     shard: Option<String>,
+    /// With --shard auto in a Kubernetes indexed Job: the number of shards (the Job's
+    /// completions); default $RADX_SHARD_COUNT. Under SLURM it must match the array.
+    #[arg(long, requires = "shard")]
+    shard_count: Option<usize>,
     /// Re-make an output folder that was made with other settings or for other cases:
     /// results of cases not in this run are deleted; the others are kept only if they
     /// are exactly this run's (the resume rule), else recomputed.
@@ -623,8 +630,32 @@ fn batch(a: BatchArgs, build: &BuildInfo) -> Result<ExitCode> {
     let registry = radx_pipeline::registry_for(&settings)?;
     radx_pipeline::check_families(&settings, &registry)?;
     let mut cases = radx_batch::read_cohort(&a.cohort)?;
-    if let Some(s) = &a.shard {
-        let shard: radx_batch::Shard = s.parse()?;
+    let (shard, scheduler) = match a.shard.as_deref() {
+        None => (None, None),
+        Some("auto") => {
+            let (shard, task) = radx_batch::shard_from_scheduler(
+                &|name: &str| std::env::var(name).ok(),
+                a.shard_count,
+            )?;
+            eprintln!(
+                "radx: --shard auto: shard {shard} ({} task {}{})",
+                task.scheduler,
+                task.task_id,
+                task.job_id
+                    .as_deref()
+                    .map(|j| format!(" of job {j}"))
+                    .unwrap_or_default()
+            );
+            (Some(shard), Some(task))
+        }
+        Some(s) => {
+            if a.shard_count.is_some() {
+                bail!("--shard-count goes with --shard auto only (--shard {s} names its count)");
+            }
+            (Some(s.parse::<radx_batch::Shard>()?), None)
+        }
+    };
+    if let Some(shard) = &shard {
         cases = shard.select(cases);
     }
     let cohort_record =
@@ -636,7 +667,7 @@ fn batch(a: BatchArgs, build: &BuildInfo) -> Result<ExitCode> {
         settings_id: settings.id(),
         build: build.identity.clone(),
         cohort: Some(cohort_record),
-        shard: a.shard.clone(),
+        shard: shard.map(|s| s.to_string()),
         cases: radx_batch::case_ids(&cases),
     };
     let notes = radx_batch::prepare_folder(&a.out, &manifest, a.overwrite)?;
@@ -658,6 +689,7 @@ fn batch(a: BatchArgs, build: &BuildInfo) -> Result<ExitCode> {
         build,
         extra_inputs,
         panic_case: a.debug_panic_case.clone(),
+        scheduler,
     };
     let total = cases.len() as u64;
     let bar = if std::io::stderr().is_terminal() {
@@ -673,8 +705,17 @@ fn batch(a: BatchArgs, build: &BuildInfo) -> Result<ExitCode> {
         None
     };
     let done = std::sync::atomic::AtomicU64::new(0);
+    // The process's peak memory after each case, and the case that last raised it
+    // (with one thread, exactly the case that needed the most; with more, one of the
+    // cases in flight when the peak was reached). Printed, never written to a table.
+    let peak: std::sync::Mutex<(u64, Option<String>)> = std::sync::Mutex::new((0, None));
     let progress = |c: &radx_batch::CohortCase, o: &radx_batch::CaseOutcome| {
         let k = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if let (Some(rss), Ok(mut p)) = (radx_batch::peak_rss_bytes(), peak.lock()) {
+            if rss > p.0 {
+                *p = (rss, Some(c.case_id.clone()));
+            }
+        }
         let what = match o {
             radx_batch::CaseOutcome::Done(radx_batch::Recompute::New) => "done".to_string(),
             radx_batch::CaseOutcome::Done(why) => format!("recomputed ({})", why.phrase()),
@@ -713,6 +754,13 @@ fn batch(a: BatchArgs, build: &BuildInfo) -> Result<ExitCode> {
         summary.failed.len(),
         a.out.join("features.csv").display()
     );
+    if let Ok((bytes, Some(case))) = peak.into_inner() {
+        eprintln!(
+            "radx: peak memory {:.0} MiB (maxrss of this process, {} threads), reached with case {case}; size --mem from it (README: \"Sizing a cluster request\")",
+            bytes as f64 / (1024.0 * 1024.0),
+            rayon::current_num_threads()
+        );
+    }
     if !summary.failed.is_empty() {
         let names: Vec<&str> = summary.failed.iter().map(|e| e.case.as_str()).collect();
         let internal = summary.failed.iter().filter(|e| e.internal).count();

@@ -153,6 +153,23 @@ pub struct TableRecord {
     pub sha256: String,
 }
 
+/// The scheduler task that computed a case, when `radx batch --shard auto` took its
+/// shard from the scheduler's environment (a SLURM array task, a Kubernetes indexed Job).
+/// Absent otherwise, so a run outside a scheduler writes the same record as before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchedulerRecord {
+    /// `slurm` or `kubernetes`.
+    pub scheduler: String,
+    /// The job: SLURM's array job id (`SLURM_ARRAY_JOB_ID`); absent for Kubernetes,
+    /// whose pods are not told their Job's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    /// The task within the job: `SLURM_ARRAY_TASK_ID` or `JOB_COMPLETION_INDEX`, as set.
+    pub task_id: String,
+    /// The shard this task took, `i/n`.
+    pub shard: String,
+}
+
 /// A plugin that contributed values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PluginRecord {
@@ -322,6 +339,10 @@ pub struct Provenance {
     /// stdout, and in older records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<TableRecord>,
+    /// The scheduler task that made the record (`radx batch --shard auto`); absent
+    /// otherwise. Not compared when resuming: a resubmitted job keeps finished cases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduler: Option<SchedulerRecord>,
 }
 
 impl Provenance {

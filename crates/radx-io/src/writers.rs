@@ -155,6 +155,7 @@ mod tests {
             platform: Platform::current(),
             threads: 1,
             table: None,
+            scheduler: None,
         };
         (table, provenance)
     }

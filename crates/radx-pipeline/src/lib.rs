@@ -337,6 +337,7 @@ pub fn provenance(
         selection: None,
         request: None,
         table: None,
+        scheduler: None,
         settings_id: settings.id(),
         settings: settings.canonical(),
         inputs,
