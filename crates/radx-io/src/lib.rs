@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 pub use nifti_reader::{read_image, read_mask, select_labels, MaskSelector};
-pub use nifti_writer::write_nifti_image;
+pub use nifti_writer::{write_nifti_image, write_nifti_map};
 pub use tables::{
     read_csv, read_long_table, table_to_csv, CsvOptions, CsvTable, CsvText, LongTable, CSV_HEADER,
 };
