@@ -36,7 +36,7 @@ fn write_nifti(image: &Image, path: &Path, allow_nan: bool) -> Result<(), IoErro
     if let Some(v) = image
         .data
         .iter()
-        .find(|v| !v.is_finite() && !(allow_nan && v.is_nan()))
+        .find(|v| v.is_infinite() || (!allow_nan && v.is_nan()))
     {
         return Err(err(format!("the image holds a non-finite value ({v})")));
     }

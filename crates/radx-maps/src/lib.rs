@@ -762,21 +762,27 @@ pub const PROVENANCE_FILE: &str = "maps.provenance.json";
 
 /// Writes every map as `<dir>/<tag>.nii.gz` (float32; NaN outside the ROI and where
 /// undefined) and the provenance sidecar [`PROVENANCE_FILE`]; returns the sidecar's path.
+/// Maps are written in parallel on the current rayon pool (one map grid per thread).
 pub fn write_maps(maps: &Maps, provenance: &Provenance, dir: &Path) -> Result<PathBuf, MapError> {
     let io = |path: &Path, e: std::io::Error| radx_io::IoError::Write {
         path: path.into(),
         message: e.to_string(),
     };
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-    let mut files = Vec::with_capacity(maps.maps.len());
-    for (i, info) in maps.maps.iter().enumerate() {
-        let file = format!("{}.nii.gz", info.tag);
-        radx_io::write_nifti_map(&maps.image(i), &dir.join(&file))?;
-        files.push(MapFile {
-            file,
-            info: info.clone(),
-        });
-    }
+    // In parallel (compression dominates): one map grid per thread in flight.
+    let files = maps
+        .maps
+        .par_iter()
+        .enumerate()
+        .map(|(i, info)| {
+            let file = format!("{}.nii.gz", info.tag);
+            radx_io::write_nifti_map(&maps.image(i), &dir.join(&file))?;
+            Ok(MapFile {
+                file,
+                info: info.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, MapError>>()?;
     let record = MapsProvenance {
         provenance: provenance.clone(),
         maps: MapsRecord {
