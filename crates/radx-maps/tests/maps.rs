@@ -319,3 +319,56 @@ fn maps_beyond_the_voxel_limit_are_refused() {
         "{e}"
     );
 }
+
+/// The shipped cohort: on the first CT case (configuration C settings, every family but
+/// morphology), sampled map values equal the real extraction on each kernel's ROI, and
+/// on its PET image (FBS 0.5 SUV from 0) too.
+#[test]
+fn map_values_equal_the_extraction_on_the_cohort() {
+    let case = radx_testkit::cohort_cases("CT")[0].clone();
+    let registry = builtin_registry();
+    let pet = Settings::from_toml_str(
+        "radx_settings = 1\n[interpolation]\nspacing_mm = [3.0, 3.0, 3.0]\n\
+         [resegmentation]\nmin = 0.0\n\
+         [discretisation.histogram]\nmethod = \"fbs\"\nbin_width = 0.5\n\
+         [discretisation.texture]\nmethod = \"fbs\"\nbin_width = 0.5\n\
+         [discretisation.ivh]\nmethod = \"fbs\"\nbin_width = 0.1\n\
+         [texture]\ndimensions = [\"3D\", \"2D\"]\n",
+        "pet",
+    )
+    .unwrap();
+    for (modality, settings, stride) in [
+        ("CT", Settings::preset("ibsi-config-c").unwrap(), 3),
+        ("PET", pet, 2),
+    ] {
+        let image = radx_io::read_image(&radx_testkit::cohort(&format!(
+            "nifti/{case}/{modality}_image.nii.gz"
+        )))
+        .unwrap();
+        let mask = radx_io::read_mask(
+            &radx_testkit::cohort(&format!("nifti/{case}/{modality}_mask.nii.gz")),
+            radx_io::MaskSelector::NonZero,
+        )
+        .unwrap();
+        let p = radx_process::prepare(image, mask, &settings).unwrap();
+        let maps = compute_maps(
+            &p,
+            &settings,
+            &registry,
+            &options(KernelShape::Cube, 4.0, stride),
+        )
+        .unwrap();
+        assert!(maps.maps.len() > 150, "{}", maps.maps.len());
+        let mut plain = settings.clone();
+        plain.interpolation.spacing_mm = None;
+        let image = Image::new(p.roi.grid.clone(), p.roi.image.clone()).unwrap();
+        for (out, c) in sample_voxels(&maps, &p, 3, 5) {
+            let mask = Mask::new(p.roi.grid.clone(), kernel_mask(&p, &maps, c)).unwrap();
+            let table = extract(image.clone(), mask, &plain, &registry, &labels()).unwrap();
+            for (m, info) in maps.maps.iter().enumerate() {
+                let v = value_of(&table, &info.tag).unwrap();
+                assert_same(&maps, m, out, v, &format!("{modality} extraction"));
+            }
+        }
+    }
+}
