@@ -68,12 +68,12 @@ pub enum MapError {
     #[error(transparent)]
     Limit(#[from] Box<LimitError>),
     #[error(transparent)]
-    Pipeline(#[from] PipelineError),
+    Pipeline(Box<PipelineError>),
     #[error("{image} with {mask}: {source}")]
     Process {
         image: String,
         mask: String,
-        source: ProcessError,
+        source: Box<ProcessError>,
     },
     #[error(transparent)]
     Io(#[from] radx_io::IoError),
@@ -488,6 +488,12 @@ pub fn compute_maps(
     })
 }
 
+impl From<PipelineError> for MapError {
+    fn from(e: PipelineError) -> Self {
+        MapError::Pipeline(Box::new(e))
+    }
+}
+
 fn process_error(e: ProcessError) -> MapError {
     match e {
         ProcessError::Limit(l) => MapError::Limit(l),
@@ -826,7 +832,7 @@ pub fn maps_inputs(
             MapError::Process {
                 image: image_path.display().to_string(),
                 mask: mask_path.display().to_string(),
-                source,
+                source: Box::new(source),
             }
         })?;
     let maps = compute_maps(&prepared, settings, registry, options)?;
