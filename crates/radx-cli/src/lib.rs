@@ -13,6 +13,7 @@ use radx_io::MaskSelector;
 use radx_pipeline::{builtin_registry, CaseLabels};
 
 mod filter;
+mod maps;
 mod methods;
 mod output;
 mod reproduce;
@@ -46,6 +47,9 @@ enum Command {
     /// Write the response maps of the settings' convolutional filters (IBSI 2) for a
     /// whole image, as float32 NIfTI.
     Filter(filter::FilterArgs),
+    /// Voxel-wise feature maps: every family but morphology in a cube or sphere around
+    /// each ROI voxel, one float32 NIfTI per feature, with provenance.
+    Maps(maps::MapsArgs),
     /// Run-time plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -505,6 +509,7 @@ fn run(cli: Cli, build: &BuildInfo) -> Result<ExitCode> {
         }
         Command::Batch(a) => batch(a, build),
         Command::Filter(a) => filter::filter(a),
+        Command::Maps(a) => maps::maps(a, build),
         Command::Compare(a) => compare(a),
         Command::Stability(a) => stability::stability(a, build),
         Command::Merge { dirs, out, format } => {

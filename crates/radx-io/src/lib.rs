@@ -39,7 +39,7 @@ pub use formats::{
     LoadedMask, MaskSelection, MaskTarget, RoiSelector, SEG_FRACTION_THRESHOLD,
 };
 pub use nifti_reader::{read_image, read_mask, select_labels, MaskSelector};
-pub use nifti_writer::write_nifti_image;
+pub use nifti_writer::{write_nifti_image, write_nifti_map};
 pub use nrrd::{read_nrrd, read_nrrd_image, write_nrrd_image, write_nrrd_mask, NrrdEncoding};
 pub use tables::{
     read_csv, read_long_table, table_to_csv, CsvOptions, CsvTable, CsvText, LongTable, CSV_HEADER,

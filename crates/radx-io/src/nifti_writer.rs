@@ -18,12 +18,26 @@ const VOX_OFFSET: usize = 352;
 /// [`crate::read_image`] reads it back. Values are rounded to float32; a non-finite value
 /// is an error naming the file.
 pub fn write_nifti_image(image: &Image, path: &Path) -> Result<(), IoError> {
+    write_nifti(image, path, false)
+}
+
+/// [`write_nifti_image`] for a feature map: NaN (a voxel without a value) is written as
+/// a float32 NaN; an infinite value is still an error naming the file.
+pub fn write_nifti_map(image: &Image, path: &Path) -> Result<(), IoError> {
+    write_nifti(image, path, true)
+}
+
+fn write_nifti(image: &Image, path: &Path, allow_nan: bool) -> Result<(), IoError> {
     let g = &image.grid;
     let err = |message: String| IoError::Write {
         path: path.into(),
         message,
     };
-    if let Some(v) = image.data.iter().find(|v| !v.is_finite()) {
+    if let Some(v) = image
+        .data
+        .iter()
+        .find(|v| v.is_infinite() || (!allow_nan && v.is_nan()))
+    {
         return Err(err(format!("the image holds a non-finite value ({v})")));
     }
     if let Some(n) = g.shape_zyx.iter().find(|&&n| n > i16::MAX as usize) {
