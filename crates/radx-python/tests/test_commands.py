@@ -103,3 +103,40 @@ def test_stability_is_the_command_lines_stability(tmp_path):
     got.pop("exit_status")
     assert got == want
     assert (tmp_path / "py" / "report.html").exists()
+
+
+def test_maps_are_the_command_lines_maps(tmp_path):
+    common = ["--kernel-radius-mm", "2", "--features", "intensity_stats", "glcm:joint_max"]
+    cli("maps", "--image", DIGITAL_IMAGE, "--mask", DIGITAL_MASK, "--preset",
+        "ibsi-digital-phantom", "--out", tmp_path / "cli", *common)
+    got = radx.maps(DIGITAL_IMAGE, DIGITAL_MASK, preset="ibsi-digital-phantom",
+                    kernel_radius_mm=2, features=["intensity_stats", "glcm:joint_max"],
+                    threads=2)
+    want = read_json(tmp_path / "cli" / "maps.provenance.json")
+    assert sorted(got) == sorted(m["tag"] for m in want["maps"]["maps"])
+    assert len(got) == 24
+    mask = radx.read_image(DIGITAL_MASK).array
+    for m in want["maps"]["maps"]:
+        v = got[m["tag"]]
+        w = radx.read_image(tmp_path / "cli" / m["file"])
+        assert np.array_equal(v.array, w.array, equal_nan=True), m["tag"]
+        assert (v.spacing, v.origin, v.direction) == (w.spacing, w.origin, w.direction)
+        # NaN exactly outside the ROI (the digital phantom's maps are on its own grid)
+        assert v.array.shape == mask.shape
+        assert np.array_equal(np.isnan(v.array), mask == 0), m["tag"]
+    p = got.provenance
+    assert p["provenance"]["settings_id"] == want["provenance"]["settings_id"]
+    assert p["maps"]["grid"] == want["maps"]["grid"]
+    assert got["stat_mean"].array[~np.isnan(got["stat_mean"].array)].size == 74
+
+
+def test_maps_kept_in_a_folder_and_refusals(tmp_path):
+    got = radx.maps(DIGITAL_IMAGE, DIGITAL_MASK, preset="ibsi-digital-phantom",
+                    kernel_radius_mm=1, kernel="sphere", features=["intensity_stats:mean"],
+                    out=tmp_path / "kept")
+    assert list(got) == ["stat_mean"]
+    assert (tmp_path / "kept" / "stat_mean.nii.gz").exists()
+    assert (tmp_path / "kept" / "maps.provenance.json").exists()
+    with pytest.raises(radx.RadxError, match="morphology"):
+        radx.maps(DIGITAL_IMAGE, DIGITAL_MASK, preset="ibsi-digital-phantom",
+                  kernel_radius_mm=2, features=["morphology"])

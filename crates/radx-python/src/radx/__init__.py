@@ -43,6 +43,8 @@ __all__ = [
     "compare",
     "batch",
     "stability",
+    "maps",
+    "MapSet",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -539,3 +541,64 @@ def stability(
     if isinstance(result, dict):
         result.setdefault("exit_status", status)
     return result
+
+
+def maps(
+    image: PathLike,
+    mask: PathLike,
+    *,
+    kernel_radius_mm: float,
+    kernel: str = "cube",
+    features: Sequence[str] = (),
+    stride: int = 1,
+    settings: Any = None,
+    preset: Optional[str] = None,
+    label: Optional[int] = None,
+    roi: Optional[str] = None,
+    out: Optional[PathLike] = None,
+    threads: Optional[int] = None,
+) -> "MapSet":
+    """Voxel-wise feature maps: ``radx maps`` in process (the command line's own code).
+
+    Every ROI voxel (every ``stride``-th along each axis) gets each feature computed on the
+    ROI voxels inside a ``kernel`` (``"cube"`` or ``"sphere"``) of ``kernel_radius_mm``
+    around it, after the settings' processing chain; discretisation is computed once on the
+    whole ROI. ``features`` selects families or single features (``"glcm"``,
+    ``"intensity_stats:mean"``; default: every family of the settings but morphology).
+
+    Returns a :class:`MapSet`: a dict ``{IBSI tag: Volume}``, each array in (z, y, x)
+    order on the processed grid with its spacing, origin and direction (NaN outside the ROI
+    and where a feature is undefined), whose ``provenance`` attribute is the record of
+    ``maps.provenance.json`` (build, inputs' sha256, settings id, kernel, grid, undefined
+    counts per map). Files are kept in ``out`` when given (``<tag>.nii.gz`` and the
+    sidecar), else written to a temporary folder that is removed before returning.
+    """
+    s = _settings(settings, preset)
+    with tempfile.TemporaryDirectory(prefix="radx-maps-") as scratch:
+        folder = os.fspath(out) if out is not None else scratch
+        args = [
+            "maps", "--image", os.fspath(image), "--mask", os.fspath(mask),
+            "--kernel-radius-mm", repr(float(kernel_radius_mm)), "--kernel", kernel,
+            "--stride", str(int(stride)), "--out", folder,
+        ]
+        if label is not None:
+            args += ["--label", str(int(label))]
+        if roi is not None:
+            args += ["--roi", roi]
+        if features:
+            args += ["--features", *features]
+        _run(args, s, threads)
+        with open(os.path.join(folder, "maps.provenance.json"), encoding="utf-8") as f:
+            record = json.load(f)
+        result = MapSet(
+            (m["tag"], read_image(os.path.join(folder, m["file"])))
+            for m in record["maps"]["maps"]
+        )
+    result.provenance = record
+    return result
+
+
+class MapSet(dict):
+    """The maps of :func:`maps`: ``{IBSI tag: Volume}`` plus ``provenance`` (a dict)."""
+
+    provenance: Dict[str, Any]
