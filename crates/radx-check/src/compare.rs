@@ -210,6 +210,91 @@ pub fn coverage(a: &[LongValue], b: &[LongValue]) -> Coverage {
     }
 }
 
+/// The guards of a comparison (`radx compare`'s thresholds): a feature fails when its largest
+/// relative difference exceeds `max_rel_diff`, its CCC is below `min_ccc`, or a pair lies outside
+/// its tolerance. With any guard in use, tags or cases present in one table only fail the
+/// comparison too, unless `allow_one_sided`.
+#[derive(Debug, Clone, Default)]
+pub struct Guards {
+    pub max_rel_diff: Option<f64>,
+    pub min_ccc: Option<f64>,
+    /// Absolute tolerance per tag (e.g. an IBSI reference set's); `None` when not given.
+    pub tolerances: Option<BTreeMap<String, f64>>,
+    pub allow_one_sided: bool,
+}
+
+impl Guards {
+    /// Checks the thresholds (a NaN would switch a guard off silently); the error names the
+    /// threshold, its value and the rule.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(m) = self.max_rel_diff {
+            check_max_rel_diff(m).map_err(|why| format!("max_rel_diff={m}: {why}"))?;
+        }
+        if let Some(m) = self.min_ccc {
+            check_min_ccc(m).map_err(|why| format!("min_ccc={m}: {why}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// A relative-difference threshold must be a finite number >= 0.
+pub fn check_max_rel_diff(x: f64) -> Result<f64, &'static str> {
+    if x.is_finite() && x >= 0.0 {
+        Ok(x)
+    } else {
+        Err("a relative difference threshold must be a finite number >= 0")
+    }
+}
+
+/// A CCC threshold must be a number in [-1, 1].
+pub fn check_min_ccc(x: f64) -> Result<f64, &'static str> {
+    if (-1.0..=1.0).contains(&x) {
+        Ok(x)
+    } else {
+        Err("a concordance correlation coefficient threshold must be a number in [-1, 1]")
+    }
+}
+
+/// The outcome of `radx compare`, as its JSON report writes it (fields in the report's key
+/// order).
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub coverage: Coverage,
+    /// Guards are in use, one-sided tags or cases are not allowed, and there are some.
+    pub coverage_fails: bool,
+    /// Tags beyond a threshold.
+    pub failing: Vec<String>,
+    pub features: Vec<FeatureAgreement>,
+    pub passed: bool,
+}
+
+/// Compares two long tables under `guards`: per-feature agreement, coverage and verdict.
+pub fn judge(a: &[LongValue], b: &[LongValue], guards: &Guards) -> Comparison {
+    let empty = BTreeMap::new();
+    let features = compare_tables(a, b, guards.tolerances.as_ref().unwrap_or(&empty));
+    let coverage = coverage(a, b);
+    let guarded =
+        guards.max_rel_diff.is_some() || guards.min_ccc.is_some() || guards.tolerances.is_some();
+    let coverage_fails = guarded && !guards.allow_one_sided && !coverage.is_complete();
+    let failing: Vec<String> = features
+        .iter()
+        .filter(|r| {
+            guards.max_rel_diff.is_some_and(|m| r.max_rel_diff > m)
+                || guards.min_ccc.is_some_and(|m| r.ccc.is_some_and(|c| c < m))
+                || r.within_tolerance == Some(false)
+        })
+        .map(|r| r.tag.clone())
+        .collect();
+    let passed = failing.is_empty() && !coverage_fails;
+    Comparison {
+        coverage,
+        coverage_fails,
+        failing,
+        features,
+        passed,
+    }
+}
+
 /// Compares two long tables feature by feature. `tolerances` maps tags to an absolute
 /// tolerance (e.g. the IBSI tolerance of a reference set).
 pub fn compare_tables(

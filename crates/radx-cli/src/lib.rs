@@ -125,22 +125,14 @@ struct CompareArgs {
 
 /// `--max-rel-diff`: a finite number >= 0 (NaN would switch the guard off).
 fn parse_max_rel_diff(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
-        _ => Err(format!(
-            "`{s}`: a relative difference threshold must be a finite number >= 0"
-        )),
-    }
+    radx_check::compare::check_max_rel_diff(s.trim().parse().unwrap_or(f64::NAN))
+        .map_err(|why| format!("`{s}`: {why}"))
 }
 
 /// `--min-ccc`: a number in [-1, 1] (NaN would switch the guard off).
 fn parse_min_ccc(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(x) if (-1.0..=1.0).contains(&x) => Ok(x),
-        _ => Err(format!(
-            "`{s}`: a concordance correlation coefficient threshold must be a number in [-1, 1]"
-        )),
-    }
+    radx_check::compare::check_min_ccc(s.trim().parse().unwrap_or(f64::NAN))
+        .map_err(|why| format!("`{s}`: {why}"))
 }
 
 /// The shape of a written feature table.
@@ -793,7 +785,6 @@ fn batch(a: BatchArgs, build: &BuildInfo) -> Result<ExitCode> {
 /// values) are reported; with a guard in use they fail the comparison too, unless
 /// `--allow-one-sided`.
 fn compare(a: CompareArgs) -> Result<ExitCode> {
-    use radx_check::compare::{compare_tables, coverage};
     let mut ta = read_table(&a.a, a.a_format, a.id_column.as_deref())?;
     let mut tb = read_table(&a.b, a.b_format, a.id_column.as_deref())?;
     if a.ignore_roi {
@@ -804,49 +795,34 @@ fn compare(a: CompareArgs) -> Result<ExitCode> {
             radx_check::table::check_unique(t, p).context("--ignore-roi needs one ROI per case")?;
         }
     }
-    let tolerances = match &a.tolerances {
-        Some(p) => radx_check::reference::read_ibsi1_table(p)?
-            .into_iter()
-            .map(|r| (r.tag, r.tolerance))
-            .collect(),
-        None => Default::default(),
+    let guards = radx_check::compare::Guards {
+        max_rel_diff: a.max_rel_diff,
+        min_ccc: a.min_ccc,
+        tolerances: match &a.tolerances {
+            Some(p) => Some(
+                radx_check::reference::read_ibsi1_table(p)?
+                    .into_iter()
+                    .map(|r| (r.tag, r.tolerance))
+                    .collect(),
+            ),
+            None => None,
+        },
+        allow_one_sided: a.allow_one_sided,
     };
-    let rows = compare_tables(&ta, &tb, &tolerances);
-    if rows.is_empty() {
+    let verdict = radx_check::compare::judge(&ta, &tb, &guards);
+    if verdict.features.is_empty() {
         bail!(
             "{} and {} share no feature value (same case, roi, image and tag)",
             a.a.display(),
             a.b.display()
         );
     }
-    let cov = coverage(&ta, &tb);
-    let guarded = a.max_rel_diff.is_some() || a.min_ccc.is_some() || a.tolerances.is_some();
-    let coverage_fails = guarded && !a.allow_one_sided && !cov.is_complete();
-    let failing: Vec<&str> = rows
-        .iter()
-        .filter(|r| {
-            a.max_rel_diff.is_some_and(|m| r.max_rel_diff > m)
-                || a.min_ccc.is_some_and(|m| r.ccc.is_some_and(|c| c < m))
-                || r.within_tolerance == Some(false)
-        })
-        .map(|r| r.tag.as_str())
-        .collect();
-    let passed = failing.is_empty() && !coverage_fails;
     match a.format {
-        ReportFormat::Json => outln!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
-                "features": rows,
-                "failing": failing,
-                "coverage": cov,
-                "coverage_fails": coverage_fails,
-                "passed": passed,
-            }))?
-        ),
+        ReportFormat::Json => outln!("{}", serde_json::to_string_pretty(&verdict)?),
         ReportFormat::Text => {
             outln!("tag\tn\tmax_abs_diff\tmax_rel_diff\tccc\tbias\tloa_low\tloa_high\twithin_tolerance\tunpaired_a\tunpaired_b");
             let opt = |v: Option<f64>| v.map_or("".to_string(), |x| format!("{x:.6e}"));
-            for r in &rows {
+            for r in &verdict.features {
                 outln!(
                     "{}\t{}\t{:.6e}\t{:.6e}\t{}\t{:.6e}\t{}\t{}\t{}\t{}\t{}",
                     r.tag,
@@ -862,15 +838,15 @@ fn compare(a: CompareArgs) -> Result<ExitCode> {
                     r.unpaired_b
                 );
             }
-            for line in coverage_lines(&cov, &a.a, &a.b) {
+            for line in coverage_lines(&verdict.coverage, &a.a, &a.b) {
                 eprintln!("radx: {line}");
             }
             eprintln!(
                 "radx: {} features compared, {} beyond the thresholds",
-                rows.len(),
-                failing.len()
+                verdict.features.len(),
+                verdict.failing.len()
             );
-            if coverage_fails {
+            if verdict.coverage_fails {
                 eprintln!(
                     "radx: the guard fails: features or cases are present in one table only \
                      (--allow-one-sided compares the shared ones only)"
@@ -878,7 +854,7 @@ fn compare(a: CompareArgs) -> Result<ExitCode> {
             }
         }
     }
-    Ok(if passed {
+    Ok(if verdict.passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

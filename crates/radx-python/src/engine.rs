@@ -721,23 +721,15 @@ pub struct CompareOptions {
 /// `radx compare A B --format json`: the same JSON object (`features`, `failing`,
 /// `coverage`, `coverage_fails`, `passed`).
 pub fn compare(a: Table, b: Table, o: &CompareOptions) -> Outcome<String> {
-    use radx_check::compare::{compare_tables, coverage};
-    if let Some(m) = o.max_rel_diff {
-        if !(m.is_finite() && m >= 0.0) {
-            return Err(Failure::new(
-                ErrorKind::Input,
-                format!("max_rel_diff={m}: a relative difference threshold must be a finite number >= 0"),
-            ));
-        }
-    }
-    if let Some(m) = o.min_ccc {
-        if !(-1.0..=1.0).contains(&m) {
-            return Err(Failure::new(
-                ErrorKind::Input,
-                format!("min_ccc={m}: a concordance correlation coefficient threshold must be a number in [-1, 1]"),
-            ));
-        }
-    }
+    let mut guards = radx_check::compare::Guards {
+        max_rel_diff: o.max_rel_diff,
+        min_ccc: o.min_ccc,
+        tolerances: None,
+        allow_one_sided: o.allow_one_sided,
+    };
+    guards
+        .validate()
+        .map_err(|e| Failure::new(ErrorKind::Input, e))?;
     let (na, nb) = (a.name(), b.name());
     let mut ta = a.read()?;
     let mut tb = b.read()?;
@@ -751,42 +743,23 @@ pub fn compare(a: Table, b: Table, o: &CompareOptions) -> Outcome<String> {
                 .map_err(Failure::from)?;
         }
     }
-    let tolerances = match &o.tolerances {
-        Some(p) => radx_check::reference::read_ibsi1_table(p)
-            .map_err(fail)?
-            .into_iter()
-            .map(|r| (r.tag, r.tolerance))
-            .collect(),
-        None => Default::default(),
-    };
-    let rows = compare_tables(&ta, &tb, &tolerances);
-    if rows.is_empty() {
+    if let Some(p) = &o.tolerances {
+        guards.tolerances = Some(
+            radx_check::reference::read_ibsi1_table(p)
+                .map_err(fail)?
+                .into_iter()
+                .map(|r| (r.tag, r.tolerance))
+                .collect(),
+        );
+    }
+    let verdict = radx_check::compare::judge(&ta, &tb, &guards);
+    if verdict.features.is_empty() {
         return Err(Failure::new(
             ErrorKind::Input,
             format!("{na} and {nb} share no feature value (same case, roi, image and tag)"),
         ));
     }
-    let cov = coverage(&ta, &tb);
-    let guarded = o.max_rel_diff.is_some() || o.min_ccc.is_some() || o.tolerances.is_some();
-    let coverage_fails = guarded && !o.allow_one_sided && !cov.is_complete();
-    let failing: Vec<&str> = rows
-        .iter()
-        .filter(|r| {
-            o.max_rel_diff.is_some_and(|m| r.max_rel_diff > m)
-                || o.min_ccc.is_some_and(|m| r.ccc.is_some_and(|c| c < m))
-                || r.within_tolerance == Some(false)
-        })
-        .map(|r| r.tag.as_str())
-        .collect();
-    let passed = failing.is_empty() && !coverage_fails;
-    serde_json::to_string(&serde_json::json!({
-        "features": rows,
-        "failing": failing,
-        "coverage": cov,
-        "coverage_fails": coverage_fails,
-        "passed": passed,
-    }))
-    .map_err(fail)
+    serde_json::to_string(&verdict).map_err(fail)
 }
 
 /// Runs the command line `args` in process (`radx_cli::run_args`): its exit status (0 or
