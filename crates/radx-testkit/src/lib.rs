@@ -162,16 +162,17 @@ pub fn assert_complies(rows: &[ReferenceRow], lookup: impl Fn(&str) -> Option<f6
     );
 }
 
-/// Computes `plugin` on the CT phantom prepared with preset `ibsi-config-{config}` and
-/// asserts every consensus row of that configuration whose tag starts with the plugin's
-/// prefix (`{prefix}_`); returns how many rows were asserted.
-pub fn assert_ct_config_complies(plugin: &dyn radx_core::FeaturePlugin, config: &str) -> usize {
-    let settings = Settings::preset(&format!("ibsi-config-{config}")).unwrap();
-    let prepared = ct_phantom(&settings);
+/// The values `plugin` computes on `prepared`, keyed by their IBSI reference tag
+/// (`{prefix}_{name}` or `{prefix}_{name}_{aggregation}`); panics if the plugin fails.
+pub fn tagged_values(
+    plugin: &dyn radx_core::FeaturePlugin,
+    prepared: &Prepared,
+    settings: &Settings,
+) -> std::collections::HashMap<String, Option<f64>> {
     let prefix = plugin.info().prefix.clone();
-    let values: std::collections::HashMap<String, Option<f64>> = plugin
-        .compute(&input(&prepared, &settings))
-        .expect("computes on the CT phantom")
+    plugin
+        .compute(&input(prepared, settings))
+        .unwrap_or_else(|e| panic!("{prefix}: {e}"))
         .into_iter()
         .map(|v| {
             let tag = match &v.aggregation {
@@ -180,15 +181,41 @@ pub fn assert_ct_config_complies(plugin: &dyn radx_core::FeaturePlugin, config: 
             };
             (tag, v.value)
         })
-        .collect();
-    let rows = reference_rows(
-        &format!("ibsi_1_chest_config_{config}.csv"),
-        &format!("{prefix}_"),
-    );
-    assert!(
-        !rows.is_empty(),
-        "no {prefix}_ rows in configuration {config}"
-    );
+        .collect()
+}
+
+/// Computes `plugin` on `prepared` and asserts every consensus row of the IBSI 1 reference
+/// table `table` whose tag starts with the plugin's prefix (`{prefix}_`); returns how many
+/// rows were asserted (never zero).
+pub fn assert_family_complies(
+    plugin: &dyn radx_core::FeaturePlugin,
+    prepared: &Prepared,
+    settings: &Settings,
+    table: &str,
+) -> usize {
+    let values = tagged_values(plugin, prepared, settings);
+    let prefix = &plugin.info().prefix;
+    let rows = reference_rows(table, &format!("{prefix}_"));
+    assert!(!rows.is_empty(), "no {prefix}_ rows in {table}");
     assert_complies(&rows, |tag| values.get(tag).copied().flatten());
     rows.len()
+}
+
+/// [`assert_family_complies`] on the IBSI 1 digital phantom (`ibsi_1_dig_phantom.csv`).
+pub fn assert_digital_phantom_complies(plugin: &dyn radx_core::FeaturePlugin) -> usize {
+    let (prepared, settings) = digital_phantom();
+    assert_family_complies(plugin, &prepared, &settings, "ibsi_1_dig_phantom.csv")
+}
+
+/// [`assert_family_complies`] on the CT phantom prepared with preset `ibsi-config-{config}`
+/// (`ibsi_1_chest_config_{config}.csv`).
+pub fn assert_ct_config_complies(plugin: &dyn radx_core::FeaturePlugin, config: &str) -> usize {
+    let settings = Settings::preset(&format!("ibsi-config-{config}")).unwrap();
+    let prepared = ct_phantom(&settings);
+    assert_family_complies(
+        plugin,
+        &prepared,
+        &settings,
+        &format!("ibsi_1_chest_config_{config}.csv"),
+    )
 }

@@ -1,34 +1,17 @@
 //! The IBSI 1 digital phantom: every GLSZM consensus row of `ibsi_1_dig_phantom.csv`,
 //! and the GLSZMs worked out in 06_Digital_phantom_texture_matrices.rst.
 
-use std::collections::HashMap;
-
 use radx_glszm::Glszm;
 use radx_texture::{LevelVolume, Scope};
 
-fn tags() -> HashMap<String, Option<f64>> {
-    let (p, s) = radx_testkit::digital_phantom();
-    let plugin = radx_glszm::plugin();
-    let values = plugin
-        .compute(&radx_testkit::input(&p, &s))
-        .expect("GLSZM computes on the digital phantom");
-    let prefix = &plugin.info().prefix;
-    values
-        .into_iter()
-        .map(|v| {
-            let tag = format!("{prefix}_{}_{}", v.name, v.aggregation.unwrap());
-            (tag, v.value)
-        })
-        .collect()
-}
-
 #[test]
 fn every_consensus_row_complies() {
-    let rows = radx_testkit::reference_rows("ibsi_1_dig_phantom.csv", "szm_");
-    assert_eq!(rows.len(), 48, "16 features x 3 aggregations");
-    let t = tags();
-    assert_eq!(t.len(), 48, "one value per feature and aggregation");
-    radx_testkit::assert_complies(&rows, |tag| t.get(tag).copied().flatten());
+    let plugin = radx_glszm::plugin();
+    let (p, s) = radx_testkit::digital_phantom();
+    let values = radx_testkit::tagged_values(&*plugin, &p, &s);
+    assert_eq!(values.len(), 48, "one value per feature and aggregation");
+    let rows = radx_testkit::assert_digital_phantom_complies(&*plugin);
+    assert_eq!(rows, 48, "16 features x 3 aggregations");
 }
 
 /// (grey level, zone size, count), per the manual's tables.

@@ -3,44 +3,18 @@
 //! the re-segmentation range [-500, 400] as total range).
 
 use radx_core::{FeatureValue, Settings};
-use radx_testkit::{assert_complies, ct_phantom, digital_phantom, input, reference_rows};
-
-fn lookup(values: &[FeatureValue]) -> impl Fn(&str) -> Option<f64> + '_ {
-    move |tag| {
-        let name = tag.strip_prefix("ivh_")?;
-        values.iter().find(|v| v.name == name)?.value
-    }
-}
+use radx_testkit::{assert_ct_config_complies, assert_digital_phantom_complies, ct_phantom, input};
 
 #[test]
 fn digital_phantom_every_ivh_row() {
-    let (p, s) = digital_phantom();
-    let values = radx_ivh::plugin().compute(&input(&p, &s)).unwrap();
-    let rows = reference_rows("ibsi_1_dig_phantom.csv", "ivh_");
-    assert_eq!(rows.len(), 6);
-    assert_complies(&rows, lookup(&values));
-}
-
-fn config_a() -> Settings {
-    Settings::from_toml_str(
-        "radx_settings = 1\n[input]\nround_intensities = true\n\
-         [resegmentation]\nmin = -500.0\nmax = 400.0\n\
-         [discretisation.histogram]\nmethod = \"fbs\"\nbin_width = 25.0\n\
-         [discretisation.texture]\nmethod = \"fbs\"\nbin_width = 25.0\n\
-         [discretisation.ivh]\nmethod = \"none\"\n",
-        "config-a",
-    )
-    .unwrap()
+    let rows = assert_digital_phantom_complies(&*radx_ivh::plugin());
+    assert_eq!(rows, 6);
 }
 
 #[test]
 fn ct_phantom_config_a_every_ivh_row() {
-    let s = config_a();
-    let p = ct_phantom(&s);
-    let values = radx_ivh::plugin().compute(&input(&p, &s)).unwrap();
-    let rows = reference_rows("ibsi_1_chest_config_a.csv", "ivh_");
-    assert_eq!(rows.len(), 6);
-    assert_complies(&rows, lookup(&values));
+    let rows = assert_ct_config_complies(&*radx_ivh::plugin(), "a");
+    assert_eq!(rows, 6);
 }
 
 /// The bench settings (FBS 2.5 HU for the IVH) differ from configuration A only in the
@@ -53,7 +27,7 @@ fn ct_phantom_config_a_every_ivh_row() {
 ///   so the values are equal.
 #[test]
 fn ct_phantom_fbs_ivh_is_consistent_with_unit_grid() {
-    let sa = config_a();
+    let sa = Settings::preset("ibsi-config-a").unwrap();
     let pa = ct_phantom(&sa);
     let unit = radx_ivh::plugin().compute(&input(&pa, &sa)).unwrap();
     let sb = radx_testkit::ct_bench_settings();

@@ -3,7 +3,9 @@
 
 use radx_core::Discretised;
 use radx_ngldm::{build, NgldmMatrix};
-use radx_testkit::{assert_complies, digital_phantom, input, reference_rows};
+use radx_testkit::{
+    assert_digital_phantom_complies, assert_family_complies, digital_phantom, tagged_values,
+};
 use radx_texture::{LevelVolume, Scope, TextureMatrix};
 
 fn vol(d: &Discretised) -> LevelVolume<'_> {
@@ -117,23 +119,16 @@ fn matrices_match_the_manual() {
     );
 }
 
-fn lookup<'a>(values: &'a [radx_core::FeatureValue]) -> impl Fn(&str) -> Option<f64> + 'a {
-    move |tag| {
-        values
-            .iter()
-            .find(|v| format!("ngl_{}_{}", v.name, v.aggregation.as_deref().unwrap_or("")) == tag)
-            .and_then(|v| v.value)
-    }
-}
-
 #[test]
 fn every_digital_phantom_reference_value() {
+    let plugin = radx_ngldm::plugin();
     let (p, s) = digital_phantom();
-    let values = radx_ngldm::plugin().compute(&input(&p, &s)).unwrap();
-    let rows = reference_rows("ibsi_1_dig_phantom.csv", "ngl_");
-    assert_eq!(rows.len(), 51);
-    assert_eq!(values.len(), 51, "17 features x 3 aggregations");
-    assert_complies(&rows, lookup(&values));
+    assert_eq!(
+        tagged_values(&*plugin, &p, &s).len(),
+        51,
+        "17 features x 3 aggregations"
+    );
+    assert_eq!(assert_digital_phantom_complies(&*plugin), 51);
 }
 
 /// CT phantom, configuration A (no interpolation, re-segmentation [-500, 400] HU, fixed
@@ -142,8 +137,6 @@ fn every_digital_phantom_reference_value() {
 fn ct_phantom_configuration_a() {
     let s = radx_testkit::ct_bench_settings();
     let p = radx_testkit::ct_phantom(&s);
-    let values = radx_ngldm::plugin().compute(&input(&p, &s)).unwrap();
-    let rows = reference_rows("ibsi_1_chest_config_a.csv", "ngl_");
-    assert_eq!(rows.len(), 34);
-    assert_complies(&rows, lookup(&values));
+    let rows = assert_family_complies(&*radx_ngldm::plugin(), &p, &s, "ibsi_1_chest_config_a.csv");
+    assert_eq!(rows, 34);
 }

@@ -3,7 +3,9 @@
 
 use radx_core::Discretised;
 use radx_ngtdm::{build, NgtdmMatrix};
-use radx_testkit::{assert_complies, digital_phantom, input, reference_rows};
+use radx_testkit::{
+    assert_digital_phantom_complies, assert_family_complies, digital_phantom, tagged_values,
+};
 use radx_texture::{LevelVolume, Scope, TextureMatrix};
 
 fn vol(d: &Discretised) -> LevelVolume<'_> {
@@ -73,17 +75,14 @@ fn matrices_match_the_manual() {
 
 #[test]
 fn every_digital_phantom_reference_value() {
+    let plugin = radx_ngtdm::plugin();
     let (p, s) = digital_phantom();
-    let values = radx_ngtdm::plugin().compute(&input(&p, &s)).unwrap();
-    let rows = reference_rows("ibsi_1_dig_phantom.csv", "ngt_");
-    assert_eq!(rows.len(), 15);
-    assert_eq!(values.len(), 15, "5 features x 3 aggregations");
-    assert_complies(&rows, |tag| {
-        values
-            .iter()
-            .find(|v| format!("ngt_{}_{}", v.name, v.aggregation.as_deref().unwrap_or("")) == tag)
-            .and_then(|v| v.value)
-    });
+    assert_eq!(
+        tagged_values(&*plugin, &p, &s).len(),
+        15,
+        "5 features x 3 aggregations"
+    );
+    assert_eq!(assert_digital_phantom_complies(&*plugin), 15);
 }
 
 /// CT phantom, configuration A (no interpolation, re-segmentation [-500, 400] HU, fixed
@@ -92,13 +91,6 @@ fn every_digital_phantom_reference_value() {
 fn ct_phantom_configuration_a() {
     let s = radx_testkit::ct_bench_settings();
     let p = radx_testkit::ct_phantom(&s);
-    let values = radx_ngtdm::plugin().compute(&input(&p, &s)).unwrap();
-    let rows = reference_rows("ibsi_1_chest_config_a.csv", "ngt_");
-    assert_eq!(rows.len(), 10);
-    assert_complies(&rows, |tag| {
-        values
-            .iter()
-            .find(|v| format!("ngt_{}_{}", v.name, v.aggregation.as_deref().unwrap_or("")) == tag)
-            .and_then(|v| v.value)
-    });
+    let rows = assert_family_complies(&*radx_ngtdm::plugin(), &p, &s, "ibsi_1_chest_config_a.csv");
+    assert_eq!(rows, 10);
 }
