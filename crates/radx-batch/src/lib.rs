@@ -894,8 +894,9 @@ fn run_case_inner(
     };
     let asks: Vec<RegionAsk> = rows.iter().map(region_ask).collect();
     stage.set("read");
-    let loaded = radx_pipeline::load_regions(&case.image, &Default::default(), &asks)
+    let mut loaded = radx_pipeline::load_regions(&case.image, &Default::default(), &asks)
         .map_err(|e| err(stage_of(&e), e.to_string()))?;
+    radx_pipeline::derive_regions(&mut loaded, &ctx.settings.roi);
     let mut record = case_record(case, ctx, &loaded);
     let why = match reuse_check(&cases_dir(out), &case.case_id, &record) {
         Ok(()) => {

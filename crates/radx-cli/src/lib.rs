@@ -938,6 +938,9 @@ fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
     set_threads(a.threads, &settings.limits)?;
     let registry = radx_pipeline::registry_for(&settings)?;
     let (table, provenance) = if a.phantom {
+        if !settings.roi.is_empty() {
+            bail!("the settings derive regions ([[roi.derived]]); they apply to --image/--mask cases, not to --phantom");
+        }
         radx_pipeline::check_families(&settings, &registry)?;
         let (image, mask) = radx_core::phantom::ibsi_digital_phantom();
         let labels = CaseLabels {
@@ -1003,8 +1006,9 @@ fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
             ..Default::default()
         };
         radx_pipeline::check_families(&settings, &registry)?;
-        let loaded = radx_pipeline::load_regions(image, &series, &asks)?;
+        let mut loaded = radx_pipeline::load_regions(image, &series, &asks)?;
         check_region_kind(mask, &loaded, a.all_rois, a.all_labels)?;
+        radx_pipeline::derive_regions(&mut loaded, &settings.roi);
         let table = radx_pipeline::extract_regions(
             &loaded.image,
             &loaded.regions,

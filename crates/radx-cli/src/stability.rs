@@ -177,6 +177,9 @@ pub(crate) fn stability(a: StabilityArgs, build: &radx_core::BuildInfo) -> Resul
         };
         let registry = radx_pipeline::registry_for(&base)?;
         radx_pipeline::check_families(&base, &registry)?;
+        if !base.roi.is_empty() {
+            bail!("the settings derive regions ([[roi.derived]]): radx stability assesses the case's ROI only; remove [roi] from its manifest");
+        }
         let cases = radx_batch::read_cohort(cohort)?;
         if let Some(c) = cases
             .iter()

@@ -159,8 +159,31 @@ pub struct RegionRecord {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub all: bool,
     /// What it resolved to (ROI, segment or label; the image fields as in
-    /// [`Provenance::selection`]).
+    /// [`Provenance::selection`]). A derived region has its source ROI's.
     pub selection: Selection,
+    /// A region derived from the ROI by the manifest's `[[roi.derived]]`: how.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derivation: Option<DerivationRecord>,
+}
+
+/// How a derived region was made (the manifest's `[[roi.derived]]` entry, applied).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DerivationRecord {
+    /// The derived name in the manifest.
+    pub name: String,
+    /// The operation (`ring`, `rim`, `dilate`, ...).
+    pub op: String,
+    /// The region it was derived from (its table name), and the second one for union,
+    /// intersection and difference.
+    pub of: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with: Option<String>,
+    /// Its parameters as `key=value` (`r1_mm=0`, `r2_mm=5`).
+    pub parameters: Vec<String>,
+    /// Where it was computed: `image` (the image grid as read, before interpolation).
+    pub grid: String,
+    /// Its voxels on that grid (0: empty, every feature missing).
+    pub voxels: usize,
 }
 
 /// The table a record describes: its file (relative to the record's folder) and the

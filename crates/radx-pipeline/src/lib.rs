@@ -8,8 +8,8 @@ use std::path::Path;
 
 pub mod regions;
 pub use regions::{
-    extract_regions, load_regions, read_label_names, record_regions, LoadedCase, LoadedRegion,
-    RegionAsk,
+    derive_regions, extract_regions, load_regions, read_label_names, record_regions, LoadedCase,
+    LoadedRegion, RegionAsk,
 };
 
 use radx_core::provenance::{combined_digest, FileRecord, InputRecord, PROVENANCE_SCHEMA};
@@ -230,6 +230,53 @@ pub fn compute_all_features(
         table.rows.extend(t.rows);
     }
     table
+}
+
+/// The table [`extract`] would write for a region, every value missing with `reason`
+/// (no diagnostic rows): the `[features]` families on the original image and, with
+/// `[filters]`, the response-map families on each filter's map.
+pub fn missing_table(
+    settings: &Settings,
+    registry: &Registry,
+    labels: &CaseLabels,
+    reason: &str,
+) -> FeatureTable {
+    let mut rows = Vec::new();
+    let mut push = |s: &Settings, image: &str| {
+        for p in registry.selected(s) {
+            let info = p.info();
+            for v in missing_family(info, s, reason) {
+                let def = info.features.iter().find(|f| f.name == v.name);
+                let agg = v.aggregation.clone().unwrap_or_default();
+                let tag = if agg.is_empty() {
+                    format!("{}_{}", info.prefix, v.name)
+                } else {
+                    format!("{}_{}_{}", info.prefix, v.name, agg)
+                };
+                rows.push(FeatureRow {
+                    case: labels.case.clone(),
+                    roi: labels.roi.clone(),
+                    image: image.to_string(),
+                    family: info.family.clone(),
+                    feature: v.name,
+                    ibsi_id: def.map(|d| d.ibsi_id.clone()).unwrap_or_default(),
+                    aggregation: agg,
+                    tag,
+                    unit: def.map(|d| d.unit.clone()).unwrap_or_default(),
+                    value: None,
+                    missing_reason: v.missing_reason,
+                });
+            }
+        }
+    };
+    push(settings, &labels.image);
+    if !settings.filters.maps.is_empty() {
+        let on_maps = response_map_settings(settings);
+        for m in &settings.filters.maps {
+            push(&on_maps, &m.canonical_name());
+        }
+    }
+    FeatureTable { rows }
 }
 
 /// Every value a family would have produced under `settings`, each missing with `reason`.

@@ -3,10 +3,15 @@
 //! ([`load_regions`], [`extract_regions`], [`record_regions`]).
 
 use std::collections::BTreeMap;
+
+use ndarray::Array3;
 use std::path::{Path, PathBuf};
 
 use radx_core::provenance::InputRecord;
-use radx_core::{FeatureTable, Image, Mask, Provenance, RegionRecord, Request, Selection};
+use radx_core::settings::{DeriveOp, RoiSettings};
+use radx_core::{
+    DerivationRecord, FeatureTable, Image, Mask, Provenance, RegionRecord, Request, Selection,
+};
 use radx_core::{Registry, Settings};
 use radx_io::{MaskRequest, RoiSelector, SeriesOptions};
 use rayon::prelude::*;
@@ -49,8 +54,11 @@ pub struct LoadedRegion {
     pub selection: Selection,
     /// The mask file it came from.
     pub mask_path: PathBuf,
-    /// The selector it was asked with (`None`: it came from [`RegionAsk::All`]).
+    /// The selector it was asked with (`None`: it came from [`RegionAsk::All`], or is
+    /// derived).
     pub asked: Option<RoiSelector>,
+    /// A region derived by `[[roi.derived]]` ([`derive_regions`]): how.
+    pub derivation: Option<DerivationRecord>,
 }
 
 /// The inputs of a case with several regions.
@@ -150,6 +158,7 @@ pub fn load_regions(
                     RegionAsk::One { selector, .. } => Some(selector.clone()),
                     RegionAsk::All { .. } => None,
                 },
+                derivation: None,
             });
         }
     }
@@ -181,6 +190,13 @@ pub fn extract_regions(
                 roi: r.name.clone(),
                 image: "original".into(),
             };
+            if let Some(d) = r.derivation.as_ref().filter(|d| d.voxels == 0) {
+                let reason = format!(
+                    "derived region `{}` ({} of `{}`) is empty",
+                    d.name, d.op, d.of
+                );
+                return Ok(crate::missing_table(settings, registry, &labels, &reason));
+            }
             extract(image.clone(), r.mask.clone(), settings, registry, &labels)
                 .map_err(|e| (r.name.clone(), e))
         })
@@ -234,8 +250,9 @@ pub fn record_regions(p: &mut Provenance, case: &LoadedCase, base: &Request) {
                     roi: r.name.clone(),
                     mask: r.mask_path.display().to_string(),
                     request: region_request(&base.case, r, base),
-                    all: r.asked.is_none(),
+                    all: r.asked.is_none() && r.derivation.is_none(),
                     selection: r.selection.clone(),
+                    derivation: r.derivation.clone(),
                 })
                 .collect();
         }
@@ -281,4 +298,100 @@ pub fn read_label_names(path: &Path) -> Result<BTreeMap<i64, String>, PipelineEr
         }
     }
     Ok(out)
+}
+
+/// Adds the regions `[[roi.derived]]` asks for to a case, after each of its ROIs' own
+/// (computed with radx-regions on the image grid as read, before interpolation; the
+/// intensity window on the image as read). With one ROI a derived region is named as in
+/// the manifest; with several, `<roi>:<name>`. A derived region that comes out empty is
+/// kept, with 0 voxels: its features are missing with a reason ([`extract_regions`]).
+pub fn derive_regions(case: &mut LoadedCase, roi: &RoiSettings) {
+    if roi.derived.is_empty() {
+        return;
+    }
+    let spacing = case.image.grid.spacing_zyx;
+    let voxel_mm3 = spacing.iter().product::<f64>();
+    let several = case.regions.len() > 1;
+    let mut out = Vec::new();
+    for base in std::mem::take(&mut case.regions) {
+        let mut made: Vec<(String, Array3<bool>)> = vec![("roi".into(), base.mask.data.clone())];
+        let table_name = |n: &str| -> String {
+            if n == "roi" {
+                base.name.clone()
+            } else if several {
+                format!("{}:{n}", base.name)
+            } else {
+                n.to_string()
+            }
+        };
+        let mut derived = Vec::new();
+        for d in &roi.derived {
+            let get = |n: &str| {
+                &made
+                    .iter()
+                    .find(|(m, _)| m == n)
+                    .expect("validated: an earlier region")
+                    .1
+            };
+            let of = get(&d.of);
+            let with = d.with.as_deref().map(get);
+            let mask = match d.op {
+                DeriveOp::Dilate => radx_regions::dilate(of, d.r_mm.unwrap_or(0.0), spacing),
+                DeriveOp::Erode => radx_regions::erode(of, d.r_mm.unwrap_or(0.0), spacing),
+                DeriveOp::Ring => radx_regions::outer_ring(
+                    of,
+                    d.r1_mm.unwrap_or(0.0),
+                    d.r2_mm.unwrap_or(0.0),
+                    spacing,
+                ),
+                DeriveOp::Rim => radx_regions::inner_rim(of, d.r_mm.unwrap_or(0.0), spacing),
+                DeriveOp::Window => {
+                    radx_regions::intensity_window(of, &case.image.data, d.min, d.max)
+                }
+                DeriveOp::Union => radx_regions::union(of, with.expect("validated")),
+                DeriveOp::Intersection => radx_regions::intersection(of, with.expect("validated")),
+                DeriveOp::Difference => radx_regions::difference(of, with.expect("validated")),
+                DeriveOp::FillHoles => radx_regions::fill_holes(of),
+                DeriveOp::LargestComponent => radx_regions::largest_component(of),
+                DeriveOp::DropSmall => {
+                    radx_regions::drop_small_components(of, d.min_mm3.unwrap_or(0.0), voxel_mm3)
+                }
+            };
+            let parameters: Vec<String> = [
+                ("r_mm", d.r_mm),
+                ("r1_mm", d.r1_mm),
+                ("r2_mm", d.r2_mm),
+                ("min", d.min),
+                ("max", d.max),
+                ("min_mm3", d.min_mm3),
+            ]
+            .iter()
+            .filter_map(|(k, v)| v.map(|v| format!("{k}={v}")))
+            .collect();
+            let record = DerivationRecord {
+                name: d.name.clone(),
+                op: d.op.tag().into(),
+                of: table_name(&d.of),
+                with: d.with.as_deref().map(table_name),
+                parameters,
+                grid: "image".into(),
+                voxels: radx_regions::count(&mask),
+            };
+            derived.push(LoadedRegion {
+                name: table_name(&d.name),
+                mask: Mask {
+                    grid: base.mask.grid.clone(),
+                    data: mask.clone(),
+                },
+                selection: base.selection.clone(),
+                mask_path: base.mask_path.clone(),
+                asked: None,
+                derivation: Some(record),
+            });
+            made.push((d.name.clone(), mask));
+        }
+        out.push(base);
+        out.extend(derived);
+    }
+    case.regions = out;
 }
