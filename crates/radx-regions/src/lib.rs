@@ -49,18 +49,73 @@ pub fn squared_distance(feature: &Array3<bool>, spacing_zyx: [f64; 3]) -> Array3
     Array3::from_shape_vec((sh[0], sh[1], sh[2]), d).expect("one value per voxel")
 }
 
+/// The bounding box of the region widened by `margin` voxels per axis, clipped to the
+/// grid: `(start, end)` (end exclusive); `None` for an empty region.
+fn window(mask: &Array3<bool>, margin: [usize; 3]) -> Option<([usize; 3], [usize; 3])> {
+    let sh = shape(mask);
+    let mut lo = sh;
+    let mut hi = [0usize; 3];
+    for ((z, y, x), &m) in mask.indexed_iter() {
+        if m {
+            for (a, v) in [z, y, x].into_iter().enumerate() {
+                lo[a] = lo[a].min(v);
+                hi[a] = hi[a].max(v + 1);
+            }
+        }
+    }
+    if hi[0] == 0 {
+        return None;
+    }
+    let start = [0, 1, 2].map(|a| lo[a].saturating_sub(margin[a]));
+    let end = [0, 1, 2].map(|a| (hi[a] + margin[a]).min(sh[a]));
+    Some((start, end))
+}
+
+/// `keep(d²)` for every voxel, `d` its distance to the region, computed only on the
+/// region's bounding box widened by `reach_mm` (and one voxel): outside it every
+/// distance exceeds `reach_mm`, where `keep` must be false.
+fn near_region(
+    mask: &Array3<bool>,
+    reach_mm: f64,
+    spacing_zyx: [f64; 3],
+    keep: impl Fn(f64) -> bool,
+) -> Array3<bool> {
+    let sh = shape(mask);
+    let mut out = Array3::from_elem((sh[0], sh[1], sh[2]), false);
+    let margin = [0, 1, 2].map(|a| (reach_mm / spacing_zyx[a]).ceil() as usize + 1);
+    let Some((s, e)) = window(mask, margin) else {
+        return out;
+    };
+    let sl = ndarray::s![s[0]..e[0], s[1]..e[1], s[2]..e[2]];
+    let sub = mask.slice(sl).to_owned();
+    let d = squared_distance(&sub, spacing_zyx);
+    out.slice_mut(sl).assign(&d.mapv(keep));
+    out
+}
+
 /// Dilation by `r_mm` (≥ 0): every voxel within `r_mm` of the region.
 pub fn dilate(mask: &Array3<bool>, r_mm: f64, spacing_zyx: [f64; 3]) -> Array3<bool> {
     let lim = r_mm * r_mm + DISTANCE_TOLERANCE_MM2;
-    squared_distance(mask, spacing_zyx).mapv(|d| d <= lim)
+    near_region(mask, r_mm, spacing_zyx, |d| d <= lim)
 }
 
 /// Erosion by `r_mm` (≥ 0): the voxels of the region farther than `r_mm` from every
-/// background voxel of the grid.
+/// background voxel of the grid. Computed on the region's bounding box widened by one
+/// voxel: for a voxel inside the box, the nearest background voxel outside the box is
+/// never nearer than one of the widened box's border layer (clamping its coordinates into
+/// the box shortens every axis difference).
 pub fn erode(mask: &Array3<bool>, r_mm: f64, spacing_zyx: [f64; 3]) -> Array3<bool> {
     let lim = r_mm * r_mm + DISTANCE_TOLERANCE_MM2;
-    let background = mask.mapv(|m| !m);
-    squared_distance(&background, spacing_zyx).mapv(|d| d > lim)
+    let sh = shape(mask);
+    let mut out = Array3::from_elem((sh[0], sh[1], sh[2]), false);
+    let Some((s, e)) = window(mask, [1; 3]) else {
+        return out;
+    };
+    let sl = ndarray::s![s[0]..e[0], s[1]..e[1], s[2]..e[2]];
+    let background = mask.slice(sl).mapv(|m| !m);
+    let d = squared_distance(&background, spacing_zyx);
+    out.slice_mut(sl).assign(&d.mapv(|d| d > lim));
+    out
 }
 
 /// The outer ring (shell) from `r1_mm` to `r2_mm` around the region (0 ≤ r1 < r2):
@@ -73,7 +128,7 @@ pub fn outer_ring(
 ) -> Array3<bool> {
     let lo = r1_mm * r1_mm + DISTANCE_TOLERANCE_MM2;
     let hi = r2_mm * r2_mm + DISTANCE_TOLERANCE_MM2;
-    squared_distance(mask, spacing_zyx).mapv(|d| d > lo && d <= hi)
+    near_region(mask, r2_mm, spacing_zyx, |d| d > lo && d <= hi)
 }
 
 /// The inner rim of depth `r_mm`: the voxels of the region within `r_mm` of a background
@@ -307,6 +362,19 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn the_cropped_computation_equals_the_whole_grid_formula(
+            (sh, sp, v) in shape_strategy(),
+            r in 0.0f64..4.0,
+        ) {
+            let m = Array3::from_shape_vec((sh[0], sh[1], sh[2]), v).unwrap();
+            let lim = r * r + DISTANCE_TOLERANCE_MM2;
+            let to = squared_distance(&m, sp);
+            let from = squared_distance(&m.mapv(|b| !b), sp);
+            prop_assert_eq!(dilate(&m, r, sp), to.mapv(|d| d <= lim));
+            prop_assert_eq!(erode(&m, r, sp), from.mapv(|d| d > lim));
+        }
 
         #[test]
         fn a_rings_volume_is_the_difference_of_two_dilations(
