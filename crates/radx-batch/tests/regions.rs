@@ -3,7 +3,7 @@
 //! extraction; the same table for any thread count; resume with several rows per case.
 
 #[path = "../../radx-io/tests/common/mod.rs"]
-#[allow(dead_code, unused_imports)]
+#[allow(unused_imports)]
 mod common;
 
 use std::path::{Path, PathBuf};

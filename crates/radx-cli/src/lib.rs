@@ -1003,7 +1003,6 @@ fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
         let series = radx_pipeline::SeriesOptions {
             suv: a.suv,
             series_uid: a.series_uid.clone(),
-            ..Default::default()
         };
         radx_pipeline::check_families(&settings, &registry)?;
         let mut loaded = radx_pipeline::load_regions(image, &series, &asks)?;
@@ -1028,7 +1027,7 @@ fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
                     roi,
                     image: image.display().to_string(),
                     mask: mask.display().to_string(),
-                    source,
+                    source: Box::new(source),
                 }
             }
         })?;

@@ -51,7 +51,7 @@ pub enum PipelineError {
         roi: String,
         image: String,
         mask: String,
-        source: ProcessError,
+        source: Box<ProcessError>,
     },
 }
 

@@ -298,7 +298,7 @@ mod tests {
         // 4 diagonal at sqrt(2), 2 slices at 2 mm
         let d = dilate(&m, 2.0, sp);
         assert_eq!(count(&d), 1 + 4 + 4 + 4 + 2);
-        assert!(d[[1, 4, 4]] == false && d[[2, 4, 4]] && d[[3, 4, 6]] && !d[[3, 5, 6]]);
+        assert!(!d[[1, 4, 4]] && d[[2, 4, 4]] && d[[3, 4, 6]] && !d[[3, 5, 6]]);
         // the ring from 1 to 2 mm drops the voxel and its 4 face neighbours in-plane
         assert_eq!(count(&outer_ring(&m, 1.0, 2.0, sp)), 4 + 4 + 2);
         assert_eq!(erode(&d, 2.0, sp), m);
@@ -341,6 +341,8 @@ mod tests {
         );
         assert_eq!(count(&window), 50);
     }
+
+    type Op<'a> = dyn Fn(&Array3<bool>) -> Array3<bool> + 'a;
 
     fn shape_strategy() -> impl Strategy<Value = ([usize; 3], [f64; 3], Vec<bool>)> {
         (
@@ -427,7 +429,7 @@ mod tests {
             };
             let t = [t.0, t.1, t.2];
             let (a, b) = (pad(&m, [0; 3]), pad(&m, t));
-            let ops: [&dyn Fn(&Array3<bool>) -> Array3<bool>; 6] = [
+            let ops: [&Op<'_>; 6] = [
                 &|x| dilate(x, r, sp),
                 &|x| erode(x, r, sp),
                 &|x| outer_ring(x, r * 0.5, r + 0.5, sp),

@@ -133,8 +133,13 @@ impl RoiSettings {
                     return Err(format!("{at}: r1_mm = {a} must be below r2_mm = {b}"));
                 }
             }
+            for (k, v) in [("min", d.min), ("max", d.max)] {
+                if v.is_some_and(f64::is_nan) {
+                    return Err(format!("{at}: {k} must be a number"));
+                }
+            }
             if let (Some(a), Some(b)) = (d.min, d.max) {
-                if !(a <= b) {
+                if a > b {
                     return Err(format!("{at}: min = {a} must not exceed max = {b}"));
                 }
             }
