@@ -471,3 +471,103 @@ fn closed_stderr_does_not_panic() {
     }
     assert!(table.is_file());
 }
+
+/// The rows of one ROI of a long CSV, without the header.
+fn roi_rows(csv: &str, roi: &str) -> Vec<String> {
+    csv.lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(1) == Some(roi))
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn extract_several_labels_in_one_run_equals_each_label_alone() {
+    let c = Case::new();
+    let (img, mask) = c.good();
+    std::fs::write(c.path("s.toml"), SMALL_SETTINGS).unwrap();
+    let s = c.s("s.toml");
+    let base = [
+        "extract",
+        "--image",
+        &img,
+        "--mask",
+        &mask,
+        "--settings",
+        &s,
+    ];
+    let alone = |label: &str| {
+        let o = radx(&[&base[..], &["--label", label]].concat());
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let (one, two) = (alone("1"), alone("2"));
+    for threads in ["1", "2"] {
+        let o = radx(
+            &[
+                &base[..],
+                &["--label", "2", "--label", "1", "--threads", threads],
+            ]
+            .concat(),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let both = stdout(&o);
+        assert_eq!(roi_rows(&both, "label_1"), roi_rows(&one, "label_1"));
+        assert_eq!(roi_rows(&both, "label_2"), roi_rows(&two, "label_2"));
+        assert_eq!(
+            both.lines().count(),
+            one.lines().count() + two.lines().count() - 1
+        );
+        // rows in the order asked
+        assert!(both.lines().nth(1).unwrap().starts_with("img,label_2,"));
+    }
+    // --all-labels, named through a labels.csv; the record lists both regions
+    std::fs::write(c.path("labels.csv"), "label,name\n1,core\n2,edge\n").unwrap();
+    let out = c.s("all.csv");
+    let o = radx(
+        &[
+            &base[..],
+            &[
+                "--all-labels",
+                "--label-names",
+                &c.s("labels.csv"),
+                "--out",
+                &out,
+            ],
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let all = std::fs::read_to_string(&out).unwrap();
+    let renamed = |rows: Vec<String>, from: &str, to: &str| -> Vec<String> {
+        rows.into_iter()
+            .map(|r| r.replacen(&format!(",{from},"), &format!(",{to},"), 1))
+            .collect()
+    };
+    assert_eq!(
+        roi_rows(&all, "core"),
+        renamed(roi_rows(&one, "label_1"), "label_1", "core")
+    );
+    assert_eq!(
+        roi_rows(&all, "edge"),
+        renamed(roi_rows(&two, "label_2"), "label_2", "edge")
+    );
+    let prov: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(c.path("all.csv.provenance.json")).unwrap())
+            .unwrap();
+    let regions = prov["regions"].as_array().unwrap();
+    assert_eq!(regions.len(), 2);
+    assert_eq!(regions[1]["roi"], "edge");
+    assert_eq!(regions[1]["selection"]["label_value"], 2);
+    assert_eq!(regions[1]["all"], true);
+    let roles: Vec<&str> = prov["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["image", "mask", "label_names", "settings"]);
+    // --all-rois is for RTSTRUCT / SEG
+    let e = fails(&[&base[..], &["--all-rois"]].concat());
+    assert!(e.contains("this is a label map: use --all-labels"), "{e}");
+}

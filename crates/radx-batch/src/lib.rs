@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 
 use radx_core::provenance::InputRecord;
 use radx_core::{BuildIdentity, BuildInfo, Provenance, Registry, Request, Settings, TableRecord};
-use radx_pipeline::{CaseLabels, InputOptions, LoadedInputs, PipelineError, RoiSelector};
+use radx_pipeline::{LoadedCase, PipelineError, RegionAsk, RoiSelector};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -59,10 +59,15 @@ pub struct CohortCase {
     pub case_id: String,
     pub image: PathBuf,
     pub mask: PathBuf,
-    /// Mask label; empty: every non-zero voxel.
+    /// Label maps: the label that forms the ROI; RTSTRUCT / SEG: the ROI or segment
+    /// number. Empty: see `roi`.
     #[serde(default)]
     pub label: Option<i64>,
-    /// ROI name written into the rows; empty: `label_N` or `nonzero`.
+    /// The ROI name written into the rows (empty: `label_N` or `nonzero`). Without a
+    /// `label`, it also selects: the RTSTRUCT ROI of that ROIName or the SEG segment of
+    /// that SegmentLabel (exact); for a label map it only names the rows (the ROI is every
+    /// non-zero voxel). `*`: every ROI / segment / non-zero label of the mask, each
+    /// named from the file. See [`region_ask`].
     #[serde(default)]
     pub roi: Option<String>,
     /// Acquisition site, for the checker; not used by extraction.
@@ -71,7 +76,10 @@ pub struct CohortCase {
 }
 
 /// Reads a cohort CSV (`case_id,image,mask[,label][,roi][,site]`). Relative paths resolve
-/// against the CSV's folder. Duplicate or unsafe case ids are errors naming the line.
+/// against the CSV's folder. A case may have several rows (several ROIs of one image):
+/// they must name the same image and differ in their ROI name ([`roi_label`]); a repeated
+/// (case, roi), a case whose rows name different images, and unsafe case ids are errors
+/// naming the line.
 pub fn read_cohort(path: &Path) -> Result<Vec<CohortCase>, BatchError> {
     let err = |message: String| BatchError::Cohort {
         path: path.into(),
@@ -105,13 +113,28 @@ pub fn read_cohort(path: &Path) -> Result<Vec<CohortCase>, BatchError> {
                 c.case_id
             )));
         }
-        if !seen.insert(c.case_id.clone()) {
-            return Err(err(format!("line {line}: case_id `{}` repeats", c.case_id)));
+        if !seen.insert((c.case_id.clone(), roi_label(&c))) {
+            return Err(err(format!(
+                "line {line}: case_id `{}` with roi `{}` repeats (a case may have several rows, one per ROI)",
+                c.case_id,
+                roi_label(&c)
+            )));
         }
         for p in [&mut c.image, &mut c.mask] {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
+        }
+        if let Some(first) = out
+            .iter()
+            .find(|o: &&CohortCase| o.case_id == c.case_id && o.image != c.image)
+        {
+            return Err(err(format!(
+                "line {line}: case_id `{}` names image {}, but an earlier row of the case names {}: the rows of a case share one image",
+                c.case_id,
+                c.image.display(),
+                first.image.display()
+            )));
         }
         out.push(c);
     }
@@ -146,12 +169,25 @@ impl std::str::FromStr for Shard {
 impl Shard {
     /// The cases of this shard: every case whose position in the cohort, counted from 0,
     /// is `index - 1` modulo `count`. Deterministic, and the shards partition the cohort.
+    ///
+    /// Positions count cases, not rows: every row of a case goes to the shard of the
+    /// case's first row.
     pub fn select(&self, cases: Vec<CohortCase>) -> Vec<CohortCase> {
+        let mut order: Vec<String> = Vec::new();
+        for c in &cases {
+            if !order.contains(&c.case_id) {
+                order.push(c.case_id.clone());
+            }
+        }
         cases
             .into_iter()
-            .enumerate()
-            .filter(|(i, _)| i % self.count == self.index - 1)
-            .map(|(_, c)| c)
+            .filter(|c| {
+                let i = order
+                    .iter()
+                    .position(|o| o == &c.case_id)
+                    .expect("listed above");
+                i % self.count == self.index - 1
+            })
             .collect()
     }
 }
@@ -482,7 +518,58 @@ pub struct BatchManifest {
 pub fn case_ids(cases: &[CohortCase]) -> Vec<String> {
     let mut ids: Vec<String> = cases.iter().map(|c| c.case_id.clone()).collect();
     ids.sort();
+    ids.dedup();
     ids
+}
+
+/// The rows of each case, cases in the order of their first row.
+pub fn group_cases(cases: &[CohortCase]) -> Vec<Vec<CohortCase>> {
+    let mut groups: Vec<Vec<CohortCase>> = Vec::new();
+    for c in cases {
+        match groups.iter_mut().find(|g| g[0].case_id == c.case_id) {
+            Some(g) => g.push(c.clone()),
+            None => groups.push(vec![c.clone()]),
+        }
+    }
+    groups
+}
+
+/// The region a cohort row asks for:
+///
+/// * `roi` = `*` (and no `label`): every region of the mask ([`RegionAsk::All`]);
+/// * a `label`: that label value (label maps) or ROI / segment number (RTSTRUCT, SEG);
+/// * else a `roi` with an RTSTRUCT or SEG mask (or a folder holding one): the ROI or
+///   segment of that name, matched exactly;
+/// * else every non-zero voxel of the label map (or the only ROI / segment).
+///
+/// The rows are named [`roi_label`].
+pub fn region_ask(case: &CohortCase) -> RegionAsk {
+    if case.label.is_none() && case.roi.as_deref() == Some("*") {
+        return RegionAsk::All {
+            mask: case.mask.clone(),
+            label_names: Default::default(),
+        };
+    }
+    RegionAsk::One {
+        mask: case.mask.clone(),
+        selector: selector_of(case),
+        name: roi_label(case),
+    }
+}
+
+/// The selector of a cohort row that asks for one region (see [`region_ask`]).
+pub fn selector_of(case: &CohortCase) -> RoiSelector {
+    if let Some(l) = case.label {
+        return RoiSelector::Label(l);
+    }
+    let label_map = matches!(
+        radx_io::detect_format(&case.mask),
+        Ok(radx_io::Format::Nifti | radx_io::Format::Nrrd)
+    );
+    match &case.roi {
+        Some(r) if !label_map && !r.trim().is_empty() => RoiSelector::Name(r.clone()),
+        _ => RoiSelector::Auto,
+    }
 }
 
 /// What [`prepare_folder`] did besides checking.
@@ -625,13 +712,16 @@ pub fn prepare_folder(
 }
 
 /// The provenance record a case would get from these inputs (before its table exists).
-fn case_record(case: &CohortCase, ctx: &BatchContext, loaded: &LoadedInputs) -> Provenance {
+fn case_record(case: &CohortCase, ctx: &BatchContext, loaded: &LoadedCase) -> Provenance {
     let mut inputs = loaded.inputs.clone();
     inputs.extend(ctx.extra_inputs.iter().cloned());
     let mut p = radx_pipeline::provenance(ctx.settings, ctx.registry, inputs);
     radx_pipeline::stamp_build(&mut p, ctx.build);
-    p.selection = Some(loaded.selection.clone());
-    p.request = Some(request_of(case));
+    let base = Request {
+        case: case.case_id.clone(),
+        ..Default::default()
+    };
+    radx_pipeline::record_regions(&mut p, loaded, &base);
     p.scheduler = ctx.scheduler.clone();
     p
 }
@@ -642,6 +732,10 @@ pub fn request_of(case: &CohortCase) -> Request {
         case: case.case_id.clone(),
         roi: roi_label(case),
         label: case.label,
+        roi_name: match selector_of(case) {
+            RoiSelector::Name(n) => Some(n),
+            _ => None,
+        },
         ..Default::default()
     }
 }
@@ -691,7 +785,7 @@ pub fn reuse_check(cases: &Path, case: &str, want: &Provenance) -> Result<(), Re
     if old.plugins != want.plugins || old.plugins.iter().any(|p| p.sha256 == "refused") {
         return Err(Recompute::Plugins);
     }
-    if old.request != want.request {
+    if old.request != want.request || old.regions != want.regions {
         return Err(Recompute::Request);
     }
     let Some(t) = &old.table else {
@@ -708,6 +802,8 @@ fn stage_of(e: &PipelineError) -> &'static str {
         PipelineError::Io(_) => "read",
         PipelineError::Process { .. } => "process",
         PipelineError::UnknownFamily(..) => "settings",
+        PipelineError::DuplicateRegion { .. } => "read",
+        PipelineError::Region { .. } => "process",
     }
 }
 
@@ -755,11 +851,13 @@ pub fn internal_error_message(panic: &str) -> String {
     format!("internal error: please report: radx panicked: {panic}")
 }
 
-/// Runs one case and writes its result or its error record. A panic anywhere in the
-/// case becomes its error record (stage = the step that panicked, `internal`).
-pub fn run_case(case: &CohortCase, ctx: &BatchContext, out: &Path) -> CaseOutcome {
+/// Runs one case (its cohort rows: one per ROI, see [`group_cases`]) and writes its
+/// result or its error record. A panic anywhere in the case becomes its error record
+/// (stage = the step that panicked, `internal`).
+pub fn run_case(rows: &[CohortCase], ctx: &BatchContext, out: &Path) -> CaseOutcome {
+    let case = &rows[0];
     let stage = std::cell::Cell::new("read");
-    let result = catch_panic(|| run_case_inner(case, ctx, out, &stage));
+    let result = catch_panic(|| run_case_inner(rows, ctx, out, &stage));
     let fail = |e: CaseError| {
         let _ = std::fs::remove_file(provenance_path(out, &case.case_id));
         let _ = std::fs::remove_file(table_path(out, &case.case_id));
@@ -782,29 +880,23 @@ pub fn run_case(case: &CohortCase, ctx: &BatchContext, out: &Path) -> CaseOutcom
 }
 
 fn run_case_inner(
-    case: &CohortCase,
+    rows: &[CohortCase],
     ctx: &BatchContext,
     out: &Path,
     stage: &std::cell::Cell<&'static str>,
 ) -> Result<CaseOutcome, CaseError> {
+    let case = &rows[0];
     let err = |stage: &str, message: String| CaseError {
         case: case.case_id.clone(),
         stage: stage.into(),
         message,
         internal: false,
     };
-    let labels = CaseLabels {
-        case: case.case_id.clone(),
-        roi: roi_label(case),
-        image: "original".into(),
-    };
-    let options = InputOptions {
-        roi: case.label.map_or(RoiSelector::Auto, RoiSelector::Label),
-        ..Default::default()
-    };
+    let asks: Vec<RegionAsk> = rows.iter().map(region_ask).collect();
     stage.set("read");
-    let loaded = radx_pipeline::load_inputs(&case.image, &case.mask, &options)
+    let mut loaded = radx_pipeline::load_regions(&case.image, &Default::default(), &asks)
         .map_err(|e| err(stage_of(&e), e.to_string()))?;
+    radx_pipeline::derive_regions(&mut loaded, &ctx.settings.roi);
     let mut record = case_record(case, ctx, &loaded);
     let why = match reuse_check(&cases_dir(out), &case.case_id, &record) {
         Ok(()) => {
@@ -817,17 +909,28 @@ fn run_case_inner(
     if ctx.panic_case.as_deref() == Some(case.case_id.as_str()) {
         panic!("deliberate panic for case `{}` (test hook)", case.case_id);
     }
-    let table = radx_pipeline::extract(
-        loaded.image,
-        loaded.mask,
+    let table = radx_pipeline::extract_regions(
+        &loaded.image,
+        &loaded.regions,
         ctx.settings,
         ctx.registry,
-        &labels,
+        &case.case_id,
     )
-    .map_err(|e| {
+    .map_err(|(roi, e)| {
+        let mask = loaded
+            .regions
+            .iter()
+            .find(|r| r.name == roi)
+            .map(|r| r.mask_path.display().to_string())
+            .unwrap_or_default();
+        let what = if loaded.regions.len() > 1 {
+            format!("ROI `{roi}`: ")
+        } else {
+            String::new()
+        };
         err(
             "process",
-            format!("{} with {}: {e}", case.image.display(), case.mask.display()),
+            format!("{what}{} with {mask}: {e}", case.image.display()),
         )
     })?;
     stage.set("write");
@@ -863,11 +966,12 @@ pub fn run_batch(
     out: &Path,
     progress: &(dyn Fn(&CohortCase, &CaseOutcome) + Sync),
 ) -> Result<BatchSummary, BatchError> {
-    let outcomes: Vec<CaseOutcome> = cases
+    let groups = group_cases(cases);
+    let outcomes: Vec<CaseOutcome> = groups
         .par_iter()
-        .map(|c| {
-            let o = run_case(c, ctx, out);
-            progress(c, &o);
+        .map(|rows| {
+            let o = run_case(rows, ctx, out);
+            progress(&rows[0], &o);
             o
         })
         .collect();

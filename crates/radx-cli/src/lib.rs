@@ -9,8 +9,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use radx_core::{BuildInfo, Request, Settings};
-use radx_io::MaskSelector;
-use radx_pipeline::{builtin_registry, CaseLabels};
+use radx_pipeline::{builtin_registry, CaseLabels, RegionAsk};
 
 mod filter;
 mod maps;
@@ -310,9 +309,20 @@ struct ExtractArgs {
     /// Mask: a NIfTI or NRRD label map on the image's grid, a DICOM RTSTRUCT or SEG file.
     #[arg(long, short = 'm', required_unless_present = "phantom")]
     mask: Option<PathBuf>,
-    /// RTSTRUCT / SEG: the ROI or segment, by name or number (label maps: use --label).
-    #[arg(long, conflicts_with = "label")]
-    roi: Option<String>,
+    /// RTSTRUCT / SEG: the ROI or segment, by name (exact) or number (label maps: use
+    /// --label). Repeat it for several ROIs: the image is read once and each ROI's rows
+    /// carry its name.
+    #[arg(long)]
+    roi: Vec<String>,
+    /// RTSTRUCT / SEG: every ROI / segment, each named from the file.
+    #[arg(long, conflicts_with_all = ["roi", "label", "all_labels"])]
+    all_rois: bool,
+    /// Label map: every non-zero label, each named `label_N` or from --label-names.
+    #[arg(long, conflicts_with_all = ["roi", "label"])]
+    all_labels: bool,
+    /// A CSV `label,name` naming the labels of a label map (with --all-labels or --label).
+    #[arg(long, value_name = "CSV")]
+    label_names: Option<PathBuf>,
     /// DICOM PET: convert to SUV (body weight, decay-corrected) from the DICOM tags.
     #[arg(long)]
     suv: bool,
@@ -323,9 +333,10 @@ struct ExtractArgs {
     /// `ibsi-digital-phantom`).
     #[arg(long, conflicts_with_all = ["image", "mask"])]
     phantom: bool,
-    /// Mask label that forms the ROI (default: every non-zero voxel).
+    /// Mask label that forms the ROI (default: every non-zero voxel); RTSTRUCT / SEG: the
+    /// ROI / segment number. Repeat it for several ROIs.
     #[arg(long)]
-    label: Option<i64>,
+    label: Vec<i64>,
     #[command(flatten)]
     settings: SettingsSource,
     /// Output file: .csv (long table) or .json; a provenance sidecar
@@ -902,8 +913,10 @@ fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
     };
     set_threads(a.threads, &settings.limits)?;
     let registry = radx_pipeline::registry_for(&settings)?;
-    let selector = a.label.map_or(MaskSelector::NonZero, MaskSelector::Label);
     let (table, provenance) = if a.phantom {
+        if !settings.roi.is_empty() {
+            bail!("the settings derive regions ([[roi.derived]]); they apply to --image/--mask cases, not to --phantom");
+        }
         radx_pipeline::check_families(&settings, &registry)?;
         let (image, mask) = radx_core::phantom::ibsi_digital_phantom();
         let labels = CaseLabels {
@@ -927,38 +940,90 @@ fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
     } else {
         let image = a.image.as_deref().expect("clap requires --image");
         let mask = a.mask.as_deref().expect("clap requires --mask");
-        let labels = CaseLabels {
-            case: a.case.clone().unwrap_or_else(|| case_name(image)),
-            roi: match (&a.roi, a.label) {
-                (Some(r), _) => r.clone(),
-                (None, Some(l)) => format!("label_{l}"),
-                (None, None) => "nonzero".into(),
-            },
-            image: "original".into(),
+        let case = a.case.clone().unwrap_or_else(|| case_name(image));
+        let label_names = match &a.label_names {
+            Some(p) => radx_pipeline::read_label_names(p)?,
+            None => Default::default(),
         };
-        let mut options = radx_pipeline::InputOptions::from(selector);
-        if let Some(r) = &a.roi {
-            options.roi = radx_pipeline::RoiSelector::parse(r);
+        let mut asks: Vec<RegionAsk> = Vec::new();
+        for r in &a.roi {
+            asks.push(RegionAsk::One {
+                mask: mask.to_path_buf(),
+                selector: radx_pipeline::RoiSelector::parse(r),
+                name: r.clone(),
+            });
         }
-        options.series.suv = a.suv;
-        options.series.series_uid = a.series_uid.clone();
-        let (table, mut prov) =
-            radx_pipeline::extract_inputs(image, mask, &options, &settings, &registry, &labels)?;
-        prov.request = Some(Request {
-            case: labels.case.clone(),
-            roi: labels.roi.clone(),
+        for l in &a.label {
+            asks.push(RegionAsk::One {
+                mask: mask.to_path_buf(),
+                selector: radx_pipeline::RoiSelector::Label(*l),
+                name: label_names
+                    .get(l)
+                    .cloned()
+                    .unwrap_or_else(|| format!("label_{l}")),
+            });
+        }
+        if a.all_rois || a.all_labels {
+            asks.push(RegionAsk::All {
+                mask: mask.to_path_buf(),
+                label_names: label_names.clone(),
+            });
+        }
+        if asks.is_empty() {
+            asks.push(RegionAsk::One {
+                mask: mask.to_path_buf(),
+                selector: radx_pipeline::RoiSelector::Auto,
+                name: "nonzero".into(),
+            });
+        }
+        let series = radx_pipeline::SeriesOptions {
+            suv: a.suv,
+            series_uid: a.series_uid.clone(),
+        };
+        radx_pipeline::check_families(&settings, &registry)?;
+        let mut loaded = radx_pipeline::load_regions(image, &series, &asks)?;
+        check_region_kind(mask, &loaded, a.all_rois, a.all_labels)?;
+        radx_pipeline::derive_regions(&mut loaded, &settings.roi);
+        let table = radx_pipeline::extract_regions(
+            &loaded.image,
+            &loaded.regions,
+            &settings,
+            &registry,
+            &case,
+        )
+        .map_err(|(roi, source)| {
+            if loaded.regions.len() == 1 {
+                radx_pipeline::PipelineError::Process {
+                    image: image.display().to_string(),
+                    mask: mask.display().to_string(),
+                    source,
+                }
+            } else {
+                radx_pipeline::PipelineError::Region {
+                    roi,
+                    image: image.display().to_string(),
+                    mask: mask.display().to_string(),
+                    source: Box::new(source),
+                }
+            }
+        })?;
+        let mut prov = radx_pipeline::provenance(&settings, &registry, loaded.inputs.clone());
+        let base = Request {
+            case,
             phantom: false,
-            label: match &options.roi {
-                radx_pipeline::RoiSelector::Label(l) => Some(*l),
-                _ => None,
-            },
-            roi_name: match &options.roi {
-                radx_pipeline::RoiSelector::Name(n) => Some(n.clone()),
-                _ => None,
-            },
             series_uid: a.series_uid.clone(),
             suv: a.suv,
-        });
+            ..Default::default()
+        };
+        radx_pipeline::record_regions(&mut prov, &loaded, &base);
+        if let Some(p) = &a.label_names {
+            prov.inputs.push(radx_pipeline::input_record(
+                "label_names",
+                p,
+                "CSV",
+                std::slice::from_ref(p),
+            )?);
+        }
         (table, prov)
     };
     let mut provenance = provenance;
@@ -1002,6 +1067,33 @@ fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
         None => out!("{}", render_csv(&table, a.format)?),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--all-rois` asks for the ROIs of an RTSTRUCT / segments of a SEG, `--all-labels` for
+/// the labels of a label map: the other kind of mask is refused, naming it.
+fn check_region_kind(
+    mask: &Path,
+    loaded: &radx_pipeline::LoadedCase,
+    all_rois: bool,
+    all_labels: bool,
+) -> Result<()> {
+    let label_map = loaded
+        .regions
+        .iter()
+        .any(|r| r.selection.label_rule.is_some());
+    if all_rois && label_map {
+        bail!(
+            "{}: --all-rois takes every ROI of an RTSTRUCT or segment of a SEG; this is a label map: use --all-labels",
+            mask.display()
+        );
+    }
+    if all_labels && !label_map {
+        bail!(
+            "{}: --all-labels takes every label of a label map; this is an RTSTRUCT or SEG: use --all-rois",
+            mask.display()
+        );
+    }
+    Ok(())
 }
 
 /// `s` as the inside of a TOML basic string.

@@ -61,6 +61,9 @@ pub(crate) struct MapsArgs {
 
 pub(crate) fn maps(a: MapsArgs, build: &radx_core::BuildInfo) -> Result<ExitCode> {
     let settings = a.settings.load()?;
+    if !settings.roi.is_empty() {
+        anyhow::bail!("the settings derive regions ([[roi.derived]]): radx maps maps the ROI of --mask only; remove [roi] from its manifest (or give the derived region as the mask)");
+    }
     crate::set_threads(a.threads, &settings.limits)?;
     let registry = radx_pipeline::registry_for(&settings)?;
     let features = a

@@ -264,6 +264,13 @@ fn reproduce_one(path: &Path, a: &ReproduceArgs, build: &radx_core::BuildInfo) -
             path.display()
         );
     };
+    if !record.regions.is_empty() {
+        bail!(
+            "{}: the record is of {} ROIs of one case (`regions`); radx reproduce re-runs single-ROI records only: re-run each ROI with radx extract --roi",
+            path.display(),
+            record.regions.len()
+        );
+    }
     match &record.build {
         Some(b) if *b == build.identity => outln!("build:    same as recorded ({})", b.summary()),
         Some(b) => {

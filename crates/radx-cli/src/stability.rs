@@ -177,7 +177,22 @@ pub(crate) fn stability(a: StabilityArgs, build: &radx_core::BuildInfo) -> Resul
         };
         let registry = radx_pipeline::registry_for(&base)?;
         radx_pipeline::check_families(&base, &registry)?;
+        if !base.roi.is_empty() {
+            bail!("the settings derive regions ([[roi.derived]]): radx stability assesses the case's ROI only; remove [roi] from its manifest");
+        }
         let cases = radx_batch::read_cohort(cohort)?;
+        if let Some(c) = cases
+            .iter()
+            .enumerate()
+            .find(|(i, c)| cases[..*i].iter().any(|o| o.case_id == c.case_id))
+            .map(|(_, c)| c)
+        {
+            bail!(
+                "{}: case `{}` has several rows (several ROIs); radx stability takes one row per case: give each ROI its own case id",
+                cohort.display(),
+                c.case_id
+            );
+        }
         for c in &cases {
             if let Some(s) = &c.site {
                 cohort_sites.insert(c.case_id.clone(), s.clone());

@@ -40,7 +40,8 @@ pub use plugin::{
     Registry,
 };
 pub use provenance::{
-    BuildIdentity, BuildInfo, Platform, PluginRecord, Provenance, Request, Selection, TableRecord,
+    BuildIdentity, BuildInfo, DerivationRecord, Platform, PluginRecord, Provenance, RegionRecord,
+    Request, Selection, TableRecord,
 };
 pub use settings::{Settings, SettingsError};
 pub use table::{FeatureRow, FeatureTable};

@@ -145,6 +145,47 @@ pub struct Request {
     pub suv: bool,
 }
 
+/// One region of a case with several (see [`Provenance::regions`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegionRecord {
+    /// The `roi` written in its rows.
+    pub roi: String,
+    /// The mask file it was read from (the input of role `mask` with this path).
+    pub mask: String,
+    /// What was asked for: `label` and `roi_name` as in [`Request`] (`case` and `roi`
+    /// repeat the case and this region's name); `all` when it came from asking for every
+    /// region of the mask.
+    pub request: Request,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all: bool,
+    /// What it resolved to (ROI, segment or label; the image fields as in
+    /// [`Provenance::selection`]). A derived region has its source ROI's.
+    pub selection: Selection,
+    /// A region derived from the ROI by the manifest's `[[roi.derived]]`: how.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derivation: Option<DerivationRecord>,
+}
+
+/// How a derived region was made (the manifest's `[[roi.derived]]` entry, applied).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DerivationRecord {
+    /// The derived name in the manifest.
+    pub name: String,
+    /// The operation (`ring`, `rim`, `dilate`, ...).
+    pub op: String,
+    /// The region it was derived from (its table name), and the second one for union,
+    /// intersection and difference.
+    pub of: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with: Option<String>,
+    /// Its parameters as `key=value` (`r1_mm=0`, `r2_mm=5`).
+    pub parameters: Vec<String>,
+    /// Where it was computed: `image` (the image grid as read, before interpolation).
+    pub grid: String,
+    /// Its voxels on that grid (0: empty, every feature missing).
+    pub voxels: usize,
+}
+
 /// The table a record describes: its file (relative to the record's folder) and the
 /// sha256 of its bytes as written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -332,6 +373,11 @@ pub struct Provenance {
     /// What was asked for (labels, ROI and series choice), for `radx reproduce`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<Request>,
+    /// Several regions of one case (`radx extract` with several ROIs, `radx batch` with
+    /// several cohort rows of a case): what each asked for and resolved to, in table
+    /// order. Empty (and absent) with one region: `request` and `selection` say it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<RegionRecord>,
     pub plugins: Vec<PluginRecord>,
     pub platform: Platform,
     pub threads: usize,

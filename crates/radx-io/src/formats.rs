@@ -298,25 +298,7 @@ pub fn load_mask_any(
     sel: &RoiSelector,
 ) -> Result<LoadedMask, IoError> {
     if path.is_dir() {
-        let masks = seg::mask_files_in(path)?;
-        return match masks.as_slice() {
-            [(p, _)] => load_mask_any(p, target, sel),
-            [] => Err(invalid(
-                path,
-                "folder holds no RTSTRUCT or SEG file: not a mask (give the mask file)",
-            )),
-            many => Err(invalid(
-                path,
-                format!(
-                    "folder holds {} RTSTRUCT/SEG files; name one: {}",
-                    many.len(),
-                    many.iter()
-                        .map(|(p, _)| p.display().to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )),
-        };
+        return load_mask_any(&mask_file_of_folder(path)?, target, sel);
     }
     let format = detect_format(path)?;
     match format {
@@ -390,9 +372,32 @@ pub fn load_mask_any(
     }
 }
 
+/// The single RTSTRUCT or SEG file of a folder given as a mask.
+pub(crate) fn mask_file_of_folder(path: &Path) -> Result<PathBuf, IoError> {
+    let masks = seg::mask_files_in(path)?;
+    match masks.as_slice() {
+        [(p, _)] => Ok(p.clone()),
+        [] => Err(invalid(
+            path,
+            "folder holds no RTSTRUCT or SEG file: not a mask (give the mask file)",
+        )),
+        many => Err(invalid(
+            path,
+            format!(
+                "folder holds {} RTSTRUCT/SEG files; name one: {}",
+                many.len(),
+                many.iter()
+                    .map(|(p, _)| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
 /// Label-map selection shared by NIfTI and NRRD masks (radx-io's rule; names are not
 /// valid for label maps).
-fn select_labels(
+pub(crate) fn select_labels(
     path: &Path,
     data: &Array3<f64>,
     sel: &RoiSelector,

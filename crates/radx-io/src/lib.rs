@@ -22,6 +22,7 @@ pub mod guard;
 mod nifti_reader;
 mod nifti_writer;
 pub mod nrrd;
+pub mod regions;
 pub mod tables;
 pub mod wide;
 mod writers;
@@ -41,6 +42,7 @@ pub use formats::{
 pub use nifti_reader::{read_image, read_mask, select_labels, MaskSelector};
 pub use nifti_writer::{write_nifti_image, write_nifti_map};
 pub use nrrd::{read_nrrd, read_nrrd_image, write_nrrd_image, write_nrrd_mask, NrrdEncoding};
+pub use regions::{load_masks_any, near_miss, MaskRequest};
 pub use tables::{
     read_csv, read_long_table, table_to_csv, CsvOptions, CsvTable, CsvText, LongTable, CSV_HEADER,
 };

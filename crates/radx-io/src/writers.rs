@@ -151,6 +151,7 @@ mod tests {
             inputs: Vec::new(),
             selection: None,
             request: None,
+            regions: Vec::new(),
             plugins: Vec::new(),
             platform: Platform::current(),
             threads: 1,

@@ -66,7 +66,8 @@ use thiserror::Error;
 
 pub mod contour;
 pub mod crop;
-pub mod edt;
+/// The exact Euclidean distance transform, shared with derived regions (radx-regions).
+pub use radx_regions::edt;
 pub mod noise;
 pub mod resample;
 pub mod rng;

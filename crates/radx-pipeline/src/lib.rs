@@ -6,6 +6,12 @@
 
 use std::path::Path;
 
+pub mod regions;
+pub use regions::{
+    derive_regions, extract_regions, load_regions, read_label_names, record_regions, LoadedCase,
+    LoadedRegion, RegionAsk,
+};
+
 use radx_core::provenance::{combined_digest, FileRecord, InputRecord, PROVENANCE_SCHEMA};
 use radx_core::{
     BuildInfo, FeatureInput, FeatureRow, FeatureTable, FeatureValue, Image, Mask, Platform,
@@ -32,6 +38,21 @@ pub enum PipelineError {
     },
     #[error("settings name feature family `{0}`, which no plugin provides; families: {1}")]
     UnknownFamily(String, String),
+    /// Two regions of one case would write the same `roi`.
+    #[error("two regions of the case are named `{name}` (from {first} and {second}): each ROI of a case needs its own name")]
+    DuplicateRegion {
+        name: String,
+        first: String,
+        second: String,
+    },
+    /// A region of a case with several failed; the error names it.
+    #[error("ROI `{roi}`: {image} with {mask}: {source}")]
+    Region {
+        roi: String,
+        image: String,
+        mask: String,
+        source: Box<ProcessError>,
+    },
 }
 
 /// The registry of every built-in plugin, in computation order.
@@ -211,6 +232,53 @@ pub fn compute_all_features(
     table
 }
 
+/// The table [`extract`] would write for a region, every value missing with `reason`
+/// (no diagnostic rows): the `[features]` families on the original image and, with
+/// `[filters]`, the response-map families on each filter's map.
+pub fn missing_table(
+    settings: &Settings,
+    registry: &Registry,
+    labels: &CaseLabels,
+    reason: &str,
+) -> FeatureTable {
+    let mut rows = Vec::new();
+    let mut push = |s: &Settings, image: &str| {
+        for p in registry.selected(s) {
+            let info = p.info();
+            for v in missing_family(info, s, reason) {
+                let def = info.features.iter().find(|f| f.name == v.name);
+                let agg = v.aggregation.clone().unwrap_or_default();
+                let tag = if agg.is_empty() {
+                    format!("{}_{}", info.prefix, v.name)
+                } else {
+                    format!("{}_{}_{}", info.prefix, v.name, agg)
+                };
+                rows.push(FeatureRow {
+                    case: labels.case.clone(),
+                    roi: labels.roi.clone(),
+                    image: image.to_string(),
+                    family: info.family.clone(),
+                    feature: v.name,
+                    ibsi_id: def.map(|d| d.ibsi_id.clone()).unwrap_or_default(),
+                    aggregation: agg,
+                    tag,
+                    unit: def.map(|d| d.unit.clone()).unwrap_or_default(),
+                    value: None,
+                    missing_reason: v.missing_reason,
+                });
+            }
+        }
+    };
+    push(settings, &labels.image);
+    if !settings.filters.maps.is_empty() {
+        let on_maps = response_map_settings(settings);
+        for m in &settings.filters.maps {
+            push(&on_maps, &m.canonical_name());
+        }
+    }
+    FeatureTable { rows }
+}
+
 /// Every value a family would have produced under `settings`, each missing with `reason`.
 fn missing_family(info: &PluginInfo, settings: &Settings, reason: &str) -> Vec<FeatureValue> {
     let t = &settings.texture;
@@ -336,6 +404,7 @@ pub fn provenance(
         build: None,
         selection: None,
         request: None,
+        regions: Vec::new(),
         table: None,
         scheduler: None,
         settings_id: settings.id(),
@@ -487,11 +556,25 @@ pub fn load_inputs(
         )?,
         input_record("mask", mask_path, &mask.format.to_string(), &mask.files)?,
     ];
+    let selection = selection_of(&loaded, mask.format, &mask.selection);
+    Ok(LoadedInputs {
+        image: loaded.image,
+        mask: mask.mask,
+        inputs,
+        selection,
+    })
+}
+
+/// What the image and one region of a mask resolved to.
+fn selection_of(
+    loaded: &radx_io::LoadedImage,
+    mask_format: radx_io::Format,
+    m: &radx_io::MaskSelection,
+) -> Selection {
     let series = loaded.series.as_ref();
-    let m = &mask.selection;
-    let label_map = matches!(mask.format, radx_io::Format::Nifti | radx_io::Format::Nrrd);
+    let label_map = matches!(mask_format, radx_io::Format::Nifti | radx_io::Format::Nrrd);
     let grid = &loaded.image.grid;
-    let selection = Selection {
+    Selection {
         series_instance_uid: series.map(|s| s.series_uid.clone()),
         frame_of_reference_uid: series.and_then(|s| s.frame_of_reference_uid.clone()),
         modality: series.and_then(|s| s.modality.clone()),
@@ -511,13 +594,7 @@ pub fn load_inputs(
         suv: series.and_then(|s| s.suv.clone()),
         image_shape_zyx: Some(grid.shape_zyx),
         image_spacing_zyx_mm: Some(grid.spacing_zyx),
-    };
-    Ok(LoadedInputs {
-        image: loaded.image,
-        mask: mask.mask,
-        inputs,
-        selection,
-    })
+    }
 }
 
 /// Reads an image in any supported format (NIfTI, NRRD, a DICOM series folder: detected

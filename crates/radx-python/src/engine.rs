@@ -106,6 +106,8 @@ fn kind_of(cause: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
             P::Io(e) => io(e),
             P::Process { source, .. } => process(source),
             P::UnknownFamily(..) => ErrorKind::Settings,
+            P::DuplicateRegion { .. } => ErrorKind::Input,
+            P::Region { source, .. } => process(source),
         }
     }
     if cause.is::<radx_core::LimitError>() || cause.is::<radx_core::limits::LimitValueError>() {
@@ -530,6 +532,11 @@ pub fn extract(
     let s = &settings.settings;
     radx_io::guard::set_max_voxels(s.limits.max_image_voxels);
     let registry = radx_pipeline::registry_for(s).map_err(fail)?;
+    if !s.roi.is_empty() {
+        return Err(fail(anyhow::anyhow!(
+            "the settings derive regions ([[roi.derived]]), which radx.extract does not compute yet: use radx batch or radx extract on the command line"
+        )));
+    }
     let (table, mut prov) = match (image, mask) {
         (Input::Path(ip), Input::Path(mp)) => {
             let (labels, request) = labels_and_request(opts, radx_cli::case_name(&ip));

@@ -58,7 +58,7 @@ use radx_batch::{catch_panic, internal_error_message, sha256_hex, write_atomic, 
 use radx_core::provenance::InputRecord;
 use radx_core::{BuildInfo, Image, Mask, Registry, Selection, Settings};
 use radx_perturb::{Perturbation, PerturbationSpace};
-use radx_pipeline::{CaseLabels, RoiSelector, SeriesOptions};
+use radx_pipeline::{CaseLabels, SeriesOptions};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -240,7 +240,7 @@ struct LoadedCase {
 
 fn load_case(case: &CohortCase) -> Result<LoadedCase, String> {
     let options = radx_pipeline::InputOptions {
-        roi: case.label.map_or(RoiSelector::Auto, RoiSelector::Label),
+        roi: radx_batch::selector_of(case),
         series: SeriesOptions::default(),
     };
     let l =

@@ -235,6 +235,23 @@ pub fn ct_series(dir: &Path, image: &Image) -> Vec<PathBuf> {
 /// slice, a closed contour around the bounding box of the mask's voxels on that slice
 /// (through the outer voxel edges), in the frame of reference of [`ct_series`].
 pub fn rtstruct(mask: &Mask, name: &str) -> Vec<u8> {
+    rtstruct_contours(name, &box_contours(mask))
+}
+
+/// The bytes of an RTSTRUCT with several ROIs, numbered 1, 2, ... in order, each drawn
+/// as [`rtstruct`] draws its one ROI (names may repeat, to test that they are refused).
+pub fn rtstruct_rois(rois: &[(&str, &Mask)]) -> Vec<u8> {
+    let rois: Vec<(i64, &str, Vec<Vec<f64>>)> = rois
+        .iter()
+        .enumerate()
+        .map(|(i, (name, mask))| (i as i64 + 1, *name, box_contours(mask)))
+        .collect();
+    rtstruct_numbered(&rois)
+}
+
+/// Per slice, a closed contour (LPS points) around the bounding box of the mask's voxels
+/// on that slice, through the outer voxel edges.
+fn box_contours(mask: &Mask) -> Vec<Vec<f64>> {
     let g = &mask.grid;
     let [nz, ny, nx] = g.shape_zyx;
     let mut contours = Vec::new();
@@ -266,23 +283,31 @@ pub fn rtstruct(mask: &Mask, name: &str) -> Vec<u8> {
         }
         contours.push(pts);
     }
-    rtstruct_contours(name, &contours)
+    contours
 }
 
 /// The bytes of an RTSTRUCT with one ROI `name` (number 1) made of closed planar
 /// contours, each given as its points' LPS coordinates `x, y, z, x, y, z, ...`, in the
 /// frame of reference of [`ct_series`].
 pub fn rtstruct_contours(name: &str, contours: &[Vec<f64>]) -> Vec<u8> {
-    let contours = contours
-        .iter()
-        .map(|pts| {
-            vec![
-                text((0x3006, 0x0042), "CS", "CLOSED_PLANAR"),
-                numbers((0x3006, 0x0046), "IS", &[(pts.len() / 3) as f64]),
-                numbers((0x3006, 0x0050), "DS", pts),
-            ]
-        })
-        .collect();
+    rtstruct_numbered(&[(1, name, contours.to_vec())])
+}
+
+/// The bytes of an RTSTRUCT with ROIs `(number, name, contours)` (see
+/// [`rtstruct_contours`]).
+pub fn rtstruct_numbered(rois: &[(i64, &str, Vec<Vec<f64>>)]) -> Vec<u8> {
+    let contour_items = |contours: &[Vec<f64>]| -> Vec<Vec<Elem>> {
+        contours
+            .iter()
+            .map(|pts| {
+                vec![
+                    text((0x3006, 0x0042), "CS", "CLOSED_PLANAR"),
+                    numbers((0x3006, 0x0046), "IS", &[(pts.len() / 3) as f64]),
+                    numbers((0x3006, 0x0050), "DS", pts),
+                ]
+            })
+            .collect()
+    };
     let elems = vec![
         text((0x0008, 0x0016), "UI", RT_STRUCT),
         text((0x0008, 0x0018), "UI", "2.25.4715"),
@@ -295,18 +320,26 @@ pub fn rtstruct_contours(name: &str, contours: &[Vec<f64>]) -> Vec<u8> {
         ),
         seq(
             (0x3006, 0x0020),
-            vec![vec![
-                numbers((0x3006, 0x0022), "IS", &[1.0]),
-                text((0x3006, 0x0024), "UI", FRAME_UID),
-                text((0x3006, 0x0026), "LO", name),
-            ]],
+            rois.iter()
+                .map(|(n, name, _)| {
+                    vec![
+                        numbers((0x3006, 0x0022), "IS", &[*n as f64]),
+                        text((0x3006, 0x0024), "UI", FRAME_UID),
+                        text((0x3006, 0x0026), "LO", name),
+                    ]
+                })
+                .collect(),
         ),
         seq(
             (0x3006, 0x0039),
-            vec![vec![
-                numbers((0x3006, 0x0084), "IS", &[1.0]),
-                seq((0x3006, 0x0040), contours),
-            ]],
+            rois.iter()
+                .map(|(n, _, contours)| {
+                    vec![
+                        numbers((0x3006, 0x0084), "IS", &[*n as f64]),
+                        seq((0x3006, 0x0040), contour_items(contours)),
+                    ]
+                })
+                .collect(),
         ),
     ];
     part10(RT_STRUCT, "2.25.4715", EXPLICIT_LE, &encode(&elems))

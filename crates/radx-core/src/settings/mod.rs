@@ -67,6 +67,7 @@
 //! this file parses, names and hashes a manifest.
 
 mod presets;
+pub mod regions;
 mod types;
 mod validation;
 
@@ -75,6 +76,7 @@ use std::path::Path;
 pub use crate::filter_spec::FilterSpec;
 use crate::limits::{Limit, LimitError, Limits};
 pub use presets::PRESETS;
+pub use regions::{DeriveOn, DeriveOp, DerivedRegion, RoiSettings};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 pub use types::*;

@@ -32,6 +32,10 @@ pub struct Settings {
     /// it holds nothing, so adding this section to the schema changed no settings id.
     #[serde(default, skip_serializing_if = "FilterSettings::is_empty")]
     pub filters: FilterSettings,
+    /// `[roi]`: derived regions (rings, rims, ROI algebra; see [`super::regions`]). Absent
+    /// from the canonical form when it derives nothing, so adding it changed no settings id.
+    #[serde(default, skip_serializing_if = "RoiSettings::is_empty")]
+    pub roi: RoiSettings,
     /// `[[plugins]]`: run-time plugins, each pinned by the sha256 of its library. Absent
     /// from the canonical form when there are none, so adding this section to the schema
     /// changed no existing settings id.
@@ -473,6 +477,7 @@ impl Default for Settings {
             morphology: MorphologySettings::default(),
             texture: TextureSettings::default(),
             filters: FilterSettings::default(),
+            roi: RoiSettings::default(),
             plugins: Vec::new(),
             limits: Limits::default(),
             source_dir: None,

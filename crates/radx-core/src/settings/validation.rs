@@ -14,6 +14,7 @@ impl Settings {
         self.limits
             .validate()
             .map_err(|e| bad(&format!("limits.{}", e.key), e.message))?;
+        self.roi.validate().map_err(|m| bad("roi.derived", m))?;
         if let Some(sp) = self.interpolation.spacing_mm {
             if sp.iter().any(|&s| !(s.is_finite() && s > 0.0)) {
                 return Err(bad(

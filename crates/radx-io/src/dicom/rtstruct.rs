@@ -199,11 +199,28 @@ impl RtStruct {
             .join(", ")
     }
 
-    /// The ROI a selector names: `Name` matches ROIName exactly, `Label` matches
-    /// ROINumber, `Auto` takes the only ROI.
+    /// The ROI a selector names: `Name` matches ROIName exactly (several ROIs of that
+    /// name are an error listing their numbers; a name that differs only in case or
+    /// whitespace is suggested), `Label` matches ROINumber, `Auto` takes the only ROI.
     pub fn select(&self, sel: &RoiSelector) -> Result<&StructureRoi, IoError> {
         let found = match sel {
-            RoiSelector::Name(n) => self.rois.iter().find(|r| &r.name == n),
+            RoiSelector::Name(n) => {
+                let same: Vec<&StructureRoi> = self.rois.iter().filter(|r| &r.name == n).collect();
+                if same.len() > 1 {
+                    return Err(invalid(
+                        &self.path,
+                        format!(
+                            "{} ROIs are named {n:?} (ROI numbers {}): choose one by number",
+                            same.len(),
+                            same.iter()
+                                .map(|r| r.number.to_string())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ));
+                }
+                same.first().copied()
+            }
             RoiSelector::Label(l) => self.rois.iter().find(|r| r.number == *l),
             RoiSelector::Auto => {
                 if self.rois.len() == 1 {
@@ -222,7 +239,10 @@ impl RtStruct {
         };
         found.ok_or_else(|| {
             let what = match sel {
-                RoiSelector::Name(n) => format!("no ROI named {n:?}"),
+                RoiSelector::Name(n) => {
+                    let names: Vec<&str> = self.rois.iter().map(|r| r.name.as_str()).collect();
+                    format!("no ROI named {n:?}{}", crate::near_miss(n, &names))
+                }
                 RoiSelector::Label(l) => format!("no ROI number {l}"),
                 RoiSelector::Auto => unreachable!(),
             };

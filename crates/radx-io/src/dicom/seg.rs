@@ -131,6 +131,20 @@ pub(crate) fn read_seg(
                     )
                 })?
         }
+        RoiSelector::Name(l) if segs.iter().filter(|s| &s.label == l).count() > 1 => {
+            return Err(invalid(
+                path,
+                format!(
+                    "{} segments are labelled {l:?} (segment numbers {}): choose one by number",
+                    segs.iter().filter(|s| &s.label == l).count(),
+                    segs.iter()
+                        .filter(|s| &s.label == l)
+                        .map(|s| s.number.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ))
+        }
         RoiSelector::Name(l) => segs
             .iter()
             .find(|s| &s.label == l)
@@ -139,7 +153,11 @@ pub(crate) fn read_seg(
                 invalid(
                     path,
                     format!(
-                        "no segment labelled {l:?}; segments present: {}",
+                        "no segment labelled {l:?}{}; segments present: {}",
+                        crate::near_miss(
+                            l,
+                            &segs.iter().map(|s| s.label.as_str()).collect::<Vec<_>>()
+                        ),
                         listing(&segs)
                     ),
                 )
