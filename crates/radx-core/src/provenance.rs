@@ -73,6 +73,11 @@ pub struct Selection {
     /// DICOM: Modality of the image series.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modality: Option<String>,
+    /// DICOM: the compressed transfer syntax of the image series and the codec that decoded
+    /// it (e.g. `1.2.840.10008.1.2.4.90 JPEG 2000 (lossless only), decoded by
+    /// jpeg2k/openjp2`); absent for uncompressed pixel data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pixel_decoding: Option<String>,
     /// RTSTRUCT: ROIName and ROINumber of the ROI.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roi_name: Option<String>,

@@ -495,6 +495,7 @@ pub fn load_inputs(
         series_instance_uid: series.map(|s| s.series_uid.clone()),
         frame_of_reference_uid: series.and_then(|s| s.frame_of_reference_uid.clone()),
         modality: series.and_then(|s| s.modality.clone()),
+        pixel_decoding: series.and_then(|s| s.pixel_decoding()),
         roi_name: m.roi_name.clone(),
         roi_number: m.roi_number,
         segment_number: m.segment_number,

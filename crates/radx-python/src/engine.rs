@@ -644,6 +644,7 @@ fn read_image_file(
         series_instance_uid: series.map(|s| s.series_uid.clone()),
         frame_of_reference_uid: series.and_then(|s| s.frame_of_reference_uid.clone()),
         modality: series.and_then(|s| s.modality.clone()),
+        pixel_decoding: series.and_then(|s| s.pixel_decoding()),
         image_shape_zyx: Some(loaded.image.grid.shape_zyx),
         image_spacing_zyx_mm: Some(loaded.image.grid.spacing_zyx),
         ..Default::default()

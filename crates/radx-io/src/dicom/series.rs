@@ -70,6 +70,19 @@ pub struct SeriesInfo {
     pub suv: Option<SuvInfo>,
 }
 
+impl SeriesInfo {
+    /// For compressed pixel data: the transfer syntax, its name and the codec that decoded
+    /// it, as recorded in the provenance; None for uncompressed (native) pixel data.
+    pub fn pixel_decoding(&self) -> Option<String> {
+        let codec = super::pixels::codec_of(&self.transfer_syntax)?;
+        Some(format!(
+            "{} {}, decoded by {codec}",
+            self.transfer_syntax,
+            super::pixels::transfer_syntax_name(&self.transfer_syntax)
+        ))
+    }
+}
+
 /// A DICOM series as an image plus what identifies it.
 #[derive(Debug, Clone)]
 pub struct DicomSeries {
