@@ -78,6 +78,10 @@ pub struct Selection {
     /// jpeg2k/openjp2`); absent for uncompressed pixel data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pixel_decoding: Option<String>,
+    /// DICOM: how the slices were grouped into a series when their SeriesInstanceUID was
+    /// absent or empty (then `series_instance_uid` is absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series_grouping: Option<String>,
     /// RTSTRUCT: ROIName and ROINumber of the ROI.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roi_name: Option<String>,

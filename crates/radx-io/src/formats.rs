@@ -232,6 +232,7 @@ pub fn read_image_any(path: &Path, opts: &ImageOptions) -> Result<LoadedImage, I
             let s = read_series(path, opts)?;
             let mut files = s.info.files.clone();
             files.sort();
+            files.dedup(); // the frames of a multi-frame file
             Ok(LoadedImage {
                 image: s.image,
                 format,

@@ -18,7 +18,11 @@ fn original() -> (tempfile::TempDir, Image) {
     let src = sts().join("dicom/STS_002/CT/image");
     let dir = tempfile::tempdir().unwrap();
     for s in SLICES {
-        std::fs::copy(src.join(format!("{s}.dcm")), dir.path().join(format!("{s}.dcm"))).unwrap();
+        std::fs::copy(
+            src.join(format!("{s}.dcm")),
+            dir.path().join(format!("{s}.dcm")),
+        )
+        .unwrap();
     }
     let img = read_image_any(dir.path(), &ImageOptions::default())
         .unwrap()
@@ -87,7 +91,10 @@ fn jpeg_ls_near_lossless_stays_within_near() {
     // Encoded with NEAR = 2: no stored value moves by more than 2 (slope 1 here).
     let (worst, _) = compare("jpeg-ls-near-lossless", "1.2.840.10008.1.2.4.81");
     assert!(worst <= 2.0, "JPEG-LS NEAR=2 moved a voxel by {worst}");
-    assert!(worst > 0.0, "near-lossless fixture is expected to differ somewhere");
+    assert!(
+        worst > 0.0,
+        "near-lossless fixture is expected to differ somewhere"
+    );
 }
 
 #[test]
@@ -97,7 +104,10 @@ fn jpeg_2000_lossy_within_its_error() {
     let (worst, rms) = compare("j2k-lossy", "1.2.840.10008.1.2.4.91");
     assert!(worst > 0.0);
     let target = 65535.0 / 10f64.powf(80.0 / 20.0);
-    assert!(rms <= 1.1 * target, "rms {rms} HU, PSNR target gives {target}");
+    assert!(
+        rms <= 1.1 * target,
+        "rms {rms} HU, PSNR target gives {target}"
+    );
 }
 
 #[test]
@@ -127,7 +137,9 @@ fn unsupported_transfer_syntax_is_named() {
     let p = dir.path().join("000020.dcm");
     let jxl = "1.2.840.10008.1.2.4.110";
     retag_encapsulated(&p, jxl);
-    let e = read_image_any(&p, &ImageOptions::default()).unwrap_err().to_string();
+    let e = read_image_any(&p, &ImageOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains(jxl), "{e}");
     assert!(e.contains("JPEG XL Lossless"), "{e}");
     assert!(e.contains("000020.dcm"), "{e}");
@@ -138,7 +150,11 @@ fn corrupt_12_bit_jpeg_is_an_error_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let src = fixture("jpeg-extended");
     for s in SLICES {
-        std::fs::copy(src.join(format!("{s}.dcm")), dir.path().join(format!("{s}.dcm"))).unwrap();
+        std::fs::copy(
+            src.join(format!("{s}.dcm")),
+            dir.path().join(format!("{s}.dcm")),
+        )
+        .unwrap();
     }
     // Cut the entropy-coded data of one slice short (the file stays well-formed DICOM).
     let p = dir.path().join("000021.dcm");

@@ -492,10 +492,13 @@ pub fn load_inputs(
     let label_map = matches!(mask.format, radx_io::Format::Nifti | radx_io::Format::Nrrd);
     let grid = &loaded.image.grid;
     let selection = Selection {
-        series_instance_uid: series.map(|s| s.series_uid.clone()),
+        series_instance_uid: series
+            .filter(|s| s.grouping.is_none())
+            .map(|s| s.series_uid.clone()),
         frame_of_reference_uid: series.and_then(|s| s.frame_of_reference_uid.clone()),
         modality: series.and_then(|s| s.modality.clone()),
         pixel_decoding: series.and_then(|s| s.pixel_decoding()),
+        series_grouping: series.and_then(|s| s.grouping.clone()),
         roi_name: m.roi_name.clone(),
         roi_number: m.roi_number,
         segment_number: m.segment_number,

@@ -24,9 +24,9 @@ pub(crate) struct Decoded {
 }
 
 const ZIGZAG: [usize; 64] = [
-    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27,
-    20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58,
-    59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20,
+    13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59,
+    52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
 ];
 
 /// The sample precision of the first SOF marker of a JPEG stream and whether that frame is
@@ -253,7 +253,9 @@ pub(crate) fn decode(data: &[u8]) -> Result<Decoded, String> {
             None => return Err("JPEG stream ends inside a marker".into()),
         };
         if len < 2 || p + len > data.len() {
-            return Err(format!("JPEG marker 0xFF{m:02X} of length {len} runs past the data"));
+            return Err(format!(
+                "JPEG marker 0xFF{m:02X} of length {len} runs past the data"
+            ));
         }
         let seg = &data[p + 2..p + len];
         match m {
@@ -497,6 +499,9 @@ mod tests {
     fn truncated_stream_is_an_error_not_a_panic() {
         assert!(decode(&[0xFF, 0xD8]).is_err());
         assert!(decode(&[0xFF, 0xD8, 0xFF, 0xC1, 0x00]).is_err());
-        assert!(decode(&[0xFF, 0xD8, 0xFF, 0xC1, 0x00, 0x0B, 12, 0, 8, 0, 8, 1, 1, 0x11, 0, 0xFF, 0xDA]).is_err());
+        assert!(decode(&[
+            0xFF, 0xD8, 0xFF, 0xC1, 0x00, 0x0B, 12, 0, 8, 0, 8, 1, 1, 0x11, 0, 0xFF, 0xDA
+        ])
+        .is_err());
     }
 }

@@ -7,8 +7,9 @@
 //! is an [`crate::IoError`] that names the file (or folder) and the problem; no input makes
 //! a reader panic.
 //!
-//! Limits (each an error naming the file, never a silent approximation): series must be
-//! single-frame slices (enhanced multi-frame objects are not read), stacked along the slice
+//! Limits (each an error naming the file, never a silent approximation): series are
+//! single-frame slices or enhanced multi-frame images (Enhanced / Legacy Converted Enhanced
+//! CT, MR, PET: each frame placed by its functional groups), stacked along the slice
 //! normal (no gantry tilt), evenly spaced, greyscale; compressed transfer syntaxes are
 //! decoded through dicom-rs's pixel-data stack: RLE Lossless and JPEG baseline / 8-bit
 //! extended / lossless by pure-Rust code (`jpeg-decoder`), 12-bit JPEG extended by radx's

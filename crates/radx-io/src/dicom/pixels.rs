@@ -513,7 +513,10 @@ fn append_samples(
     if samples.len() < n {
         return Err(IoError::Truncated {
             path: path.into(),
-            message: format!("decoded pixel data holds {} samples for {n} pixels", samples.len()),
+            message: format!(
+                "decoded pixel data holds {} samples for {n} pixels",
+                samples.len()
+            ),
         });
     }
     out.extend(
