@@ -803,8 +803,9 @@ fn run_case_inner(
         ..Default::default()
     };
     stage.set("read");
-    let loaded = radx_pipeline::load_inputs(&case.image, &case.mask, &options)
-        .map_err(|e| err(stage_of(&e), e.to_string()))?;
+    let loaded =
+        radx_pipeline::load_inputs_with(&case.image, &case.mask, &options, &ctx.settings.mask)
+            .map_err(|e| err(stage_of(&e), e.to_string()))?;
     let mut record = case_record(case, ctx, &loaded);
     let why = match reuse_check(&cases_dir(out), &case.case_id, &record) {
         Ok(()) => {

@@ -82,6 +82,10 @@ pub struct Selection {
     /// absent or empty (then `series_instance_uid` is absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub series_grouping: Option<String>,
+    /// A label map given on another grid than the image, resampled onto the image grid
+    /// (`[mask] resample_to_image`): the method and both grids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_resampling: Option<String>,
     /// RTSTRUCT: ROIName and ROINumber of the ROI.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roi_name: Option<String>,

@@ -391,6 +391,47 @@ pub fn load_mask_any(
     }
 }
 
+/// A label-map mask (NIfTI, NRRD) on its own grid, its ROI selected but not checked
+/// against any image grid: for resampling a mask given on another grid.
+#[derive(Debug, Clone)]
+pub struct NativeLabelMap {
+    pub grid: Grid,
+    pub roi: Array3<bool>,
+    pub format: Format,
+    /// Every file read, sorted by path.
+    pub files: Vec<PathBuf>,
+    pub label_value: Option<i64>,
+}
+
+/// Reads a NIfTI / NRRD label map on its own grid with the ROI of `sel`; None for other
+/// formats (RTSTRUCT, SEG, folders: they are placed on the image grid by their readers).
+pub fn read_label_map(path: &Path, sel: &RoiSelector) -> Result<Option<NativeLabelMap>, IoError> {
+    if path.is_dir() {
+        return Ok(None);
+    }
+    let format = detect_format(path)?;
+    let (grid, data, mut files) = match format {
+        Format::Nifti => {
+            let m = crate::read_image(path)?;
+            (m.grid, m.data, vec![path.to_path_buf()])
+        }
+        Format::Nrrd => nrrd::read_nrrd_files(path)?,
+        _ => return Ok(None),
+    };
+    files.sort();
+    let roi = select_labels(path, &data, sel)?;
+    Ok(Some(NativeLabelMap {
+        grid,
+        roi,
+        format,
+        files,
+        label_value: match sel {
+            RoiSelector::Label(l) => Some(*l),
+            _ => None,
+        },
+    }))
+}
+
 /// Label-map selection shared by NIfTI and NRRD masks (radx-io's rule; names are not
 /// valid for label maps).
 fn select_labels(

@@ -35,8 +35,9 @@ pub use dicom::{
     RtStruct, SegmentInfo, SeriesInfo, SeriesOptions, SeriesSummary, StructureRoi, SuvInfo,
 };
 pub use formats::{
-    detect_format, load_mask_any, read_image_any, read_mask_any, Format, ImageOptions, LoadedImage,
-    LoadedMask, MaskSelection, MaskTarget, RoiSelector, SEG_FRACTION_THRESHOLD,
+    detect_format, load_mask_any, read_image_any, read_label_map, read_mask_any, Format,
+    ImageOptions, LoadedImage, LoadedMask, MaskSelection, MaskTarget, NativeLabelMap, RoiSelector,
+    SEG_FRACTION_THRESHOLD,
 };
 pub use nifti_reader::{read_image, read_mask, select_labels, MaskSelector};
 pub use nifti_writer::{write_nifti_image, write_nifti_map};

@@ -66,6 +66,7 @@
 //! `presets` (the shipped presets, [`PRESETS`]), `validation` ([`Settings::validate`]);
 //! this file parses, names and hashes a manifest.
 
+mod mask;
 mod presets;
 mod types;
 mod validation;
@@ -74,6 +75,7 @@ use std::path::Path;
 
 pub use crate::filter_spec::FilterSpec;
 use crate::limits::{Limit, LimitError, Limits};
+pub use mask::{MaskResample, MaskSettings};
 pub use presets::PRESETS;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
