@@ -57,8 +57,7 @@ a folder of DICOM slices, or a DICOM RTSTRUCT or SEG file";
 /// series, unless its only DICOM file is an RTSTRUCT or SEG (then that format). A file is
 /// NRRD when it starts with `NRRD000`, DICOM when it has the Part 10 signature (then
 /// RTSTRUCT, SEG or an image slice by its SOP class and modality), NIfTI when it is gzip
-/// data or starts with the NIfTI-1 header size 348 (or NIfTI-2's 540, then refused by the
-/// reader with a message that says so).
+/// data or starts with the NIfTI-1 header size 348 or the NIfTI-2 header size 540.
 pub fn detect_format(path: &Path) -> Result<Format, IoError> {
     let meta = std::fs::metadata(path).map_err(|e| open_error(path, e))?;
     if meta.is_dir() {
@@ -111,7 +110,7 @@ pub fn detect_format(path: &Path) -> Result<Format, IoError> {
     if head.len() >= 4 {
         let le = i32::from_le_bytes([head[0], head[1], head[2], head[3]]);
         let be = i32::from_be_bytes([head[0], head[1], head[2], head[3]]);
-        // 348: NIfTI-1; 540: NIfTI-2, which the NIfTI reader names as unsupported
+        // 348: NIfTI-1; 540: NIfTI-2
         if [348, 540].contains(&le) || [348, 540].contains(&be) {
             return Ok(Format::Nifti);
         }
