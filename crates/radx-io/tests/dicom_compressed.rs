@@ -190,7 +190,7 @@ fn truncate_fragments(p: &std::path::Path) {
         panic!("encapsulated pixel data expected");
     };
     let mut f = seq.fragments()[0].clone();
-    f.truncate(f.len() / 3 & !1);
+    f.truncate((f.len() / 3) & !1);
     let seq: PixelFragmentSequence<Vec<u8>> = PixelFragmentSequence::new(vec![], vec![f]);
     obj.put(DataElement::new(tags::PIXEL_DATA, VR::OB, Value::from(seq)));
     obj.write_to_file(p).unwrap();

@@ -20,6 +20,7 @@ use radx_core::settings::MaskResample;
 use radx_core::Grid;
 
 /// `(D · S)⁻¹` of a grid: world offset → continuous index (x, y, z); None when singular.
+#[allow(clippy::needless_range_loop)] // matrix algebra by indices
 fn world_to_index(g: &Grid) -> Option<[[f64; 3]; 3]> {
     let sp = [g.spacing_zyx[2], g.spacing_zyx[1], g.spacing_zyx[0]];
     let mut m = [[0.0; 3]; 3];

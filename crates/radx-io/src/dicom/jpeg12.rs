@@ -359,6 +359,7 @@ pub(crate) fn decode(data: &[u8]) -> Result<Decoded, String> {
     })
 }
 
+#[allow(clippy::needless_range_loop)] // the IDCT reads clearest with its indices
 fn decode_scan(
     data: &[u8],
     start: usize,
@@ -436,7 +437,7 @@ fn decode_scan(
     }
     // The entropy-coded data end at the next marker that is not a restart marker.
     let mut p = bits.pos;
-    while p + 1 < data.len() && !(data[p] == 0xFF && !matches!(data[p + 1], 0x00 | 0xD0..=0xD7)) {
+    while p + 1 < data.len() && (data[p] != 0xFF || matches!(data[p + 1], 0x00 | 0xD0..=0xD7)) {
         p += 1;
     }
     Ok((out, p))
@@ -488,10 +489,7 @@ mod tests {
         // IDCT of a DC-only block: f = F(0,0) / 8 everywhere.
         let cos = cos_table();
         let f00 = 80.0;
-        let mut acc = 0.0;
-        for u in 0..1 {
-            acc += cos[3][u] * cos[5][u] * f00;
-        }
+        let acc = cos[3][0] * cos[5][0] * f00;
         assert!((acc / 4.0 - 10.0).abs() < 1e-12);
     }
 
