@@ -324,6 +324,10 @@ struct ExtractArgs {
     /// DICOM PET: convert to SUV (body weight, decay-corrected) from the DICOM tags.
     #[arg(long)]
     suv: bool,
+    /// DICOM PET: the SUV normalisation, implies --suv: bw (body weight, default),
+    /// lbm-james, lbm-janmahasatian (lean body mass) or bsa (body surface area, Du Bois).
+    #[arg(long, value_parser = ["bw", "lbm-james", "lbm-janmahasatian", "bsa"])]
+    suv_type: Option<String>,
     /// DICOM: the SeriesInstanceUID to read when the folder holds several series.
     #[arg(long)]
     series_uid: Option<String>,
@@ -964,7 +968,10 @@ fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
         if let Some(r) = &a.roi {
             options.roi = radx_pipeline::RoiSelector::parse(r);
         }
-        options.series.suv = a.suv;
+        options.series.suv = a.suv || a.suv_type.is_some();
+        if let Some(t) = &a.suv_type {
+            options.series.suv_type = radx_io::SuvType::parse(t).unwrap_or_default();
+        }
         options.series.series_uid = a.series_uid.clone();
         let (table, mut prov) =
             radx_pipeline::extract_inputs(image, mask, &options, &settings, &registry, &labels)?;
@@ -981,7 +988,7 @@ fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
                 _ => None,
             },
             series_uid: a.series_uid.clone(),
-            suv: a.suv,
+            suv: options.series.suv,
         });
         (table, prov)
     };

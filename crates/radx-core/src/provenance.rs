@@ -130,6 +130,19 @@ pub struct SuvRecord {
     pub decay_time_s: Vec<f64>,
     /// The factor each slice's values were multiplied by, in z order.
     pub factor: Vec<f64>,
+    /// The SUV normalisation when it is not body weight: `lbm-james`, `lbm-janmahasatian`
+    /// or `bsa` (absent: body weight).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub suv_type: String,
+    /// PatientSize (m) and PatientSex used by a lean-body-mass or body-surface-area SUV.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height_m: Option<f64>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub sex: String,
+    /// The normaliser of a non-body-weight SUV: lean body mass (kg) or body surface
+    /// area (m²).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normaliser: Option<f64>,
 }
 
 /// What was asked for, so that `radx reproduce` can ask again: the row labels and how

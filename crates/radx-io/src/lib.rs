@@ -33,6 +33,7 @@ use thiserror::Error;
 pub use dicom::{
     list_segments, list_series, read_rtstruct, read_seg_mask, read_series, Contour, DicomSeries,
     RtStruct, SegmentInfo, SeriesInfo, SeriesOptions, SeriesSummary, StructureRoi, SuvInfo,
+    SuvType,
 };
 pub use formats::{
     detect_format, load_mask_any, read_image_any, read_label_map, read_mask_any, Format,

@@ -567,6 +567,7 @@ pub fn extract(
                     let options = radx_pipeline::SeriesOptions {
                         suv: opts.suv,
                         series_uid: opts.series_uid.clone(),
+                        ..Default::default()
                     };
                     let loaded = read_image_file(&ip, &options)?;
                     (loaded.0, loaded.1, radx_cli::case_name(&ip), loaded.2)

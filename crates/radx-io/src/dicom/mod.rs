@@ -42,4 +42,4 @@ pub(crate) mod suv;
 pub use rtstruct::{read_rtstruct, Contour, RtStruct, StructureRoi};
 pub use seg::{list_segments, read_seg_mask, SegmentInfo};
 pub use series::{list_series, read_series, DicomSeries, SeriesInfo, SeriesOptions, SeriesSummary};
-pub use suv::SuvInfo;
+pub use suv::{SuvInfo, SuvType};

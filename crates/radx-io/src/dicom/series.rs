@@ -44,7 +44,7 @@ use radx_core::{Grid, Image};
 use super::dcm::{self, Attrs};
 use super::geometry::{cross, dot, lps_to_ras, norm, orientation, sub};
 use super::pixels::{append_values, stored_values, PixelFormat};
-use super::suv::{suv_factors, SuvInfo};
+use super::suv::{suv_factors, SuvInfo, SuvType};
 use crate::{invalid, open_error, unsupported, IoError};
 
 /// How to read a DICOM series.
@@ -54,6 +54,8 @@ pub struct SeriesOptions {
     pub series_uid: Option<String>,
     /// Convert PET activity concentration to body-weight SUV (see [`SuvInfo`]).
     pub suv: bool,
+    /// The SUV normalisation when `suv` is set (default body weight; see [`SuvType`]).
+    pub suv_type: SuvType,
 }
 
 /// What was read, beside the voxels: the identity of the series (for checking masks that
@@ -644,7 +646,7 @@ fn build(
     let (ny, nx) = (fmt0.rows, fmt0.columns);
     crate::guard::voxel_count(folder, &[n as u64, ny as u64, nx as u64])?;
     let suv = if opts.suv {
-        Some(suv_factors(folder, &slices)?)
+        Some(suv_factors(folder, &slices, opts.suv_type)?)
     } else {
         None
     };
