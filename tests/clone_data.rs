@@ -84,7 +84,7 @@ fn every_shipped_file_is_found_without_environment_and_matches_its_manifest() {
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("Ibsi: 136 files verified"), "{text}");
-    assert!(text.contains("Cohort: 116 files verified"), "{text}");
+    assert!(text.contains("Cohort: 146 files verified"), "{text}");
 }
 
 /// Copies `src` into `dst` recursively.

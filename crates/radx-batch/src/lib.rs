@@ -894,6 +894,12 @@ fn run_case_inner(
     };
     let asks: Vec<RegionAsk> = rows.iter().map(region_ask).collect();
     stage.set("read");
+    if ctx.settings.mask.resample_to_image != radx_core::settings::MaskResample::Off {
+        return Err(err(
+            "settings",
+            "[mask] resample_to_image is applied by radx extract (one region per run); radx batch reads masks on the image grid only".into(),
+        ));
+    }
     let mut loaded = radx_pipeline::load_regions(&case.image, &Default::default(), &asks)
         .map_err(|e| err(stage_of(&e), e.to_string()))?;
     radx_pipeline::derive_regions(&mut loaded, &ctx.settings.roi);

@@ -326,6 +326,10 @@ struct ExtractArgs {
     /// DICOM PET: convert to SUV (body weight, decay-corrected) from the DICOM tags.
     #[arg(long)]
     suv: bool,
+    /// DICOM PET: the SUV normalisation, implies --suv: bw (body weight, default),
+    /// lbm-james, lbm-janmahasatian (lean body mass) or bsa (body surface area, Du Bois).
+    #[arg(long, value_parser = ["bw", "lbm-james", "lbm-janmahasatian", "bsa"])]
+    suv_type: Option<String>,
     /// DICOM: the SeriesInstanceUID to read when the folder holds several series.
     #[arg(long)]
     series_uid: Option<String>,
@@ -977,54 +981,89 @@ fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
             });
         }
         let series = radx_pipeline::SeriesOptions {
-            suv: a.suv,
+            suv: a.suv || a.suv_type.is_some(),
+            suv_type: match &a.suv_type {
+                Some(t) => radx_io::SuvType::parse(t).unwrap_or_default(),
+                None => Default::default(),
+            },
             series_uid: a.series_uid.clone(),
         };
         radx_pipeline::check_families(&settings, &registry)?;
-        let mut loaded = radx_pipeline::load_regions(image, &series, &asks)?;
-        check_region_kind(mask, &loaded, a.all_rois, a.all_labels)?;
-        radx_pipeline::derive_regions(&mut loaded, &settings.roi);
-        let table = radx_pipeline::extract_regions(
-            &loaded.image,
-            &loaded.regions,
-            &settings,
-            &registry,
-            &case,
-        )
-        .map_err(|(roi, source)| {
-            if loaded.regions.len() == 1 {
-                radx_pipeline::PipelineError::Process {
-                    image: image.display().to_string(),
-                    mask: mask.display().to_string(),
-                    source,
-                }
-            } else {
-                radx_pipeline::PipelineError::Region {
-                    roi,
-                    image: image.display().to_string(),
-                    mask: mask.display().to_string(),
-                    source: Box::new(source),
-                }
+        if settings.mask.resample_to_image != radx_core::settings::MaskResample::Off {
+            // A mask on another grid is resampled for one region of one label map.
+            let [RegionAsk::One { selector, name, .. }] = asks.as_slice() else {
+                bail!("[mask] resample_to_image resamples one region: give at most one --roi or --label (not --all-rois / --all-labels)");
+            };
+            if !settings.roi.is_empty() {
+                bail!("[mask] resample_to_image and [[roi.derived]] cannot be combined yet: derive the regions on a mask on the image grid");
             }
-        })?;
-        let mut prov = radx_pipeline::provenance(&settings, &registry, loaded.inputs.clone());
-        let base = Request {
-            case,
-            phantom: false,
-            series_uid: a.series_uid.clone(),
-            suv: a.suv,
-            ..Default::default()
-        };
-        radx_pipeline::record_regions(&mut prov, &loaded, &base);
-        if let Some(p) = &a.label_names {
-            prov.inputs.push(radx_pipeline::input_record(
-                "label_names",
-                p,
-                "CSV",
-                std::slice::from_ref(p),
-            )?);
+            let options = radx_pipeline::InputOptions {
+                roi: selector.clone(),
+                series: series.clone(),
+            };
+            let labels = CaseLabels {
+                case: case.clone(),
+                roi: name.clone(),
+                image: "original".into(),
+            };
+            let (table, mut prov) = radx_pipeline::extract_inputs(
+                image, mask, &options, &settings, &registry, &labels,
+            )?;
+            prov.request = Some(Request {
+                case: labels.case.clone(),
+                roi: labels.roi.clone(),
+                phantom: false,
+                series_uid: a.series_uid.clone(),
+                suv: series.suv,
+                ..Default::default()
+            });
+            (table, prov)
+        } else {
+            let mut loaded = radx_pipeline::load_regions(image, &series, &asks)?;
+            check_region_kind(mask, &loaded, a.all_rois, a.all_labels)?;
+            radx_pipeline::derive_regions(&mut loaded, &settings.roi);
+            let table = radx_pipeline::extract_regions(
+                &loaded.image,
+                &loaded.regions,
+                &settings,
+                &registry,
+                &case,
+            )
+            .map_err(|(roi, source)| {
+                if loaded.regions.len() == 1 {
+                    radx_pipeline::PipelineError::Process {
+                        image: image.display().to_string(),
+                        mask: mask.display().to_string(),
+                        source,
+                    }
+                } else {
+                    radx_pipeline::PipelineError::Region {
+                        roi,
+                        image: image.display().to_string(),
+                        mask: mask.display().to_string(),
+                        source: Box::new(source),
+                    }
+                }
+            })?;
+            let mut prov = radx_pipeline::provenance(&settings, &registry, loaded.inputs.clone());
+            let base = Request {
+                case,
+                phantom: false,
+                series_uid: a.series_uid.clone(),
+                suv: series.suv,
+                ..Default::default()
+            };
+            radx_pipeline::record_regions(&mut prov, &loaded, &base);
+            if let Some(p) = &a.label_names {
+                prov.inputs.push(radx_pipeline::input_record(
+                    "label_names",
+                    p,
+                    "CSV",
+                    std::slice::from_ref(p),
+                )?);
+            }
+            (table, prov)
         }
-        (table, prov)
     };
     let mut provenance = provenance;
     provenance.inputs.extend(a.settings.input_record()?);

@@ -372,6 +372,15 @@ fn reproduce_one(path: &Path, a: &ReproduceArgs, build: &radx_core::BuildInfo) -
         };
         options.series.series_uid = request.series_uid.clone();
         options.series.suv = request.suv;
+        // A lean-body-mass or body-surface-area SUV is recorded in the selection.
+        if let Some(t) = record
+            .selection
+            .as_ref()
+            .and_then(|s| s.suv.as_ref())
+            .and_then(|s| radx_io::SuvType::parse(&s.suv_type))
+        {
+            options.series.suv_type = t;
+        }
         match radx_pipeline::extract_inputs(&image, &mask, &options, &settings, &registry, &labels)
         {
             Ok(r) => r,

@@ -73,6 +73,19 @@ pub struct Selection {
     /// DICOM: Modality of the image series.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modality: Option<String>,
+    /// DICOM: the compressed transfer syntax of the image series and the codec that decoded
+    /// it (e.g. `1.2.840.10008.1.2.4.90 JPEG 2000 (lossless only), decoded by
+    /// jpeg2k/openjp2`); absent for uncompressed pixel data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pixel_decoding: Option<String>,
+    /// DICOM: how the slices were grouped into a series when their SeriesInstanceUID was
+    /// absent or empty (then `series_instance_uid` is absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series_grouping: Option<String>,
+    /// A label map given on another grid than the image, resampled onto the image grid
+    /// (`[mask] resample_to_image`): the method and both grids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_resampling: Option<String>,
     /// RTSTRUCT: ROIName and ROINumber of the ROI.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roi_name: Option<String>,
@@ -117,6 +130,19 @@ pub struct SuvRecord {
     pub decay_time_s: Vec<f64>,
     /// The factor each slice's values were multiplied by, in z order.
     pub factor: Vec<f64>,
+    /// The SUV normalisation when it is not body weight: `lbm-james`, `lbm-janmahasatian`
+    /// or `bsa` (absent: body weight).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub suv_type: String,
+    /// PatientSize (m) and PatientSex used by a lean-body-mass or body-surface-area SUV.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height_m: Option<f64>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub sex: String,
+    /// The normaliser of a non-body-weight SUV: lean body mass (kg) or body surface
+    /// area (m²).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normaliser: Option<f64>,
 }
 
 /// What was asked for, so that `radx reproduce` can ask again: the row labels and how

@@ -57,8 +57,7 @@ a folder of DICOM slices, or a DICOM RTSTRUCT or SEG file";
 /// series, unless its only DICOM file is an RTSTRUCT or SEG (then that format). A file is
 /// NRRD when it starts with `NRRD000`, DICOM when it has the Part 10 signature (then
 /// RTSTRUCT, SEG or an image slice by its SOP class and modality), NIfTI when it is gzip
-/// data or starts with the NIfTI-1 header size 348 (or NIfTI-2's 540, then refused by the
-/// reader with a message that says so).
+/// data or starts with the NIfTI-1 header size 348 or the NIfTI-2 header size 540.
 pub fn detect_format(path: &Path) -> Result<Format, IoError> {
     let meta = std::fs::metadata(path).map_err(|e| open_error(path, e))?;
     if meta.is_dir() {
@@ -111,7 +110,7 @@ pub fn detect_format(path: &Path) -> Result<Format, IoError> {
     if head.len() >= 4 {
         let le = i32::from_le_bytes([head[0], head[1], head[2], head[3]]);
         let be = i32::from_be_bytes([head[0], head[1], head[2], head[3]]);
-        // 348: NIfTI-1; 540: NIfTI-2, which the NIfTI reader names as unsupported
+        // 348: NIfTI-1; 540: NIfTI-2
         if [348, 540].contains(&le) || [348, 540].contains(&be) {
             return Ok(Format::Nifti);
         }
@@ -232,6 +231,7 @@ pub fn read_image_any(path: &Path, opts: &ImageOptions) -> Result<LoadedImage, I
             let s = read_series(path, opts)?;
             let mut files = s.info.files.clone();
             files.sort();
+            files.dedup(); // the frames of a multi-frame file
             Ok(LoadedImage {
                 image: s.image,
                 format,
@@ -393,6 +393,47 @@ pub(crate) fn mask_file_of_folder(path: &Path) -> Result<PathBuf, IoError> {
             ),
         )),
     }
+}
+
+/// A label-map mask (NIfTI, NRRD) on its own grid, its ROI selected but not checked
+/// against any image grid: for resampling a mask given on another grid.
+#[derive(Debug, Clone)]
+pub struct NativeLabelMap {
+    pub grid: Grid,
+    pub roi: Array3<bool>,
+    pub format: Format,
+    /// Every file read, sorted by path.
+    pub files: Vec<PathBuf>,
+    pub label_value: Option<i64>,
+}
+
+/// Reads a NIfTI / NRRD label map on its own grid with the ROI of `sel`; None for other
+/// formats (RTSTRUCT, SEG, folders: they are placed on the image grid by their readers).
+pub fn read_label_map(path: &Path, sel: &RoiSelector) -> Result<Option<NativeLabelMap>, IoError> {
+    if path.is_dir() {
+        return Ok(None);
+    }
+    let format = detect_format(path)?;
+    let (grid, data, mut files) = match format {
+        Format::Nifti => {
+            let m = crate::read_image(path)?;
+            (m.grid, m.data, vec![path.to_path_buf()])
+        }
+        Format::Nrrd => nrrd::read_nrrd_files(path)?,
+        _ => return Ok(None),
+    };
+    files.sort();
+    let roi = select_labels(path, &data, sel)?;
+    Ok(Some(NativeLabelMap {
+        grid,
+        roi,
+        format,
+        files,
+        label_value: match sel {
+            RoiSelector::Label(l) => Some(*l),
+            _ => None,
+        },
+    }))
 }
 
 /// Label-map selection shared by NIfTI and NRRD masks (radx-io's rule; names are not

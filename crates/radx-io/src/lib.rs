@@ -34,10 +34,12 @@ use thiserror::Error;
 pub use dicom::{
     list_segments, list_series, read_rtstruct, read_seg_mask, read_series, Contour, DicomSeries,
     RtStruct, SegmentInfo, SeriesInfo, SeriesOptions, SeriesSummary, StructureRoi, SuvInfo,
+    SuvType,
 };
 pub use formats::{
-    detect_format, load_mask_any, read_image_any, read_mask_any, Format, ImageOptions, LoadedImage,
-    LoadedMask, MaskSelection, MaskTarget, RoiSelector, SEG_FRACTION_THRESHOLD,
+    detect_format, load_mask_any, read_image_any, read_label_map, read_mask_any, Format,
+    ImageOptions, LoadedImage, LoadedMask, MaskSelection, MaskTarget, NativeLabelMap, RoiSelector,
+    SEG_FRACTION_THRESHOLD,
 };
 pub use nifti_reader::{read_image, read_mask, select_labels, MaskSelector};
 pub use nifti_writer::{write_nifti_image, write_nifti_map};

@@ -1,7 +1,8 @@
-//! NIfTI-1 reading: `.nii` and `.nii.gz`, the integer and floating point data types,
-//! geometry from the sform (else the qform, else pixdim).
+//! NIfTI-1 and NIfTI-2 reading: `.nii` and `.nii.gz`, the integer and floating point data
+//! types, geometry from the sform (else the qform, else pixdim).
 //!
-//! The 348-byte header is decoded here (byte order from `sizeof_hdr`) and checked before
+//! The 348-byte (NIfTI-1) or 540-byte (NIfTI-2) header is decoded here (version and byte
+//! order from `sizeof_hdr`) and checked before
 //! any voxel is read: `dim[0]` must be 1 to 7 and every used dimension at least 1;
 //! `vox_offset` must be a whole number of bytes, at least 352 (0 is read as 352, as old
 //! writers leave it); the voxel count is checked against the voxel limit
@@ -29,49 +30,62 @@ pub enum MaskSelector {
     Label(i64),
 }
 
-/// The NIfTI-1 header fields radx uses, in the file's byte order already decoded.
+/// The NIfTI-1 / NIfTI-2 header fields radx uses, decoded from the file's byte order
+/// (NIfTI-1's 16-bit and 32-bit fields widened to NIfTI-2's 64-bit ones).
 #[derive(Debug, Clone)]
 struct Header {
     little: bool,
-    dim: [i16; 8],
+    /// 1 or 2.
+    version: u8,
+    dim: [i64; 8],
     datatype: i16,
-    pixdim: [f32; 8],
-    vox_offset: f32,
-    scl_slope: f32,
-    scl_inter: f32,
-    qform_code: i16,
-    sform_code: i16,
-    quatern: [f32; 6],
-    srow: [[f32; 4]; 3],
+    pixdim: [f64; 8],
+    vox_offset: f64,
+    scl_slope: f64,
+    scl_inter: f64,
+    qform_code: i32,
+    sform_code: i32,
+    quatern: [f64; 6],
+    srow: [[f64; 4]; 3],
     magic: [u8; 4],
 }
 
 /// Size of the NIfTI-1 header.
 const HEADER_LEN: usize = 348;
+/// Size of the NIfTI-2 header.
+const HEADER2_LEN: usize = 540;
 /// Where the voxels of a single-file NIfTI-1 start at the earliest.
 const MIN_VOX_OFFSET: u64 = 352;
+/// Where the voxels of a single-file NIfTI-2 start at the earliest.
+const MIN_VOX_OFFSET2: u64 = 544;
+
+/// The NIfTI version a header's first four bytes (`sizeof_hdr`) announce, with its byte
+/// order (little endian?): 348 → 1, 540 → 2.
+fn version_of(b: &[u8]) -> Option<(u8, bool)> {
+    let a = [b[0], b[1], b[2], b[3]];
+    match (i32::from_le_bytes(a), i32::from_be_bytes(a)) {
+        (348, _) => Some((1, true)),
+        (_, 348) => Some((1, false)),
+        (540, _) => Some((2, true)),
+        (_, 540) => Some((2, false)),
+        _ => None,
+    }
+}
 
 impl Header {
-    /// Decodes the 348 header bytes; the byte order comes from `sizeof_hdr` (348).
+    /// Decodes the 348 header bytes of a NIfTI-1 file (byte order from `sizeof_hdr`).
     fn parse(b: &[u8; HEADER_LEN], path: &Path) -> Result<Header, IoError> {
-        let little = if i32::from_le_bytes([b[0], b[1], b[2], b[3]]) == 348 {
-            true
-        } else if i32::from_be_bytes([b[0], b[1], b[2], b[3]]) == 348 {
-            false
-        } else {
-            let le = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-            let be = i32::from_be_bytes([b[0], b[1], b[2], b[3]]);
-            return Err(if le == 540 || be == 540 {
-                IoError::Unsupported {
+        let little = match version_of(b) {
+            Some((1, little)) => little,
+            _ => {
+                let le = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                return Err(IoError::NotNifti {
                     path: path.into(),
-                    message: "a NIfTI-2 file; radx reads NIfTI-1 (.nii / .nii.gz)".into(),
-                }
-            } else {
-                IoError::NotNifti {
-                    path: path.into(),
-                    message: format!("header size field is {le}, not 348"),
-                }
-            });
+                    message: format!(
+                        "header size field is {le}, not 348 (NIfTI-1) or 540 (NIfTI-2)"
+                    ),
+                });
+            }
         };
         let i16_at = |o: usize| {
             let a = [b[o], b[o + 1]];
@@ -83,23 +97,23 @@ impl Header {
         };
         let f32_at = |o: usize| {
             let a = [b[o], b[o + 1], b[o + 2], b[o + 3]];
-            if little {
+            (if little {
                 f32::from_le_bytes(a)
             } else {
                 f32::from_be_bytes(a)
-            }
+            }) as f64
         };
-        let mut dim = [0i16; 8];
-        let mut pixdim = [0f32; 8];
+        let mut dim = [0i64; 8];
+        let mut pixdim = [0f64; 8];
         for i in 0..8 {
-            dim[i] = i16_at(40 + 2 * i);
+            dim[i] = i16_at(40 + 2 * i) as i64;
             pixdim[i] = f32_at(76 + 4 * i);
         }
-        let mut quatern = [0f32; 6];
+        let mut quatern = [0f64; 6];
         for (i, q) in quatern.iter_mut().enumerate() {
             *q = f32_at(256 + 4 * i);
         }
-        let mut srow = [[0f32; 4]; 3];
+        let mut srow = [[0f64; 4]; 3];
         for (r, row) in srow.iter_mut().enumerate() {
             for (c, v) in row.iter_mut().enumerate() {
                 *v = f32_at(280 + 16 * r + 4 * c);
@@ -107,18 +121,96 @@ impl Header {
         }
         Ok(Header {
             little,
+            version: 1,
             dim,
             datatype: i16_at(70),
             pixdim,
             vox_offset: f32_at(108),
             scl_slope: f32_at(112),
             scl_inter: f32_at(116),
-            qform_code: i16_at(252),
-            sform_code: i16_at(254),
+            qform_code: i16_at(252) as i32,
+            sform_code: i16_at(254) as i32,
             quatern,
             srow,
             magic: [b[344], b[345], b[346], b[347]],
         })
+    }
+
+    /// Decodes the 540 header bytes of a NIfTI-2 file (byte order from `sizeof_hdr`):
+    /// magic at 4, datatype at 12, dim (8 × i64) at 16, pixdim (8 × f64) at 104,
+    /// vox_offset (i64) at 168, scl_slope / scl_inter at 176 / 184, qform_code / sform_code
+    /// (i32) at 344 / 348, quatern_b..qoffset_z (6 × f64) at 352, srow_x/y/z (4 × f64) at
+    /// 400 / 432 / 464.
+    fn parse2(b: &[u8; HEADER2_LEN], little: bool) -> Header {
+        let bytes = |o: usize, n: usize| -> [u8; 8] {
+            let mut a = [0u8; 8];
+            a[..n].copy_from_slice(&b[o..o + n]);
+            a
+        };
+        let i16_at = |o: usize| {
+            let a = [b[o], b[o + 1]];
+            if little {
+                i16::from_le_bytes(a)
+            } else {
+                i16::from_be_bytes(a)
+            }
+        };
+        let i32_at = |o: usize| {
+            let a = [b[o], b[o + 1], b[o + 2], b[o + 3]];
+            if little {
+                i32::from_le_bytes(a)
+            } else {
+                i32::from_be_bytes(a)
+            }
+        };
+        let i64_at = |o: usize| {
+            let a = bytes(o, 8);
+            if little {
+                i64::from_le_bytes(a)
+            } else {
+                i64::from_be_bytes(a)
+            }
+        };
+        let f64_at = |o: usize| {
+            let a = bytes(o, 8);
+            if little {
+                f64::from_le_bytes(a)
+            } else {
+                f64::from_be_bytes(a)
+            }
+        };
+        let mut dim = [0i64; 8];
+        let mut pixdim = [0f64; 8];
+        for i in 0..8 {
+            dim[i] = i64_at(16 + 8 * i);
+            pixdim[i] = f64_at(104 + 8 * i);
+        }
+        let mut quatern = [0f64; 6];
+        for (i, q) in quatern.iter_mut().enumerate() {
+            *q = f64_at(352 + 8 * i);
+        }
+        let mut srow = [[0f64; 4]; 3];
+        for (r, row) in srow.iter_mut().enumerate() {
+            for (c, v) in row.iter_mut().enumerate() {
+                *v = f64_at(400 + 32 * r + 8 * c);
+            }
+        }
+        let vox = i64_at(168);
+        Header {
+            little,
+            version: 2,
+            dim,
+            datatype: i16_at(12),
+            pixdim,
+            vox_offset: vox as f64,
+            scl_slope: f64_at(176),
+            scl_inter: f64_at(184),
+            qform_code: i32_at(344),
+            sform_code: i32_at(348),
+            quatern,
+            srow,
+            magic: [b[4], b[5], b[6], b[7]],
+        }
     }
 }
 
@@ -215,34 +307,43 @@ impl DataType {
 }
 
 /// The byte offset of the voxels: `vox_offset`, which must be a whole number of bytes
-/// past the 352-byte header (0, as some old writers leave it, means 352).
+/// past the header (352 bytes for NIfTI-1, 544 for NIfTI-2; 0, as some old writers leave
+/// it, means that).
 fn voxel_offset(h: &Header, path: &Path) -> Result<u64, IoError> {
     let v = h.vox_offset;
+    let min = if h.version == 2 {
+        MIN_VOX_OFFSET2
+    } else {
+        MIN_VOX_OFFSET
+    };
+    // NIfTI-1 stores a float32: print the number as written in the header.
+    let shown = |v: f64| -> String {
+        match (h.version == 2, v.abs() >= 1e9) {
+            (false, true) => format!("{:e}", v as f32),
+            (false, false) => format!("{}", v as f32),
+            (true, true) => format!("{v:e}"),
+            (true, false) => format!("{v}"),
+        }
+    };
     let bad = |why: &str| IoError::Invalid {
         path: path.into(),
-        message: if v.abs() >= 1e9 {
-            format!("vox_offset = {v:e} {why}")
-        } else {
-            format!("vox_offset = {v} {why}")
-        },
+        message: format!("vox_offset = {} {why}", shown(v)),
     };
     if !v.is_finite() || v < 0.0 {
-        return Err(bad(
-            "is not a byte offset (a finite number of at least 352)",
-        ));
+        return Err(bad(&format!(
+            "is not a byte offset (a finite number of at least {min})"
+        )));
     }
     if v.fract() != 0.0 {
         return Err(bad("is not a whole number of bytes"));
     }
     if v == 0.0 {
-        return Ok(MIN_VOX_OFFSET);
+        return Ok(min);
     }
-    if (v as f64) < MIN_VOX_OFFSET as f64 {
-        return Err(bad("lies inside the 352-byte header"));
+    if v < min as f64 {
+        return Err(bad(&format!("lies inside the {min}-byte header")));
     }
-    // f32 holds integers exactly up to 2^24; beyond, a whole f32 is still an exact integer
-    // below 2^128, and every file offset radx can meet is far below u64::MAX.
-    if v as f64 >= u64::MAX as f64 {
+    if v >= u64::MAX as f64 {
         return Err(bad("is beyond any file"));
     }
     Ok(v as u64)
@@ -257,7 +358,16 @@ struct Layout {
 }
 
 fn layout(h: &Header, path: &Path) -> Result<Layout, IoError> {
-    if &h.magic[..3] != b"n+1" {
+    if h.version == 2 && &h.magic[..3] != b"n+2" {
+        return Err(IoError::NotNifti {
+            path: path.into(),
+            message: format!(
+                "a NIfTI-2 header (size 540) with magic {:?} (\"n+2\" expected; two-file NIfTI-2 is not read)",
+                String::from_utf8_lossy(&h.magic).trim_end_matches('\0')
+            ),
+        });
+    }
+    if h.version == 1 && &h.magic[..3] != b"n+1" {
         return Err(if &h.magic[..3] == b"ni1" {
             IoError::Unsupported {
                 path: path.into(),
@@ -283,7 +393,7 @@ fn layout(h: &Header, path: &Path) -> Result<Layout, IoError> {
     }
     let ndim = ndim as usize;
     for i in 1..=ndim {
-        if h.dim[i] < 1 {
+        if h.dim[i] < 1 || h.dim[i] > i32::MAX as i64 {
             return Err(IoError::Invalid {
                 path: path.into(),
                 message: format!(
@@ -365,7 +475,34 @@ fn read_volume(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
             message: format!("{have} bytes, shorter than a NIfTI-1 header (348)"),
         });
     }
-    let header = Header::parse(&hb, path)?;
+    let (header, header_len) = match version_of(&hb) {
+        Some((2, little)) => {
+            let mut h2 = [0u8; HEADER2_LEN];
+            h2[..HEADER_LEN].copy_from_slice(&hb);
+            let mut have = HEADER_LEN;
+            while have < HEADER2_LEN {
+                match reader.read(&mut h2[have..]) {
+                    Ok(0) => break,
+                    Ok(k) => have += k,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        return Err(IoError::Truncated {
+                            path: path.into(),
+                            message: format!("{what}: {e}"),
+                        })
+                    }
+                }
+            }
+            if have < HEADER2_LEN {
+                return Err(IoError::Truncated {
+                    path: path.into(),
+                    message: format!("{have} bytes, shorter than a NIfTI-2 header (540)"),
+                });
+            }
+            (Header::parse2(&h2, little), HEADER2_LEN)
+        }
+        _ => (Header::parse(&hb, path)?, HEADER_LEN),
+    };
     let lay = layout(&header, path)?;
     let end = lay
         .offset
@@ -401,7 +538,7 @@ fn read_volume(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
     let grid = geometry(&header, [lay.dims[2], lay.dims[1], lay.dims[0]], path)?;
     skip(
         &mut reader,
-        lay.offset - HEADER_LEN as u64,
+        lay.offset - header_len as u64,
         path,
         "header extensions before the voxels",
     )?;
@@ -418,7 +555,7 @@ fn read_volume(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
     if gzip {
         expect_end(&mut reader, path, "gzip data")?;
     }
-    let (slope, inter) = (header.scl_slope as f64, header.scl_inter as f64);
+    let (slope, inter) = (header.scl_slope, header.scl_inter);
     if slope != 0.0 && (slope != 1.0 || inter != 0.0) {
         values.iter_mut().for_each(|x| *x = *x * slope + inter);
     }
@@ -434,20 +571,20 @@ fn read_volume(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
 }
 
 fn geometry(h: &Header, shape_zyx: [usize; 3], path: &Path) -> Result<Grid, IoError> {
-    let pix = [h.pixdim[1] as f64, h.pixdim[2] as f64, h.pixdim[3] as f64];
+    let pix = [h.pixdim[1], h.pixdim[2], h.pixdim[3]];
     // affine columns: world vector of one step along i, j, k
     let (cols, origin): ([[f64; 3]; 3], [f64; 3]) = if h.sform_code > 0 {
         let r = h.srow;
         (
             [
-                [r[0][0] as f64, r[1][0] as f64, r[2][0] as f64],
-                [r[0][1] as f64, r[1][1] as f64, r[2][1] as f64],
-                [r[0][2] as f64, r[1][2] as f64, r[2][2] as f64],
+                [r[0][0], r[1][0], r[2][0]],
+                [r[0][1], r[1][1], r[2][1]],
+                [r[0][2], r[1][2], r[2][2]],
             ],
-            [r[0][3] as f64, r[1][3] as f64, r[2][3] as f64],
+            [r[0][3], r[1][3], r[2][3]],
         )
     } else if h.qform_code > 0 {
-        let [b, c, d, qx, qy, qz] = h.quatern.map(|v| v as f64);
+        let [b, c, d, qx, qy, qz] = h.quatern;
         let a = (1.0 - (b * b + c * c + d * d)).max(0.0).sqrt();
         let rot = [
             [

@@ -286,6 +286,8 @@ fn suv_without_decay_correction_is_per_slice() {
             );
             put_str(o, tags::UNITS, VR::CS, "BQML");
             put_str(o, tags::DECAY_CORRECTION, VR::CS, "NONE");
+            // not decay corrected: CorrectedImage must not claim DECY
+            put_str(o, tags::CORRECTED_IMAGE, VR::CS, "ATTN\\SCAT");
             for tag in [tags::STUDY_DATE, tags::SERIES_DATE, tags::ACQUISITION_DATE] {
                 put_str(o, tag, VR::DA, "20060129");
             }

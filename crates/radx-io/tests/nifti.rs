@@ -91,3 +91,67 @@ fn folder_and_missing_file_are_named() {
     let e = read_image(&dir.path().join("x.nii")).unwrap_err();
     assert!(matches!(e, IoError::NotFound { .. }), "{e}");
 }
+
+/// NIfTI-2 bytes (little endian, f64 voxels, sform from the grid) of an image.
+fn nifti2_bytes(img: &radx_core::Image) -> Vec<u8> {
+    let mut h = vec![0u8; 544];
+    h[0..4].copy_from_slice(&540i32.to_le_bytes());
+    h[4..12].copy_from_slice(b"n+2\0\r\n\x1a\n");
+    h[12..14].copy_from_slice(&64i16.to_le_bytes()); // FLOAT64
+    h[14..16].copy_from_slice(&64i16.to_le_bytes());
+    let [nz, ny, nx] = img.grid.shape_zyx;
+    let dims = [3i64, nx as i64, ny as i64, nz as i64, 1, 1, 1, 1];
+    for (i, d) in dims.iter().enumerate() {
+        h[16 + 8 * i..24 + 8 * i].copy_from_slice(&d.to_le_bytes());
+    }
+    let sp = [
+        img.grid.spacing_zyx[2],
+        img.grid.spacing_zyx[1],
+        img.grid.spacing_zyx[0],
+    ];
+    let pix = [1.0, sp[0], sp[1], sp[2], 0.0, 0.0, 0.0, 0.0];
+    for (i, p) in pix.iter().enumerate() {
+        h[104 + 8 * i..112 + 8 * i].copy_from_slice(&p.to_le_bytes());
+    }
+    h[168..176].copy_from_slice(&544i64.to_le_bytes());
+    h[176..184].copy_from_slice(&1.0f64.to_le_bytes());
+    h[348..352].copy_from_slice(&1i32.to_le_bytes()); // sform_code
+    for r in 0..3 {
+        for c in 0..4 {
+            let v = if c < 3 {
+                img.grid.direction[r][c] * sp[c]
+            } else {
+                img.grid.origin_xyz[r]
+            };
+            h[400 + 32 * r + 8 * c..408 + 32 * r + 8 * c].copy_from_slice(&v.to_le_bytes());
+        }
+    }
+    for v in img.data.iter() {
+        h.extend_from_slice(&v.to_le_bytes());
+    }
+    h
+}
+
+#[test]
+fn nifti2_reads_like_the_same_image_in_nifti1() {
+    let one = radx_io::read_image(&radx_testkit::cohort("nifti/STS_002/CT_image.nii.gz")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("two.nii");
+    std::fs::write(&p, nifti2_bytes(&one)).unwrap();
+    let two = radx_io::read_image(&p).unwrap();
+    assert!(
+        two.grid.mismatch(&one.grid, 1e-9).is_none(),
+        "{:?} vs {:?}",
+        two.grid,
+        one.grid
+    );
+    assert_eq!(two.data, one.data);
+    // gzip too, and a truncated one is an error naming the file.
+    let gz = dir.path().join("two.nii.gz");
+    std::fs::write(&gz, radx_testkit::hostile::gzip(&nifti2_bytes(&one))).unwrap();
+    assert_eq!(radx_io::read_image(&gz).unwrap().data, one.data);
+    let short = dir.path().join("short.nii");
+    std::fs::write(&short, &nifti2_bytes(&one)[..1000]).unwrap();
+    let e = radx_io::read_image(&short).unwrap_err().to_string();
+    assert!(e.contains("short.nii"), "{e}");
+}

@@ -826,7 +826,7 @@ pub fn maps_inputs(
     options: &MapOptions,
 ) -> Result<(Maps, Provenance), MapError> {
     radx_pipeline::check_families(settings, registry)?;
-    let loaded = radx_pipeline::load_inputs(image_path, mask_path, input)?;
+    let loaded = radx_pipeline::load_inputs_with(image_path, mask_path, input, &settings.mask)?;
     let prepared =
         radx_process::prepare(loaded.image, loaded.mask, settings).map_err(|source| {
             MapError::Process {

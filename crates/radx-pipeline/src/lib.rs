@@ -13,6 +13,7 @@ pub use regions::{
 };
 
 use radx_core::provenance::{combined_digest, FileRecord, InputRecord, PROVENANCE_SCHEMA};
+use radx_core::settings::{MaskResample, MaskSettings};
 use radx_core::{
     BuildInfo, FeatureInput, FeatureRow, FeatureTable, FeatureValue, Image, Mask, Platform,
     PluginInfo, PluginOrigin, PluginRecord, Provenance, Registry, Selection, Settings,
@@ -523,7 +524,7 @@ pub fn extract_inputs(
     labels: &CaseLabels,
 ) -> Result<(FeatureTable, Provenance), PipelineError> {
     check_families(settings, registry)?;
-    let loaded = load_inputs(image_path, mask_path, options)?;
+    let loaded = load_inputs_with(image_path, mask_path, options, &settings.mask)?;
     let table =
         extract(loaded.image, loaded.mask, settings, registry, labels).map_err(|source| {
             PipelineError::Process {
@@ -539,14 +540,86 @@ pub fn extract_inputs(
 
 /// Reads an image and its mask (any supported format, detected from the path) and hashes
 /// every file read: the inputs of one case, with their provenance records and what the
-/// selectors resolved to.
+/// selectors resolved to. A label map on another grid than the image is an error (see
+/// [`load_inputs_with`] for the `[mask]` settings that resample it).
 pub fn load_inputs(
     image_path: &Path,
     mask_path: &Path,
     options: &InputOptions,
 ) -> Result<LoadedInputs, PipelineError> {
+    load_inputs_with(image_path, mask_path, options, &MaskSettings::default())
+}
+
+/// [`load_inputs`] with the `[mask]` settings: with `resample_to_image` = `nearest` or
+/// `linear`, a NIfTI / NRRD label map whose grid differs from the image's is resampled onto
+/// the image grid in physical space (`radx_process::mask_grid`), and
+/// `selection.mask_resampling` records it; `off` (the default) keeps the error naming both
+/// grids. A label map already on the image grid is read as usual either way.
+pub fn load_inputs_with(
+    image_path: &Path,
+    mask_path: &Path,
+    options: &InputOptions,
+    mask_settings: &MaskSettings,
+) -> Result<LoadedInputs, PipelineError> {
     let loaded = radx_io::read_image_any(image_path, &options.series)?;
-    let mask = radx_io::load_mask_any(mask_path, &loaded.mask_target(), &options.roi)?;
+    let mut resampling = None;
+    let native = match mask_settings.resample_to_image {
+        MaskResample::Off => None,
+        _ => radx_io::read_label_map(mask_path, &options.roi)?
+            .filter(|n| loaded.image.grid.mismatch(&n.grid, 1e-3).is_some()),
+    };
+    let mask = match native {
+        None => radx_io::load_mask_any(mask_path, &loaded.mask_target(), &options.roi)?,
+        Some(n) => {
+            let target = &loaded.image.grid;
+            let m = radx_process::mask_grid::resample_mask(
+                &n.roi,
+                &n.grid,
+                target,
+                mask_settings.resample_to_image,
+                mask_settings.partial_volume_threshold,
+            )
+            .map_err(|e| {
+                PipelineError::Io(radx_io::IoError::Invalid {
+                    path: mask_path.to_path_buf(),
+                    message: format!("cannot resample the mask onto the image grid: {e}"),
+                })
+            })?;
+            resampling = Some(format!(
+                "{} label map resampled onto the image grid by {}{} in physical space: mask grid shape (z, y, x) {:?}, spacing {:?} mm, origin {:?}, direction {:?}; image grid shape {:?}, spacing {:?} mm, origin {:?}, direction {:?}",
+                n.format,
+                mask_settings.resample_to_image,
+                if mask_settings.resample_to_image == MaskResample::Linear {
+                    format!(" (partial-volume threshold {})", mask_settings.partial_volume_threshold)
+                } else {
+                    String::new()
+                },
+                n.grid.shape_zyx,
+                n.grid.spacing_zyx,
+                n.grid.origin_xyz,
+                n.grid.direction,
+                target.shape_zyx,
+                target.spacing_zyx,
+                target.origin_xyz,
+                target.direction
+            ));
+            let mask = Mask::new(target.clone(), m).map_err(|e| {
+                PipelineError::Io(radx_io::IoError::Invalid {
+                    path: mask_path.to_path_buf(),
+                    message: e.to_string(),
+                })
+            })?;
+            radx_io::LoadedMask {
+                mask,
+                format: n.format,
+                files: n.files,
+                selection: radx_io::MaskSelection {
+                    label_value: n.label_value,
+                    ..Default::default()
+                },
+            }
+        }
+    };
     let inputs = vec![
         input_record(
             "image",
@@ -556,7 +629,8 @@ pub fn load_inputs(
         )?,
         input_record("mask", mask_path, &mask.format.to_string(), &mask.files)?,
     ];
-    let selection = selection_of(&loaded, mask.format, &mask.selection);
+    let mut selection = selection_of(&loaded, mask.format, &mask.selection);
+    selection.mask_resampling = resampling;
     Ok(LoadedInputs {
         image: loaded.image,
         mask: mask.mask,
@@ -575,9 +649,14 @@ fn selection_of(
     let label_map = matches!(mask_format, radx_io::Format::Nifti | radx_io::Format::Nrrd);
     let grid = &loaded.image.grid;
     Selection {
-        series_instance_uid: series.map(|s| s.series_uid.clone()),
+        series_instance_uid: series
+            .filter(|s| s.grouping.is_none())
+            .map(|s| s.series_uid.clone()),
         frame_of_reference_uid: series.and_then(|s| s.frame_of_reference_uid.clone()),
         modality: series.and_then(|s| s.modality.clone()),
+        pixel_decoding: series.and_then(|s| s.pixel_decoding()),
+        series_grouping: series.and_then(|s| s.grouping.clone()),
+        mask_resampling: None,
         roi_name: m.roi_name.clone(),
         roi_number: m.roi_number,
         segment_number: m.segment_number,

@@ -21,6 +21,7 @@ pub mod diagnostics;
 pub mod discretise;
 pub mod filtered;
 pub mod interpolate;
+pub mod mask_grid;
 
 use ndarray::{s, Array3, ArrayView3, Zip};
 use radx_core::limits::{product, Limit, LimitError, Limits};

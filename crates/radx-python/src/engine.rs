@@ -574,6 +574,7 @@ pub fn extract(
                     let options = radx_pipeline::SeriesOptions {
                         suv: opts.suv,
                         series_uid: opts.series_uid.clone(),
+                        ..Default::default()
                     };
                     let loaded = read_image_file(&ip, &options)?;
                     (loaded.0, loaded.1, radx_cli::case_name(&ip), loaded.2)
@@ -651,6 +652,7 @@ fn read_image_file(
         series_instance_uid: series.map(|s| s.series_uid.clone()),
         frame_of_reference_uid: series.and_then(|s| s.frame_of_reference_uid.clone()),
         modality: series.and_then(|s| s.modality.clone()),
+        pixel_decoding: series.and_then(|s| s.pixel_decoding()),
         image_shape_zyx: Some(loaded.image.grid.shape_zyx),
         image_spacing_zyx_mm: Some(loaded.image.grid.spacing_zyx),
         ..Default::default()

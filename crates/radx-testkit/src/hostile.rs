@@ -373,7 +373,8 @@ pub fn nifti_short_header(dir: &Path) -> Hostile {
     )
 }
 
-/// A NIfTI-2 header size (540).
+/// A NIfTI-2 header size (540) on a NIfTI-1 header: read as NIfTI-2, whose magic is then
+/// wrong (an error that names NIfTI-2).
 pub fn nifti_2(dir: &Path) -> Hostile {
     broken_nifti(dir, "nifti_2", "two.nii", "NIfTI-2", |b| {
         b[0..4].copy_from_slice(&540i32.to_le_bytes())

@@ -66,6 +66,7 @@
 //! `presets` (the shipped presets, [`PRESETS`]), `validation` ([`Settings::validate`]);
 //! this file parses, names and hashes a manifest.
 
+mod mask;
 mod presets;
 pub mod regions;
 mod types;
@@ -75,6 +76,7 @@ use std::path::Path;
 
 pub use crate::filter_spec::FilterSpec;
 use crate::limits::{Limit, LimitError, Limits};
+pub use mask::{MaskResample, MaskSettings};
 pub use presets::PRESETS;
 pub use regions::{DeriveOn, DeriveOp, DerivedRegion, RoiSettings};
 use sha2::{Digest, Sha256};

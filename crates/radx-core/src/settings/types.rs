@@ -41,6 +41,11 @@ pub struct Settings {
     /// changed no existing settings id.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub plugins: Vec<PluginSpec>,
+    /// `[mask]`: a mask on another grid resampled onto the image grid (see
+    /// [`MaskSettings`]). Absent from the canonical form at its defaults (`off`), so adding
+    /// this section changed no settings id.
+    #[serde(default, skip_serializing_if = "MaskSettings::is_default")]
+    pub mask: MaskSettings,
     /// `[limits]`: resource limits (see [`crate::limits`]). They decide only whether radx
     /// agrees to compute, never a value, so they are not part of the canonical form or the
     /// settings id ([`Settings::manifest`] writes them out).
@@ -479,6 +484,7 @@ impl Default for Settings {
             filters: FilterSettings::default(),
             roi: RoiSettings::default(),
             plugins: Vec::new(),
+            mask: MaskSettings::default(),
             limits: Limits::default(),
             source_dir: None,
         }

@@ -15,6 +15,13 @@ impl Settings {
             .validate()
             .map_err(|e| bad(&format!("limits.{}", e.key), e.message))?;
         self.roi.validate().map_err(|m| bad("roi.derived", m))?;
+        let t = self.mask.partial_volume_threshold;
+        if !(t.is_finite() && t > 0.0 && t <= 1.0) {
+            return Err(bad(
+                "mask.partial_volume_threshold",
+                format!("must be a number in (0, 1], got {t}"),
+            ));
+        }
         if let Some(sp) = self.interpolation.spacing_mm {
             if sp.iter().any(|&s| !(s.is_finite() && s > 0.0)) {
                 return Err(bad(

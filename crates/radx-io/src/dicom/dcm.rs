@@ -173,10 +173,6 @@ impl<'a> Attrs<'a> {
         (!s.is_empty()).then(|| s.to_string())
     }
 
-    pub fn str_req(&self, tag: Tag) -> Result<String, IoError> {
-        self.str_opt(tag).ok_or_else(|| self.missing(tag))
-    }
-
     /// Every number of a numeric or DS/IS attribute; None when absent or empty.
     pub fn f64s_opt(&self, tag: Tag) -> Result<Option<Vec<f64>>, IoError> {
         let Some(e) = self.obj.get(tag) else {

@@ -1,6 +1,7 @@
 //! Stored DICOM pixel values as numbers: the pixel format of a data set (rows, columns,
 //! frames, bits allocated / stored, high bit, sign), native pixel data read directly and
-//! encapsulated (compressed) pixel data decoded where a pure-Rust decoder exists.
+//! encapsulated (compressed) pixel data decoded (see [`codec_of`] for the codec of each
+//! transfer syntax).
 
 use std::path::Path;
 
@@ -127,9 +128,9 @@ impl PixelFormat {
 
 /// Stored pixel values of every frame, frame after frame, each frame row after row, as
 /// numbers (before any rescale). Native (uncompressed) pixel data is read directly;
-/// encapsulated (compressed) pixel data is decoded with `dicom-pixeldata` where a pure-Rust
-/// decoder exists (RLE Lossless, JPEG baseline/extended/lossless); other compressions are
-/// an error naming the transfer syntax. 1-bit data (binary SEG) gives 0 and 1.
+/// encapsulated (compressed) pixel data is decoded with `dicom-pixeldata` (RLE Lossless,
+/// JPEG baseline / extended / lossless, JPEG-LS, JPEG 2000) or, for 12-bit JPEG extended,
+/// with [`super::jpeg12`]; other compressions are an error naming the transfer syntax. 1-bit data (binary SEG) gives 0 and 1.
 pub(crate) fn stored_values(
     obj: &DefaultDicomObject,
     path: &Path,
@@ -316,6 +317,11 @@ fn decode_encapsulated(
             ),
         ));
     }
+    if ts == JPEG_EXTENDED {
+        if let Some(frames) = jpeg12_frames(obj, path, fmt)? {
+            return append_samples(path, fmt, &frames, (slope, intercept), out);
+        }
+    }
     let decoded =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| obj.decode_pixel_data()))
             .map_err(|_| {
@@ -331,7 +337,8 @@ fn decode_encapsulated(
                 unsupported(
                     path,
                     format!(
-                        "cannot decode compressed pixel data (transfer syntax {ts}): {message}"
+                        "cannot decode compressed pixel data (transfer syntax {ts}, {}): {message}",
+                        transfer_syntax_name(ts)
                     ),
                 )
             })?;
@@ -379,6 +386,144 @@ fn decode_encapsulated(
             fmt.value_of(u32::from_ne_bytes([c[0], c[1], c[2], c[3]])) * slope + intercept
         })),
     }
+    Ok(())
+}
+
+/// JPEG Extended (process 2 and 4).
+const JPEG_EXTENDED: &str = "1.2.840.10008.1.2.4.51";
+
+/// The name of a transfer syntax UID, for messages.
+pub(crate) fn transfer_syntax_name(ts: &str) -> &'static str {
+    match ts {
+        "1.2.840.10008.1.2" => "Implicit VR Little Endian",
+        "1.2.840.10008.1.2.1" => "Explicit VR Little Endian",
+        "1.2.840.10008.1.2.1.99" => "Deflated Explicit VR Little Endian",
+        "1.2.840.10008.1.2.2" => "Explicit VR Big Endian",
+        "1.2.840.10008.1.2.4.50" => "JPEG Baseline (process 1)",
+        "1.2.840.10008.1.2.4.51" => "JPEG Extended (process 2 and 4)",
+        "1.2.840.10008.1.2.4.57" => "JPEG Lossless (process 14)",
+        "1.2.840.10008.1.2.4.70" => "JPEG Lossless (process 14, SV1)",
+        "1.2.840.10008.1.2.4.80" => "JPEG-LS Lossless",
+        "1.2.840.10008.1.2.4.81" => "JPEG-LS Near-Lossless",
+        "1.2.840.10008.1.2.4.90" => "JPEG 2000 (lossless only)",
+        "1.2.840.10008.1.2.4.91" => "JPEG 2000",
+        "1.2.840.10008.1.2.4.92" => "JPEG 2000 Part 2 multi-component (lossless only)",
+        "1.2.840.10008.1.2.4.93" => "JPEG 2000 Part 2 multi-component",
+        "1.2.840.10008.1.2.4.94" => "JPIP referenced",
+        "1.2.840.10008.1.2.4.100" | "1.2.840.10008.1.2.4.101" => "MPEG-2",
+        "1.2.840.10008.1.2.4.102" | "1.2.840.10008.1.2.4.103" => "MPEG-4 AVC/H.264",
+        "1.2.840.10008.1.2.4.107" | "1.2.840.10008.1.2.4.108" => "HEVC/H.265",
+        "1.2.840.10008.1.2.4.110" => "JPEG XL Lossless",
+        "1.2.840.10008.1.2.4.111" => "JPEG XL JPEG Recompression",
+        "1.2.840.10008.1.2.4.112" => "JPEG XL",
+        "1.2.840.10008.1.2.4.201" => "High-Throughput JPEG 2000 (lossless only)",
+        "1.2.840.10008.1.2.4.202" => "High-Throughput JPEG 2000 with RPCL (lossless only)",
+        "1.2.840.10008.1.2.4.203" => "High-Throughput JPEG 2000",
+        "1.2.840.10008.1.2.5" => "RLE Lossless",
+        _ => "unknown transfer syntax",
+    }
+}
+
+/// The codec (crate) that decodes a compressed transfer syntax; None for native
+/// (uncompressed) syntaxes and for those radx cannot decode.
+pub(crate) fn codec_of(ts: &str) -> Option<&'static str> {
+    Some(match ts {
+        "1.2.840.10008.1.2.1.99" => "flate2 (inflate of the data set)",
+        "1.2.840.10008.1.2.4.50" | "1.2.840.10008.1.2.4.57" | "1.2.840.10008.1.2.4.70" => {
+            "jpeg-decoder"
+        }
+        "1.2.840.10008.1.2.4.51" => "jpeg-decoder (8-bit) or radx's 12-bit JPEG decoder",
+        "1.2.840.10008.1.2.4.80" | "1.2.840.10008.1.2.4.81" => "CharLS (charls crate)",
+        "1.2.840.10008.1.2.4.90" | "1.2.840.10008.1.2.4.91" => "jpeg2k/openjp2",
+        "1.2.840.10008.1.2.5" => "dicom-transfer-syntax-registry RLE Lossless",
+        _ => return None,
+    })
+}
+
+/// Frames of 12-bit JPEG Extended pixel data decoded by [`super::jpeg12`] (which
+/// `jpeg-decoder` does not read), or None when the stream is another kind of JPEG (8-bit),
+/// left to `dicom-pixeldata`. One fragment per frame, or every fragment for one frame.
+fn jpeg12_frames(
+    obj: &DefaultDicomObject,
+    path: &Path,
+    fmt: &PixelFormat,
+) -> Result<Option<Vec<u16>>, IoError> {
+    let Some(Value::PixelSequence(seq)) = obj.get(tags::PIXEL_DATA).map(|e| e.value()) else {
+        return Ok(None);
+    };
+    let frags = seq.fragments();
+    let streams: Vec<Vec<u8>> = if fmt.frames == 1 {
+        vec![frags.concat()]
+    } else if frags.len() == fmt.frames {
+        frags.to_vec()
+    } else {
+        return Err(unsupported(
+            path,
+            format!(
+                "JPEG Extended pixel data of {} frames in {} fragments (one fragment per frame is read)",
+                fmt.frames,
+                frags.len()
+            ),
+        ));
+    };
+    match streams.first().and_then(|s| super::jpeg12::frame_kind(s)) {
+        Some((p, true)) if p > 8 => {}
+        _ => return Ok(None),
+    }
+    let mut all = Vec::new();
+    for (k, s) in streams.iter().enumerate() {
+        let d = super::jpeg12::decode(s).map_err(|why| {
+            invalid(
+                path,
+                format!("cannot decode JPEG Extended (12-bit) frame {k}: {why}"),
+            )
+        })?;
+        if (d.width, d.height) != (fmt.columns, fmt.rows) {
+            return Err(invalid(
+                path,
+                format!(
+                    "JPEG frame {k} is {} x {} pixels where Columns x Rows say {} x {}",
+                    d.width, d.height, fmt.columns, fmt.rows
+                ),
+            ));
+        }
+        if d.precision as u32 > fmt.bits_allocated {
+            return Err(invalid(
+                path,
+                format!(
+                    "JPEG sample precision {} exceeds BitsAllocated {}",
+                    d.precision, fmt.bits_allocated
+                ),
+            ));
+        }
+        all.extend_from_slice(&d.samples);
+    }
+    Ok(Some(all))
+}
+
+/// Appends `slope · v + intercept` for decoded samples held as u16.
+fn append_samples(
+    path: &Path,
+    fmt: &PixelFormat,
+    samples: &[u16],
+    (slope, intercept): (f64, f64),
+    out: &mut Vec<f64>,
+) -> Result<(), IoError> {
+    let n = fmt.pixel_count(path)?;
+    if samples.len() < n {
+        return Err(IoError::Truncated {
+            path: path.into(),
+            message: format!(
+                "decoded pixel data holds {} samples for {n} pixels",
+                samples.len()
+            ),
+        });
+    }
+    out.extend(
+        samples[..n]
+            .iter()
+            .map(|&v| fmt.value_of(v as u32) * slope + intercept),
+    );
     Ok(())
 }
 

@@ -276,7 +276,9 @@ impl RtStruct {
                 ));
             }
         }
+        // (An image series without a SeriesInstanceUID cannot be matched by UID.)
         if !self.referenced_series_uids.is_empty()
+            && series.grouping.is_none()
             && !self.referenced_series_uids.contains(&series.series_uid)
         {
             return Err(invalid(

@@ -186,7 +186,7 @@ pub(crate) fn read_seg(
             .iter()
             .filter_map(|it| a.at(it, "").str_opt(tags::SERIES_INSTANCE_UID))
             .collect();
-        if !refs.is_empty() && !refs.contains(&series.series_uid) {
+        if !refs.is_empty() && series.grouping.is_none() && !refs.contains(&series.series_uid) {
             return Err(invalid(
                 path,
                 format!(

@@ -1,4 +1,5 @@
-//! DICOM image series: a folder of single-frame slices → one [`Image`].
+//! DICOM image series: a folder of single-frame slices, or of enhanced multi-frame images
+//! (each frame a plane placed by its per-frame / shared functional groups) → one [`Image`].
 //!
 //! Geometry rules (every one checked, every failure an error naming the folder or file):
 //!
@@ -6,7 +7,13 @@
 //!   and are neither an RTSTRUCT nor a SEG. Files without the DICOM Part 10 signature
 //!   are skipped; a file with the signature that does not parse is an error.
 //! * One series is read: the one named by [`SeriesOptions::series_uid`], else the only one
-//!   present. Several series and no choice → an error listing them.
+//!   present. Several series and no choice → an error listing them. A file whose
+//!   SeriesInstanceUID is absent or empty is grouped by FrameOfReferenceUID, Modality, size,
+//!   orientation and pixel spacing instead, and [`SeriesInfo::grouping`] says so.
+//! * Enhanced multi-frame images: every frame is a plane, placed and rescaled by its
+//!   PerFrameFunctionalGroupsSequence item, else the SharedFunctionalGroupsSequence
+//!   (PlanePosition, PlaneOrientation, PixelMeasures, PixelValueTransformation); planes
+//!   then follow the same rules as single-frame slices.
 //! * The row and column directions come from ImageOrientationPatient (identical, within
 //!   1e-4, on every slice); the slice normal is their cross product. Slices are sorted by
 //!   the projection of ImagePositionPatient on the normal (never by file name or
@@ -27,6 +34,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use dicom_dictionary_std::tags;
 use dicom_object::DefaultDicomObject;
@@ -35,8 +43,8 @@ use radx_core::{Grid, Image};
 
 use super::dcm::{self, Attrs};
 use super::geometry::{cross, dot, lps_to_ras, norm, orientation, sub};
-use super::pixels::{append_values, PixelFormat};
-use super::suv::{suv_factors, SuvInfo};
+use super::pixels::{append_values, stored_values, PixelFormat};
+use super::suv::{suv_factors, SuvInfo, SuvType};
 use crate::{invalid, open_error, unsupported, IoError};
 
 /// How to read a DICOM series.
@@ -46,6 +54,8 @@ pub struct SeriesOptions {
     pub series_uid: Option<String>,
     /// Convert PET activity concentration to body-weight SUV (see [`SuvInfo`]).
     pub suv: bool,
+    /// The SUV normalisation when `suv` is set (default body weight; see [`SuvType`]).
+    pub suv_type: SuvType,
 }
 
 /// What was read, beside the voxels: the identity of the series (for checking masks that
@@ -68,6 +78,23 @@ pub struct SeriesInfo {
     pub transfer_syntax: String,
     /// Present when SUV was asked for.
     pub suv: Option<SuvInfo>,
+    /// How the slices were grouped into a series when their SeriesInstanceUID is absent or
+    /// empty (then `series_uid` is a description of the group, not a UID); None when the
+    /// series was chosen by its SeriesInstanceUID.
+    pub grouping: Option<String>,
+}
+
+impl SeriesInfo {
+    /// For compressed pixel data: the transfer syntax, its name and the codec that decoded
+    /// it, as recorded in the provenance; None for uncompressed (native) pixel data.
+    pub fn pixel_decoding(&self) -> Option<String> {
+        let codec = super::pixels::codec_of(&self.transfer_syntax)?;
+        Some(format!(
+            "{} {}, decoded by {codec}",
+            self.transfer_syntax,
+            super::pixels::transfer_syntax_name(&self.transfer_syntax)
+        ))
+    }
 }
 
 /// A DICOM series as an image plus what identifies it.
@@ -163,6 +190,49 @@ fn is_pixelless_slice(obj: &DefaultDicomObject) -> bool {
         && modality != "RTSTRUCT"
 }
 
+/// What is said when slices are grouped without a SeriesInstanceUID.
+const GROUPING_NOTE: &str = "SeriesInstanceUID (0020,000E) absent or empty: slices grouped by \
+     frame of reference and geometry (FrameOfReferenceUID, Modality, Rows x Columns, \
+     ImageOrientationPatient, PixelSpacing)";
+
+/// The series a file belongs to: its SeriesInstanceUID; or, when that element is absent or
+/// empty (the standard makes it type 1, but exports do leave it empty), a key made of the
+/// frame of reference and the geometry, with [`GROUPING_NOTE`]. `reopen` gives the whole
+/// header when `a` holds only the identifying attributes.
+fn series_key(
+    a: &Attrs,
+    reopen: impl FnOnce() -> Result<DefaultDicomObject, IoError>,
+) -> Result<(String, Option<String>), IoError> {
+    if let Some(uid) = a.str_opt(tags::SERIES_INSTANCE_UID) {
+        return Ok((uid, None));
+    }
+    let full;
+    let a = if a.obj.get(tags::ROWS).is_some() {
+        *a
+    } else {
+        full = reopen()?;
+        Attrs::new(&full, a.path)
+    };
+    let fmt = PixelFormat::read(&a)?;
+    let plane = planes_of(&a, fmt.frames)?.swap_remove(0);
+    let nums = |v: &[f64]| {
+        v.iter()
+            .map(|x| format!("{:.4}", x + 0.0))
+            .collect::<Vec<_>>()
+            .join("\\")
+    };
+    let key = format!(
+        "(no SeriesInstanceUID) frame of reference {}, modality {}, {} x {} pixels, orientation {}, pixel spacing {}",
+        a.str_opt(tags::FRAME_OF_REFERENCE_UID).as_deref().unwrap_or("(none)"),
+        a.str_opt(tags::MODALITY).as_deref().unwrap_or("(none)"),
+        fmt.rows,
+        fmt.columns,
+        nums(&plane.iop),
+        nums(&plane.ps)
+    );
+    Ok((key, Some(GROUPING_NOTE.to_string())))
+}
+
 /// Lists the image series in a folder (reads headers only).
 pub fn list_series(folder: &Path) -> Result<Vec<SeriesSummary>, IoError> {
     let mut map: BTreeMap<String, SeriesSummary> = BTreeMap::new();
@@ -177,7 +247,7 @@ pub fn list_series(folder: &Path) -> Result<Vec<SeriesSummary>, IoError> {
         {
             continue;
         }
-        let uid = a.str_req(tags::SERIES_INSTANCE_UID)?;
+        let (uid, _) = series_key(&a, || dcm::open(&p, dcm::Upto::PixelData))?;
         let e = map.entry(uid.clone()).or_insert_with(|| SeriesSummary {
             series_uid: uid,
             modality,
@@ -190,11 +260,156 @@ pub fn list_series(folder: &Path) -> Result<Vec<SeriesSummary>, IoError> {
     Ok(map.into_values().collect())
 }
 
+/// One plane of the volume: a single-frame file, or one frame of an enhanced multi-frame
+/// file (the file's data set is shared by its frames).
 pub(crate) struct Slice {
     pub path: PathBuf,
-    pub obj: DefaultDicomObject,
+    pub obj: Rc<DefaultDicomObject>,
     pub pos: [f64; 3],
     pub along: f64,
+    /// Frame index (0-based) in a multi-frame file; None for a single-frame file.
+    pub frame: Option<usize>,
+    pub slope: f64,
+    pub intercept: f64,
+    /// SpacingBetweenSlices, else SliceThickness, of this plane (used for a one-plane series).
+    pub thickness: Option<f64>,
+}
+
+/// Geometry and rescale of one plane, from the top-level attributes (single-frame) or the
+/// functional groups (enhanced multi-frame: per-frame item first, then the shared one).
+struct Plane {
+    iop: Vec<f64>,
+    ps: Vec<f64>,
+    ipp: Vec<f64>,
+    slope: f64,
+    intercept: f64,
+    thickness: Option<f64>,
+    frame: Option<usize>,
+}
+
+/// Whether a data set is an enhanced (multi-frame) image: it has functional groups.
+fn is_enhanced(a: &Attrs) -> bool {
+    a.obj
+        .get(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE)
+        .is_some()
+        || a.obj.get(tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE).is_some()
+}
+
+fn thickness_of(a: &Attrs) -> Result<Option<f64>, IoError> {
+    Ok(a.f64_opt(tags::SPACING_BETWEEN_SLICES)?
+        .or(a.f64_opt(tags::SLICE_THICKNESS)?))
+}
+
+/// The planes of one file: itself for a single-frame image; each frame of an enhanced
+/// multi-frame image (Enhanced CT / MR / PET and their Legacy Converted forms), with
+/// PlanePositionSequence › ImagePositionPatient, PlaneOrientationSequence ›
+/// ImageOrientationPatient, PixelMeasuresSequence › PixelSpacing (SpacingBetweenSlices,
+/// SliceThickness) and PixelValueTransformationSequence › RescaleSlope / RescaleIntercept
+/// taken from the frame's PerFrameFunctionalGroupsSequence item, else from the
+/// SharedFunctionalGroupsSequence, else from the top level of the data set.
+fn planes_of(a: &Attrs, frames: usize) -> Result<Vec<Plane>, IoError> {
+    let top_slope = a.f64_opt(tags::RESCALE_SLOPE)?;
+    let top_intercept = a.f64_opt(tags::RESCALE_INTERCEPT)?;
+    if !is_enhanced(a) {
+        if frames != 1 {
+            return Err(unsupported(
+                a.path,
+                format!(
+                    "multi-frame image ({frames} frames) without functional groups \
+                     (PerFrameFunctionalGroupsSequence): the position of each frame is unknown"
+                ),
+            ));
+        }
+        return Ok(vec![Plane {
+            iop: a.f64s_req(tags::IMAGE_ORIENTATION_PATIENT, 6)?,
+            ps: a.f64s_req(tags::PIXEL_SPACING, 2)?,
+            ipp: a.f64s_req(tags::IMAGE_POSITION_PATIENT, 3)?,
+            slope: top_slope.unwrap_or(1.0),
+            intercept: top_intercept.unwrap_or(0.0),
+            thickness: thickness_of(a)?,
+            frame: None,
+        }]);
+    }
+    let shared = a.items(tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE).first();
+    let per_frame = a.items(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE);
+    if per_frame.len() != frames {
+        return Err(invalid(
+            a.path,
+            format!(
+                "{} holds {} items for {frames} frames (NumberOfFrames)",
+                dcm::tag_name(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE),
+                per_frame.len()
+            ),
+        ));
+    }
+    let shared_ctx = "SharedFunctionalGroupsSequence";
+    let mut out = Vec::with_capacity(frames);
+    for (k, item) in per_frame.iter().enumerate() {
+        let ctx = format!("PerFrameFunctionalGroupsSequence item {}", k + 1);
+        // The macro `seq` of this frame: per-frame first, then shared.
+        let group = |seq| -> Option<(Attrs, String)> {
+            let pf = a.at(item, "").items(seq).first();
+            if let Some(g) = pf {
+                return Some((a.at(g, ""), format!("{} in {ctx}", dcm::tag_name(seq))));
+            }
+            let sh = shared.and_then(|s| a.at(s, "").items(seq).first())?;
+            Some((
+                a.at(sh, ""),
+                format!("{} in {shared_ctx}", dcm::tag_name(seq)),
+            ))
+        };
+        let need = |seq, tag, n: usize| -> Result<Vec<f64>, IoError> {
+            let (g, where_) = group(seq).ok_or_else(|| {
+                invalid(
+                    a.path,
+                    format!(
+                        "missing {} for frame {} (neither in {ctx} nor in {shared_ctx})",
+                        dcm::tag_name(seq),
+                        k + 1
+                    ),
+                )
+            })?;
+            Attrs {
+                context: &where_,
+                ..g
+            }
+            .f64s_req(tag, n)
+        };
+        let ipp = need(
+            tags::PLANE_POSITION_SEQUENCE,
+            tags::IMAGE_POSITION_PATIENT,
+            3,
+        )?;
+        let iop = need(
+            tags::PLANE_ORIENTATION_SEQUENCE,
+            tags::IMAGE_ORIENTATION_PATIENT,
+            6,
+        )?;
+        let ps = need(tags::PIXEL_MEASURES_SEQUENCE, tags::PIXEL_SPACING, 2)?;
+        let thickness = match group(tags::PIXEL_MEASURES_SEQUENCE) {
+            Some((g, _)) => thickness_of(&g)?,
+            None => None,
+        };
+        let (mut slope, mut intercept) = (top_slope, top_intercept);
+        if let Some((g, where_)) = group(tags::PIXEL_VALUE_TRANSFORMATION_SEQUENCE) {
+            let g = Attrs {
+                context: &where_,
+                ..g
+            };
+            slope = g.f64_opt(tags::RESCALE_SLOPE)?.or(slope);
+            intercept = g.f64_opt(tags::RESCALE_INTERCEPT)?.or(intercept);
+        }
+        out.push(Plane {
+            iop,
+            ps,
+            ipp,
+            slope: slope.unwrap_or(1.0),
+            intercept: intercept.unwrap_or(0.0),
+            thickness,
+            frame: Some(k),
+        });
+    }
+    Ok(out)
 }
 
 /// Reads a DICOM series from a folder (or from the folder of a given slice file, choosing
@@ -206,7 +421,9 @@ pub fn read_series(path: &Path, opts: &SeriesOptions) -> Result<DicomSeries, IoE
         (path.to_path_buf(), opts.series_uid.clone())
     } else {
         let obj = dcm::open(path, dcm::Upto::Identity)?;
-        let uid = Attrs::new(&obj, path).str_req(tags::SERIES_INSTANCE_UID)?;
+        let (uid, _) = series_key(&Attrs::new(&obj, path), || {
+            dcm::open(path, dcm::Upto::PixelData)
+        })?;
         let folder = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -225,6 +442,8 @@ pub fn read_series(path: &Path, opts: &SeriesOptions) -> Result<DicomSeries, IoE
     let mut summaries: BTreeMap<String, SeriesSummary> = BTreeMap::new();
     // Image slices whose pixel data are missing, with their series.
     let mut pixelless: Vec<(PathBuf, Option<String>)> = Vec::new();
+    // Series grouped without a SeriesInstanceUID, with what is said about it.
+    let mut notes: BTreeMap<String, Option<String>> = BTreeMap::new();
     for p in files {
         let obj = dcm::open(&p, dcm::Upto::All)?;
         if !is_image(&obj) {
@@ -235,7 +454,10 @@ pub fn read_series(path: &Path, opts: &SeriesOptions) -> Result<DicomSeries, IoE
             continue;
         }
         let a = Attrs::new(&obj, &p);
-        let uid = a.str_req(tags::SERIES_INSTANCE_UID)?;
+        let (uid, note) = series_key(&a, || unreachable_reopen(&p))?;
+        if note.is_some() {
+            notes.insert(uid.clone(), note);
+        }
         summaries
             .entry(uid.clone())
             .or_insert_with(|| SeriesSummary {
@@ -304,7 +526,15 @@ pub fn read_series(path: &Path, opts: &SeriesOptions) -> Result<DicomSeries, IoE
             ),
         ));
     }
-    build(&folder, wanted, kept, opts)
+    let grouping = notes.remove(&wanted).flatten();
+    let mut series = build(&folder, wanted, kept, opts)?;
+    series.info.grouping = grouping;
+    Ok(series)
+}
+
+/// The full header is at hand (files read whole): never called, but an error, not a panic.
+fn unreachable_reopen(p: &Path) -> Result<DefaultDicomObject, IoError> {
+    Err(invalid(p, "internal: header without Rows"))
 }
 
 fn build(
@@ -313,34 +543,14 @@ fn build(
     kept: Vec<(PathBuf, DefaultDicomObject)>,
     opts: &SeriesOptions,
 ) -> Result<DicomSeries, IoError> {
-    // Reference geometry from the first file (by name); every slice must agree with it.
+    // Every plane: the file of a single-frame slice, or each frame of a multi-frame file.
     let p0 = kept[0].0.clone();
-    let a0 = Attrs::new(&kept[0].1, &p0);
-    let iop0 = a0.f64s_req(tags::IMAGE_ORIENTATION_PATIENT, 6)?;
-    let (row_dir, col_dir) = orientation(&iop0, &p0, "ImageOrientationPatient")?;
-    let normal = cross(row_dir, col_dir);
-    let ps0 = a0.f64s_req(tags::PIXEL_SPACING, 2)?;
-    if ps0.iter().any(|&v| v <= 0.0) {
-        return Err(invalid(
-            &p0,
-            format!("PixelSpacing {ps0:?} is not positive"),
-        ));
-    }
-    let fmt0 = PixelFormat::read(&a0)?;
-
-    let mut slices = Vec::with_capacity(kept.len());
+    let fmt0 = PixelFormat::read(&Attrs::new(&kept[0].1, &p0))?;
+    let mut planes: Vec<(PathBuf, Rc<DefaultDicomObject>, Plane)> = Vec::new();
     for (path, obj) in kept {
+        let obj = Rc::new(obj);
         let a = Attrs::new(&obj, &path);
         let fmt = PixelFormat::read(&a)?;
-        if fmt.frames != 1 {
-            return Err(unsupported(
-                &path,
-                format!(
-                    "multi-frame image ({} frames); radx reads series of single-frame slices",
-                    fmt.frames
-                ),
-            ));
-        }
         if (fmt.rows, fmt.columns) != (fmt0.rows, fmt0.columns) {
             return Err(invalid(
                 &path,
@@ -354,17 +564,39 @@ fn build(
                 ),
             ));
         }
-        let iop = a.f64s_req(tags::IMAGE_ORIENTATION_PATIENT, 6)?;
+        for plane in planes_of(&a, fmt.frames)? {
+            planes.push((path.clone(), obj.clone(), plane));
+        }
+    }
+    // Reference geometry from the first plane of the first file (by name); every plane must
+    // agree with it.
+    let iop0 = planes[0].2.iop.clone();
+    let (row_dir, col_dir) = orientation(&iop0, &p0, "ImageOrientationPatient")?;
+    let normal = cross(row_dir, col_dir);
+    let ps0 = planes[0].2.ps.clone();
+    if ps0.iter().any(|&v| v <= 0.0) {
+        return Err(invalid(
+            &p0,
+            format!("PixelSpacing {ps0:?} is not positive"),
+        ));
+    }
+    let frame_note =
+        |f: Option<usize>| f.map(|k| format!(" (frame {})", k + 1)).unwrap_or_default();
+
+    let mut slices = Vec::with_capacity(planes.len());
+    for (path, obj, plane) in planes {
+        let iop = &plane.iop;
         if iop.iter().zip(&iop0).any(|(x, y)| (x - y).abs() > 1e-4) {
             return Err(invalid(
                 &path,
                 format!(
-                    "ImageOrientationPatient {iop:?} differs from {iop0:?} of {}",
+                    "ImageOrientationPatient {iop:?}{} differs from {iop0:?} of {}",
+                    frame_note(plane.frame),
                     p0.display()
                 ),
             ));
         }
-        let ps = a.f64s_req(tags::PIXEL_SPACING, 2)?;
+        let ps = &plane.ps;
         if ps
             .iter()
             .zip(&ps0)
@@ -373,31 +605,32 @@ fn build(
             return Err(invalid(
                 &path,
                 format!(
-                    "PixelSpacing {ps:?} differs from {ps0:?} of {}",
+                    "PixelSpacing {ps:?}{} differs from {ps0:?} of {}",
+                    frame_note(plane.frame),
                     p0.display()
                 ),
             ));
         }
-        let ipp = a.f64s_req(tags::IMAGE_POSITION_PATIENT, 3)?;
-        let pos = [ipp[0], ipp[1], ipp[2]];
+        let pos = [plane.ipp[0], plane.ipp[1], plane.ipp[2]];
         slices.push(Slice {
             along: dot(pos, normal),
             pos,
             path,
             obj,
+            frame: plane.frame,
+            slope: plane.slope,
+            intercept: plane.intercept,
+            thickness: plane.thickness,
         });
     }
-    // Sort along the normal; ties keep file-name order (then reported as duplicates).
+    // Sort along the normal; ties keep file-name (then frame) order (then reported as
+    // duplicates).
     slices.sort_by(|a, b| a.along.total_cmp(&b.along));
     let n = slices.len();
 
     let spacing_z =
         if n == 1 {
-            let a = Attrs::new(&slices[0].obj, &slices[0].path);
-            match a
-                .f64_opt(tags::SPACING_BETWEEN_SLICES)?
-                .or(a.f64_opt(tags::SLICE_THICKNESS)?)
-            {
+            match slices[0].thickness {
                 Some(v) if v > 0.0 => v,
                 _ => return Err(invalid(
                     &slices[0].path,
@@ -413,7 +646,7 @@ fn build(
     let (ny, nx) = (fmt0.rows, fmt0.columns);
     crate::guard::voxel_count(folder, &[n as u64, ny as u64, nx as u64])?;
     let suv = if opts.suv {
-        Some(suv_factors(folder, &slices)?)
+        Some(suv_factors(folder, &slices, opts.suv_type)?)
     } else {
         None
     };
@@ -421,19 +654,27 @@ fn build(
     // the declared size (a header alone never makes radx allocate).
     let mut data: Vec<f64> = Vec::new();
     let mut sop_uids = Vec::with_capacity(n);
+    // Stored values of each multi-frame file, decoded once (all its frames).
+    let mut multi: BTreeMap<PathBuf, Vec<f64>> = BTreeMap::new();
     for (k, s) in slices.iter().enumerate() {
         let a = Attrs::new(&s.obj, &s.path);
         let fmt = PixelFormat::read(&a)?;
-        let slope = a.f64_opt(tags::RESCALE_SLOPE)?.unwrap_or(1.0);
-        let intercept = a.f64_opt(tags::RESCALE_INTERCEPT)?.unwrap_or(0.0);
         let factor = suv.as_ref().map_or(1.0, |s| s.factor[k]);
-        append_values(
-            &s.obj,
-            &s.path,
-            &fmt,
-            (slope * factor, intercept * factor),
-            &mut data,
-        )?;
+        let (slope, intercept) = (s.slope * factor, s.intercept * factor);
+        match s.frame {
+            None => append_values(&s.obj, &s.path, &fmt, (slope, intercept), &mut data)?,
+            Some(f) => {
+                if !multi.contains_key(&s.path) {
+                    multi.insert(s.path.clone(), stored_values(&s.obj, &s.path, &fmt)?);
+                }
+                let all = &multi[&s.path];
+                let len = fmt.frame_len();
+                let frame = all.get(f * len..(f + 1) * len).ok_or_else(|| {
+                    invalid(&s.path, format!("pixel data hold no frame {}", f + 1))
+                })?;
+                data.extend(frame.iter().map(|&v| v * slope + intercept));
+            }
+        }
         if k == 0 {
             data.try_reserve_exact((n - 1) * ny * nx).map_err(|_| {
                 invalid(
@@ -483,6 +724,7 @@ fn build(
             .trim_end_matches('\0')
             .to_string(),
         suv,
+        grouping: None,
     };
     Ok(DicomSeries { image, info })
 }

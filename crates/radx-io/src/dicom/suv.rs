@@ -27,8 +27,97 @@ use crate::{invalid, IoError};
 /// (The provenance record's type: the reader fills in what the record keeps.)
 pub type SuvInfo = radx_core::provenance::SuvRecord;
 
-/// Body-weight SUV factor of each slice (see [`SuvInfo`]).
-pub(crate) fn suv_factors(folder: &Path, slices: &[Slice]) -> Result<SuvInfo, IoError> {
+/// How SUV is normalised: SUV = C · N / D(t), with C, D(t) as for body weight
+/// ([`SuvInfo`]) and the normaliser N:
+///
+/// * `bw` (default): body weight, N = W (g);
+/// * `lbm-james`: lean body mass by James (1976), N = LBM · 1000 with
+///   LBM = 1.10 W − 128 (W/H)² (male), 1.07 W − 148 (W/H)² (female), W in kg, H in cm;
+/// * `lbm-janmahasatian`: lean body mass by Janmahasatian et al. (2005), N = LBM · 1000 with
+///   LBM = 9270 W / (6680 + 216 BMI) (male), 9270 W / (8780 + 244 BMI) (female),
+///   BMI = W / H² (kg, m);
+/// * `bsa`: body surface area by Du Bois & Du Bois (1916), N = BSA · 10⁴ (cm²) with
+///   BSA = 0.007184 W^0.425 H^0.725 (m²; kg, cm).
+///
+/// H is PatientSize (0010,1020) in m, sex is PatientSex (0010,0040) `M` or `F`; each is an
+/// error naming it when a formula needs it and it is absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SuvType {
+    #[default]
+    BodyWeight,
+    LeanBodyMassJames,
+    LeanBodyMassJanmahasatian,
+    BodySurfaceArea,
+}
+
+impl SuvType {
+    /// `bw`, `lbm-james`, `lbm-janmahasatian` (or `lbm-janma`), `bsa`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "bw" => SuvType::BodyWeight,
+            "lbm-james" => SuvType::LeanBodyMassJames,
+            "lbm-janmahasatian" | "lbm-janma" => SuvType::LeanBodyMassJanmahasatian,
+            "bsa" => SuvType::BodySurfaceArea,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SuvType::BodyWeight => "bw",
+            SuvType::LeanBodyMassJames => "lbm-james",
+            SuvType::LeanBodyMassJanmahasatian => "lbm-janmahasatian",
+            SuvType::BodySurfaceArea => "bsa",
+        }
+    }
+}
+
+/// The normaliser N of a non-body-weight SUV (see [`SuvType`]) in the unit the SUV uses
+/// (g for lean body mass, cm² for body surface area), with the value recorded (kg or m²).
+fn normaliser(
+    kind: SuvType,
+    weight_kg: f64,
+    height_m: f64,
+    male: Option<bool>,
+) -> Result<(f64, f64), String> {
+    let h_cm = height_m * 100.0;
+    let bmi = weight_kg / (height_m * height_m);
+    let lbm = |v: f64| {
+        if v.is_finite() && v > 0.0 {
+            Ok((v * 1000.0, v))
+        } else {
+            Err(format!(
+                "the {} formula gives a lean body mass of {v} kg for {weight_kg} kg and {height_m} m",
+                kind.name()
+            ))
+        }
+    };
+    let need_sex = || male.ok_or_else(|| "PatientSex must be M or F".to_string());
+    match kind {
+        SuvType::BodyWeight => Ok((weight_kg * 1000.0, weight_kg)),
+        SuvType::LeanBodyMassJames => lbm(if need_sex()? {
+            1.10 * weight_kg - 128.0 * (weight_kg / h_cm).powi(2)
+        } else {
+            1.07 * weight_kg - 148.0 * (weight_kg / h_cm).powi(2)
+        }),
+        SuvType::LeanBodyMassJanmahasatian => lbm(if need_sex()? {
+            9270.0 * weight_kg / (6680.0 + 216.0 * bmi)
+        } else {
+            9270.0 * weight_kg / (8780.0 + 244.0 * bmi)
+        }),
+        SuvType::BodySurfaceArea => {
+            let bsa = 0.007184 * weight_kg.powf(0.425) * h_cm.powf(0.725);
+            Ok((bsa * 1e4, bsa))
+        }
+    }
+}
+
+/// SUV factor of each slice (see [`SuvInfo`], [`SuvType`]).
+pub(crate) fn suv_factors(
+    folder: &Path,
+    slices: &[Slice],
+    kind: SuvType,
+) -> Result<SuvInfo, IoError> {
     let s0 = &slices[0];
     let a = Attrs::new(&s0.obj, &s0.path);
     let path = &s0.path;
@@ -49,6 +138,17 @@ pub(crate) fn suv_factors(folder: &Path, slices: &[Slice]) -> Result<SuvInfo, Io
         )
     })?;
     let n = slices.len();
+    if units == "GML" && kind != SuvType::BodyWeight {
+        return Err(invalid(
+            path,
+            format!(
+                "values are already SUV (Units GML, SUVType {}); a {} SUV needs activity \
+                 concentration (Units BQML)",
+                a.str_opt(tags::SUV_TYPE).as_deref().unwrap_or("absent"),
+                kind.name()
+            ),
+        ));
+    }
     if units == "GML" {
         if let Some(t) = a.str_opt(tags::SUV_TYPE) {
             if t != "BW" {
@@ -66,6 +166,7 @@ pub(crate) fn suv_factors(folder: &Path, slices: &[Slice]) -> Result<SuvInfo, Io
             half_life_s: None,
             decay_time_s: vec![0.0; n],
             factor: vec![1.0; n],
+            ..Default::default()
         });
     }
     if units != "BQML" {
@@ -84,6 +185,56 @@ pub(crate) fn suv_factors(folder: &Path, slices: &[Slice]) -> Result<SuvInfo, Io
     let decay = a.str_opt(tags::DECAY_CORRECTION);
     if decay.is_none() {
         missing.push(dcm::tag_name(tags::DECAY_CORRECTION));
+    }
+    let height = a.f64_opt(tags::PATIENT_SIZE)?;
+    let sex = a.str_opt(tags::PATIENT_SEX).unwrap_or_default();
+    if kind != SuvType::BodyWeight && height.is_none() {
+        missing.push(format!(
+            "{} (needed by the {} SUV)",
+            dcm::tag_name(tags::PATIENT_SIZE),
+            kind.name()
+        ));
+    }
+    if matches!(
+        kind,
+        SuvType::LeanBodyMassJames | SuvType::LeanBodyMassJanmahasatian
+    ) && !matches!(sex.as_str(), "M" | "F")
+    {
+        missing.push(format!(
+            "{} M or F (needed by the {} SUV; found {:?})",
+            dcm::tag_name(tags::PATIENT_SEX),
+            kind.name(),
+            sex
+        ));
+    }
+    // The PET Image module's CorrectedImage says which corrections were applied: an
+    // uncorrected attenuation makes any SUV meaningless, and its DECY must agree with
+    // DecayCorrection.
+    if let Some(corr) = a.str_opt(tags::CORRECTED_IMAGE) {
+        let has = |c: &str| corr.split('\\').any(|v| v.trim() == c);
+        if !has("ATTN") {
+            return Err(invalid(
+                path,
+                format!(
+                    "cannot compute SUV: {} is {corr:?}, without ATTN: the activity is not \
+                     attenuation corrected",
+                    dcm::tag_name(tags::CORRECTED_IMAGE)
+                ),
+            ));
+        }
+        if let Some(d) = decay.as_deref() {
+            if (d == "NONE") == has("DECY") {
+                return Err(invalid(
+                    path,
+                    format!(
+                        "cannot compute SUV: {} {d} contradicts {} {corr:?} ({} DECY)",
+                        dcm::tag_name(tags::DECAY_CORRECTION),
+                        dcm::tag_name(tags::CORRECTED_IMAGE),
+                        if has("DECY") { "with" } else { "without" }
+                    ),
+                ));
+            }
+        }
     }
     let rp_items = a.items(tags::RADIOPHARMACEUTICAL_INFORMATION_SEQUENCE);
     let ctx = "RadiopharmaceuticalInformationSequence";
@@ -218,10 +369,29 @@ pub(crate) fn suv_factors(folder: &Path, slices: &[Slice]) -> Result<SuvInfo, Io
             format!("cannot compute SUV: decay time {t} s from injection to scan is not plausible"),
         ));
     }
+    if let Some(h) = height.filter(|_| kind != SuvType::BodyWeight) {
+        if !(h > 0.0 && h < 3.0) {
+            return Err(invalid(
+                path,
+                format!(
+                    "cannot compute SUV: {} is {h} m, not a plausible height",
+                    dcm::tag_name(tags::PATIENT_SIZE)
+                ),
+            ));
+        }
+    }
+    let male = match sex.as_str() {
+        "M" => Some(true),
+        "F" => Some(false),
+        _ => None,
+    };
+    let (norm, recorded) = normaliser(kind, weight, height.unwrap_or(0.0), male)
+        .map_err(|why| invalid(path, format!("cannot compute SUV: {why}")))?;
     let factor = decay_time
         .iter()
-        .map(|&t| weight * 1000.0 / (dose * (-t / half * std::f64::consts::LN_2).exp()))
+        .map(|&t| norm / (dose * (-t / half * std::f64::consts::LN_2).exp()))
         .collect();
+    let other = kind != SuvType::BodyWeight;
     Ok(SuvInfo {
         source_units: units,
         decay_correction: decay,
@@ -230,5 +400,13 @@ pub(crate) fn suv_factors(folder: &Path, slices: &[Slice]) -> Result<SuvInfo, Io
         half_life_s: Some(half),
         decay_time_s: decay_time,
         factor,
+        suv_type: if other {
+            kind.name().into()
+        } else {
+            String::new()
+        },
+        height_m: if other { height } else { None },
+        sex: if other { sex } else { String::new() },
+        normaliser: other.then_some(recorded),
     })
 }
