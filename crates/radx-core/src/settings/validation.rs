@@ -33,6 +33,17 @@ impl Settings {
                 ));
             }
         }
+        for (key, v) in [
+            ("conventions.energy_shift", self.conventions.energy_shift),
+            (
+                "conventions.local_intensity_constant",
+                self.conventions.local_intensity_constant,
+            ),
+        ] {
+            if !v.is_finite() {
+                return Err(bad(key, format!("must be a finite number, got {v}")));
+            }
+        }
         let pv = self.interpolation.partial_volume_threshold;
         if !(pv > 0.0 && pv <= 1.0) {
             return Err(bad(
