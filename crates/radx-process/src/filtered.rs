@@ -162,7 +162,14 @@ fn response_map(
         Some(d) => (d, "filters.discretisation"),
         None => (&settings.discretisation, "discretisation"),
     };
-    let (histogram, texture, ivh) = discretise_all(&rmap, d, key, reseg_min, &settings.limits)
+    let (histogram, texture, ivh) = discretise_all(
+        &rmap,
+        d,
+        key,
+        reseg_min,
+        settings.conventions.fbs_origin,
+        &settings.limits,
+    )
         .map_err(|e| match e {
             ProcessError::Limit(mut l) => {
                 l.subject = format!("response map `{name}`: {}", l.subject);

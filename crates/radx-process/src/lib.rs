@@ -24,18 +24,21 @@ pub mod interpolate;
 
 use ndarray::{s, Array3, ArrayView3, Zip};
 use radx_core::limits::{product, Limit, LimitError, Limits};
-use radx_core::settings::{Interpolation, Settings};
+use radx_core::settings::{Interpolation, MaskExtrapolation, Settings};
 use radx_core::{CoreError, Discretised, Grid, Image, Mask, Roi};
 use thiserror::Error;
 
 pub use diagnostics::Diagnostic;
 use diagnostics::{image_diagnostics, roi_diagnostics, BBox};
 pub use discretise::{
-    discretise, discretise_all, discretise_ivh, discretise_ivh_limited, discretise_limited,
+    discretise, discretise_all, discretise_ivh, discretise_ivh_limited, discretise_ivh_with_origin,
+    discretise_limited, discretise_with_origin, fbs_lower_edge,
     DiscretiseError, LevelBound,
 };
 pub use filtered::{filter_whole_image, interpolate_whole, prepare_filtered, ResponseMap};
-use interpolate::{interpolate_image, interpolate_mask_values, kernel_reach, AxisPlan, Stats};
+use interpolate::{
+    interpolate_image, interpolate_mask_values_with, kernel_reach, AxisPlan, Stats,
+};
 pub use radx_filters::FilterError;
 
 /// Margin (mm) kept around the ROI's bounding box in the prepared crop.
@@ -272,6 +275,7 @@ pub(crate) fn prepare_impl(
         &settings.discretisation,
         "discretisation",
         reseg_min,
+        settings.conventions.fbs_origin,
         &settings.limits,
     )?;
     Ok((
@@ -394,13 +398,14 @@ fn interpolate_roi(
         cfg.round_intensities,
         &image_box,
     );
-    let mask_vals = interpolate_mask_values(
+    let mask_vals = interpolate_mask_values_with(
         mask.as_slice().expect("standard layout"),
         shape,
         &src_box,
         &plans,
         cfg.mask_method,
         &out_box,
+        settings.conventions.mask_extrapolation == MaskExtrapolation::Zero,
     );
     let dims = (out_box[0].len(), out_box[1].len(), out_box[2].len());
     let threshold = cfg.partial_volume_threshold - PARTIAL_VOLUME_SLACK;

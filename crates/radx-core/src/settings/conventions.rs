@@ -64,9 +64,9 @@ pub enum IvhFbsRange {
     /// IBSI: `G = [X_min + w_b/2, X_max - w_b/2]`.
     #[default]
     Ibsi,
-    /// MIRP: the upper end is the centre of the bin above the highest bin of the ROI,
-    /// `max G = X_min + (N_g + 1/2) w_b` (`N_g` the highest grey level), one or two bins
-    /// beyond the IBSI end.
+    /// MIRP: `ceil((X_max - X_min) / w_b) + 1` bins from `X_min`, the range running to the
+    /// last bin's centre, `max G = X_min + (ceil((X_max - X_min) / w_b) + 1/2) w_b`: one to
+    /// two bins beyond the IBSI end (`X_min`, `X_max` as for IBSI).
     Extended,
 }
 
