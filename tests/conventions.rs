@@ -104,7 +104,7 @@ fn families(set: &BTreeSet<(String, String)>) -> BTreeSet<String> {
 fn ibsi_settings_written_out_change_nothing() {
     let explicit = "[conventions]\nfbs_origin = \"lower_bound\"\nmask_extrapolation = \"nearest\"\n\
                     local_intensity_outside = \"exclude\"\nenergy_shift = 0.0\n\
-                    ivh_fbs_range = \"ibsi\"\n";
+                    ivh_fbs_range = \"ibsi\"\ngrid_alignment = \"centre\"\n";
     assert!(changed(explicit, true).is_empty());
 }
 
@@ -150,6 +150,27 @@ fn mask_extrapolation_changes_the_roi_only_where_it_touches_the_image_edge() {
         c.iter().any(|(_, t)| t == "morph_volume"),
         "the ROI touching the first slice loses volume: {c:?}"
     );
+}
+
+#[test]
+fn grid_alignment_changes_values_only_when_interpolating() {
+    let extra = "[conventions]\ngrid_alignment = \"origin_corner\"\n";
+    let c = changed(extra, false);
+    assert!(c.iter().any(|(_, t)| t == "stat_mean"), "{c:?}");
+    // Without interpolation there is no grid to place.
+    let base = BASE.replace("spacing_mm = [1.5, 1.5, 3.9]\n", "");
+    let text = |extra: &str| format!("{base}{extra}");
+    let (image, mask) = case(false);
+    let labels = CaseLabels {
+        case: "c".into(),
+        roi: "r".into(),
+        image: "original".into(),
+    };
+    let run = |t: String| {
+        let s = Settings::from_toml_str(&t, "t").unwrap();
+        extract(image.clone(), mask.clone(), &s, &builtin_registry(), &labels).unwrap()
+    };
+    assert_eq!(run(text("")).rows, run(text(extra)).rows);
 }
 
 #[test]

@@ -11,7 +11,7 @@
 //! | --- | --- |
 //! | `binWidth: w` | `[discretisation.histogram]`, `[discretisation.texture]` `fbs` `bin_width = w`, and `[conventions] fbs_origin = "zero"` |
 //! | `binCount: n` | `fbn` `bins = n` for histogram and texture |
-//! | `resampledPixelSpacing: [x, y, z]` | `[interpolation] spacing_mm` (a 0, "keep this axis", only as `[x, y, 0]` → `in_plane_only`) |
+//! | `resampledPixelSpacing: [x, y, z]` | `[interpolation] spacing_mm` (a 0, "keep this axis", only as `[x, y, 0]` → `in_plane_only`), and `[conventions] grid_alignment = "origin_corner"` |
 //! | `interpolator` | `image_method` (`sitkNearestNeighbor`/1 → nearest, `sitkLinear`/2 → linear, `sitkBSpline`/3 → cubic_spline); the mask is always nearest neighbour in PyRadiomics → `mask_method = "nearest"` |
 //! | `resegmentRange: [a, b]` (`resegmentMode: absolute`) | `[resegmentation] min = a, max = b` |
 //! | `resegmentRange: [-k, k]`, `resegmentMode: sigma` | `[resegmentation] outlier_sd = k` |
@@ -523,6 +523,7 @@ pub fn import_pyradiomics_params(text: &str, file: &str) -> Result<Import, Param
     b.fbs(25.0);
     b.set("interpolation", "image_method", "cubic_spline".into());
     b.set("interpolation", "mask_method", "nearest".into());
+    b.set("conventions", "grid_alignment", "origin_corner".into());
     b.set("texture", "dimensions", toml::Value::Array(vec!["3D".into()]));
     b.set("texture", "direction_merging", toml::Value::Array(vec!["avg".into()]));
     b.set("discretisation.ivh", "method", "fbs".into());

@@ -241,7 +241,9 @@ pub fn interpolate_whole(image: Image, settings: &Settings) -> Result<Image, Pro
         });
     }
     let cfg: &Interpolation = &settings.interpolation;
-    let plans = axis_plans(&grid, spacing_xyz, cfg);
+    let corner = settings.conventions.grid_alignment
+        == radx_core::settings::GridAlignment::OriginCorner;
+    let plans = axis_plans(&grid, spacing_xyz, cfg, corner);
     check_interpolation(&grid, spacing_xyz, &plans, &settings.limits)?;
     let [oz, oy, ox] = [plans[0].n_out, plans[1].n_out, plans[2].n_out];
     settings.limits.check_voxels(

@@ -44,6 +44,11 @@ pub struct AxisPlan {
     /// The axis is not interpolated (2D interpolation keeps `z`): output voxel `k` is input
     /// voxel `k`.
     pub identity: bool,
+    /// Origin-corner alignment (`[conventions] grid_alignment = "origin_corner"`, as
+    /// PyRadiomics/SimpleITK): the outer corners of the first voxels of both grids coincide,
+    /// so output voxel `k` lies at `((2k + 1) s_b - s_a) / (2 s_a)`; `false`: IBSI centre
+    /// alignment.
+    pub origin_corner: bool,
 }
 
 impl AxisPlan {
@@ -65,6 +70,7 @@ impl AxisPlan {
             spacing_in,
             spacing_out,
             identity: false,
+            origin_corner: false,
         }
     }
 
@@ -76,16 +82,21 @@ impl AxisPlan {
             spacing_in: spacing,
             spacing_out: spacing,
             identity: true,
+            origin_corner: false,
         }
     }
 
     /// Grid coordinate (in original voxels) of output voxel `k`:
-    /// `(s_a (n_a - 1) + s_b (2k + 1 - n_b)) / (2 s_a)`.
+    /// `(s_a (n_a - 1) + s_b (2k + 1 - n_b)) / (2 s_a)` (centre alignment), or
+    /// `((2k + 1) s_b - s_a) / (2 s_a)` with [`AxisPlan::origin_corner`].
     pub fn position(&self, k: usize) -> f64 {
         if self.identity {
             return k as f64;
         }
         let (sa, sb) = (self.spacing_in, self.spacing_out);
+        if self.origin_corner {
+            return ((2.0 * k as f64 + 1.0) * sb - sa) / (2.0 * sa);
+        }
         let na = self.n_in as f64;
         let nb = self.n_out as f64;
         (sa * (na - 1.0) + sb * (2.0 * k as f64 + 1.0 - nb)) / (2.0 * sa)

@@ -24,7 +24,7 @@ pub mod interpolate;
 
 use ndarray::{s, Array3, ArrayView3, Zip};
 use radx_core::limits::{product, Limit, LimitError, Limits};
-use radx_core::settings::{Interpolation, MaskExtrapolation, Settings};
+use radx_core::settings::{GridAlignment, Interpolation, MaskExtrapolation, Settings};
 use radx_core::{CoreError, Discretised, Grid, Image, Mask, Roi};
 use thiserror::Error;
 
@@ -342,7 +342,8 @@ fn interpolate_roi(
 ) -> Result<(Roi, Grid, Stats, Option<Context>), ProcessError> {
     let (cfg, limits) = (&settings.interpolation, &settings.limits);
     let shape = g.shape_zyx;
-    let plans = axis_plans(g, spacing_xyz, cfg);
+    let corner = settings.conventions.grid_alignment == GridAlignment::OriginCorner;
+    let plans = axis_plans(g, spacing_xyz, cfg, corner);
     check_interpolation(g, spacing_xyz, &plans, limits)?;
 
     // Output box: the outputs the ROI can reach under the mask kernel, plus the margin.
@@ -486,14 +487,24 @@ fn interpolate_roi(
 
 /// The interpolation plans of the three axes for a target spacing (mm, x, y, z); the z
 /// axis is kept as it is when interpolating in-plane only.
-pub(crate) fn axis_plans(g: &Grid, spacing_xyz: [f64; 3], cfg: &Interpolation) -> [AxisPlan; 3] {
+/// With `origin_corner` (`[conventions] grid_alignment = "origin_corner"`) the interpolated
+/// axes align the grids' origin corners instead of their centres.
+pub(crate) fn axis_plans(
+    g: &Grid,
+    spacing_xyz: [f64; 3],
+    cfg: &Interpolation,
+    origin_corner: bool,
+) -> [AxisPlan; 3] {
     let shape = g.shape_zyx;
     let target_zyx = [spacing_xyz[2], spacing_xyz[1], spacing_xyz[0]];
     std::array::from_fn(|a| {
         if a == 0 && cfg.in_plane_only {
             AxisPlan::identity(shape[0], g.spacing_zyx[0])
         } else {
-            AxisPlan::new(shape[a], g.spacing_zyx[a], target_zyx[a])
+            AxisPlan {
+                origin_corner,
+                ..AxisPlan::new(shape[a], g.spacing_zyx[a], target_zyx[a])
+            }
         }
     })
 }

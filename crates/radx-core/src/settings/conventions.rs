@@ -7,6 +7,7 @@
 //! ```toml
 //! [conventions]
 //! fbs_origin = "zero"                 # PyRadiomics binWidth: edges at multiples of w_b
+//! grid_alignment = "origin_corner"    # PyRadiomics/SimpleITK resampled grid
 //! energy_shift = 1000.0               # PyRadiomics voxelArrayShift
 //! mask_extrapolation = "zero"         # MIRP: mask is 0 beyond the image edge
 //! local_intensity_outside = "constant"  # MIRP: pad the 1 cm^3 sphere with a constant
@@ -31,6 +32,18 @@ pub enum FbsOrigin {
     /// holding the ROI minimum: `X_d = floor(X / w_b) - floor(X_roi,min / w_b) + 1`
     /// (`lower_bound` and the re-segmentation minimum are not used).
     Zero,
+}
+
+/// How the interpolation grid is placed on the original grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GridAlignment {
+    /// IBSI "align grid centres" (3WE3): the centres of both grids coincide.
+    #[default]
+    Centre,
+    /// PyRadiomics/SimpleITK: the outer corners of the first voxels coincide; output voxel
+    /// `k` lies at original grid coordinate `((2k + 1) s_b - s_a) / (2 s_a)`.
+    OriginCorner,
 }
 
 /// What the mask is beyond the image edge when it is interpolated.
@@ -78,6 +91,9 @@ pub struct Conventions {
     /// those of `[filters]`). Default `lower_bound` (IBSI).
     #[serde(default)]
     pub fbs_origin: FbsOrigin,
+    /// Placement of the interpolation grid. Default `centre` (IBSI).
+    #[serde(default)]
+    pub grid_alignment: GridAlignment,
     /// Mask values beyond the image edge during interpolation. Default `nearest` (IBSI).
     #[serde(default)]
     pub mask_extrapolation: MaskExtrapolation,
@@ -112,6 +128,9 @@ impl Conventions {
         let mut keys = Vec::new();
         if self.fbs_origin != d.fbs_origin {
             keys.push("conventions.fbs_origin");
+        }
+        if self.grid_alignment != d.grid_alignment {
+            keys.push("conventions.grid_alignment");
         }
         if self.mask_extrapolation != d.mask_extrapolation {
             keys.push("conventions.mask_extrapolation");

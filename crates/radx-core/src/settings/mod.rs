@@ -75,7 +75,9 @@ use std::path::Path;
 
 pub use crate::filter_spec::FilterSpec;
 use crate::limits::{Limit, LimitError, Limits};
-pub use conventions::{Conventions, FbsOrigin, IvhFbsRange, MaskExtrapolation, OutsideImage};
+pub use conventions::{
+    Conventions, FbsOrigin, GridAlignment, IvhFbsRange, MaskExtrapolation, OutsideImage,
+};
 pub use presets::PRESETS;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
@@ -878,7 +880,7 @@ mod tests {
             assert!(!s.canonical().contains("conventions"), "{name}");
             // Every convention written out at its IBSI default: same canonical form and id.
             let explicit = format!(
-                "{}\n[conventions]\nfbs_origin = \"lower_bound\"\nmask_extrapolation = \"nearest\"\n\
+                "{}\n[conventions]\nfbs_origin = \"lower_bound\"\nmask_extrapolation = \"nearest\"\ngrid_alignment = \"centre\"\n\
                  local_intensity_outside = \"exclude\"\nlocal_intensity_constant = 0.0\n\
                  ivh_fbs_range = \"ibsi\"\nenergy_shift = 0.0\n",
                 s.canonical()
@@ -895,6 +897,7 @@ mod tests {
         for (key, value) in [
             ("fbs_origin", "\"zero\""),
             ("mask_extrapolation", "\"zero\""),
+            ("grid_alignment", "\"origin_corner\""),
             ("local_intensity_outside", "\"constant\""),
             ("local_intensity_constant", "-1000.0"),
             ("ivh_fbs_range", "\"extended\""),
