@@ -71,7 +71,11 @@ fn one_convention_at_a_time_ranks_the_conventions_by_their_effect() {
         .unwrap();
     assert!(status.success());
     let ranking = std::fs::read_to_string(out.join("attribution-ranking.csv")).unwrap();
-    let rows: Vec<Vec<&str>> = ranking.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let rows: Vec<Vec<&str>> = ranking
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
     // energy_shift=0.0 is the base value: only two conditions besides the base.
     assert_eq!(rows.len(), 2, "{ranking}");
     assert!(rows[0][1] == "conventions.fbs_origin=zero", "{ranking}");
@@ -86,7 +90,11 @@ fn one_convention_at_a_time_ranks_the_conventions_by_their_effect() {
         .filter(|l| l.contains("energy_shift"))
         .map(|l| l.split(',').nth(1).unwrap())
         .collect();
-    assert_eq!(shifted, vec!["original/stat_energy", "original/stat_rms"], "{effects}");
+    assert_eq!(
+        shifted,
+        vec!["original/stat_energy", "original/stat_rms"],
+        "{effects}"
+    );
     // Fixed-bin-size edges never move unbinned statistics or the local peaks.
     assert!(
         !effects

@@ -102,7 +102,8 @@ fn families(set: &BTreeSet<(String, String)>) -> BTreeSet<String> {
 
 #[test]
 fn ibsi_settings_written_out_change_nothing() {
-    let explicit = "[conventions]\nfbs_origin = \"lower_bound\"\nmask_extrapolation = \"nearest\"\n\
+    let explicit =
+        "[conventions]\nfbs_origin = \"lower_bound\"\nmask_extrapolation = \"nearest\"\n\
                     local_intensity_outside = \"exclude\"\nenergy_shift = 0.0\n\
                     ivh_fbs_range = \"ibsi\"\ngrid_alignment = \"centre\"\n";
     assert!(changed(explicit, true).is_empty());
@@ -133,7 +134,15 @@ fn fbs_origin_changes_only_fbs_discretised_families() {
     .collect();
     let moved = families(&c);
     assert!(moved.is_subset(&expected), "{moved:?}");
-    for f in ["intensity_histogram", "ivh", "glcm", "glrlm", "glszm", "ngtdm", "ngldm"] {
+    for f in [
+        "intensity_histogram",
+        "ivh",
+        "glcm",
+        "glrlm",
+        "glszm",
+        "ngtdm",
+        "ngldm",
+    ] {
         assert!(moved.contains(f), "{f} unchanged: {moved:?}");
     }
     // Grey-level-weighted texture features move; the ROI's shape and intensities do not.
@@ -168,7 +177,14 @@ fn grid_alignment_changes_values_only_when_interpolating() {
     };
     let run = |t: String| {
         let s = Settings::from_toml_str(&t, "t").unwrap();
-        extract(image.clone(), mask.clone(), &s, &builtin_registry(), &labels).unwrap()
+        extract(
+            image.clone(),
+            mask.clone(),
+            &s,
+            &builtin_registry(),
+            &labels,
+        )
+        .unwrap()
     };
     assert_eq!(run(text("")).rows, run(text(extra)).rows);
 }
@@ -179,7 +195,11 @@ fn local_intensity_padding_changes_only_the_peaks_and_only_at_the_edge() {
         "[conventions]\nlocal_intensity_outside = \"constant\"\nlocal_intensity_constant = -1000.0\n";
     assert!(changed(extra, false).is_empty());
     let c = changed(extra, true);
-    assert_eq!(families(&c), ["local_intensity".to_string()].into(), "{c:?}");
+    assert_eq!(
+        families(&c),
+        ["local_intensity".to_string()].into(),
+        "{c:?}"
+    );
 }
 
 #[test]
@@ -189,6 +209,12 @@ fn ivh_fbs_range_changes_only_ivh_intensity_fractions() {
     // The volume at an intensity fraction depends on the range G; the intensity at a
     // volume fraction does not.
     let tags: BTreeSet<&str> = c.iter().map(|(_, t)| t.as_str()).collect();
-    assert!(tags.contains("ivh_v10") || tags.contains("ivh_v90"), "{tags:?}");
-    assert!(!tags.contains("ivh_i10") && !tags.contains("ivh_i90"), "{tags:?}");
+    assert!(
+        tags.contains("ivh_v10") || tags.contains("ivh_v90"),
+        "{tags:?}"
+    );
+    assert!(
+        !tags.contains("ivh_i10") && !tags.contains("ivh_i90"),
+        "{tags:?}"
+    );
 }

@@ -26,13 +26,22 @@ fn checked(path: &Path) -> String {
         .find(|f| f["path"].as_str() == Some(name))
         .unwrap_or_else(|| panic!("{name} is not in reference-data/equivalence.toml"));
     let bytes = std::fs::read(path).unwrap();
-    let sum: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
-    assert_eq!(Some(sum.as_str()), entry["sha256"].as_str(), "{name}: sha256");
+    let sum: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        Some(sum.as_str()),
+        entry["sha256"].as_str(),
+        "{name}: sha256"
+    );
     String::from_utf8(bytes).unwrap()
 }
 
 fn check(run: &str, modality: &str) {
-    let fixture = root().join(format!("reference-data/equivalence/pyradiomics-sts-mini-{run}.csv"));
+    let fixture = root().join(format!(
+        "reference-data/equivalence/pyradiomics-sts-mini-{run}.csv"
+    ));
     let text = checked(&fixture);
     let params_path = root().join(format!("benches/pyradiomics/equivalence/{run}.yaml"));
     let params = std::fs::read_to_string(&params_path).unwrap();
@@ -64,8 +73,14 @@ fn check(run: &str, modality: &str) {
             .unwrap()
             .0
         });
-        let r = table.value(tag).unwrap_or_else(|| panic!("{run} {case}: radx has no {tag}"));
-        let rel = if py == 0.0 { (r - py).abs() } else { (r - py).abs() / py.abs() };
+        let r = table
+            .value(tag)
+            .unwrap_or_else(|| panic!("{run} {case}: radx has no {tag}"));
+        let rel = if py == 0.0 {
+            (r - py).abs()
+        } else {
+            (r - py).abs() / py.abs()
+        };
         total += 1;
         if rel <= 0.01 {
             agree_now += 1;
@@ -79,7 +94,10 @@ fn check(run: &str, modality: &str) {
         }
     }
     assert!(total > 100, "{run}: only {total} values");
-    assert!(agree_now >= agreed_then, "{run}: {agree_now} agree now, {agreed_then} when measured");
+    assert!(
+        agree_now >= agreed_then,
+        "{run}: {agree_now} agree now, {agreed_then} when measured"
+    );
 }
 
 #[test]
@@ -95,4 +113,9 @@ fn pet_resampled_to_2mm_reproduces_pyradiomics() {
 #[test]
 fn ct_with_energy_shift_reproduces_pyradiomics() {
     check("ct-native", "CT");
+}
+
+#[test]
+fn ct_resampled_to_2mm_reproduces_pyradiomics() {
+    check("ct-2mm", "CT");
 }

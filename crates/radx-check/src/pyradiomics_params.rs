@@ -11,7 +11,7 @@
 //! | --- | --- |
 //! | `binWidth: w` | `[discretisation.histogram]`, `[discretisation.texture]` `fbs` `bin_width = w`, and `[conventions] fbs_origin = "zero"` |
 //! | `binCount: n` | `fbn` `bins = n` for histogram and texture |
-//! | `resampledPixelSpacing: [x, y, z]` | `[interpolation] spacing_mm` (a 0, "keep this axis", only as `[x, y, 0]` → `in_plane_only`), and `[conventions] grid_alignment = "origin_corner"` |
+//! | `resampledPixelSpacing: [x, y, z]` | `[interpolation] spacing_mm` (a 0, "keep this axis", only as `[x, y, 0]` → `in_plane_only`), and `[conventions] grid_alignment = "origin_corner"`, `mask_extrapolation = "zero"` (SimpleITK fills the resampled mask with 0 beyond the image) |
 //! | `interpolator` | `image_method` (`sitkNearestNeighbor`/1 → nearest, `sitkLinear`/2 → linear, `sitkBSpline`/3 → cubic_spline); the mask is always nearest neighbour in PyRadiomics → `mask_method = "nearest"` |
 //! | `resegmentRange: [a, b]` (`resegmentMode: absolute`) | `[resegmentation] min = a, max = b` |
 //! | `resegmentRange: [-k, k]`, `resegmentMode: sigma` | `[resegmentation] outlier_sd = k` |
@@ -165,7 +165,10 @@ fn one_line(v: &Value) -> String {
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
         Value::String(s) => s.clone(),
-        Value::Sequence(s) => format!("[{}]", s.iter().map(one_line).collect::<Vec<_>>().join(", ")),
+        Value::Sequence(s) => format!(
+            "[{}]",
+            s.iter().map(one_line).collect::<Vec<_>>().join(", ")
+        ),
         Value::Mapping(m) => format!(
             "{{{}}}",
             m.iter()
@@ -254,7 +257,13 @@ impl<'a> Builder<'a> {
     }
 
     /// One `setting` key (also used for the settings given inside an image type).
-    fn setting(&mut self, section: &str, key: &str, v: &Value, all: &serde_yaml_ng::Mapping) -> Result<(), ParamsError> {
+    fn setting(
+        &mut self,
+        section: &str,
+        key: &str,
+        v: &Value,
+        all: &serde_yaml_ng::Mapping,
+    ) -> Result<(), ParamsError> {
         let k = format!("{section}.{key}");
         let get = |name: &str| all.get(Value::String(name.into()));
         match key {
@@ -519,13 +528,23 @@ pub fn import_pyradiomics_params(text: &str, file: &str) -> Result<Import, Param
         image_types: BTreeSet::new(),
     };
     // PyRadiomics defaults that differ from radx's.
-    b.doc.insert("radx_settings".into(), toml::Value::Integer(1));
+    b.doc
+        .insert("radx_settings".into(), toml::Value::Integer(1));
     b.fbs(25.0);
     b.set("interpolation", "image_method", "cubic_spline".into());
     b.set("interpolation", "mask_method", "nearest".into());
     b.set("conventions", "grid_alignment", "origin_corner".into());
-    b.set("texture", "dimensions", toml::Value::Array(vec!["3D".into()]));
-    b.set("texture", "direction_merging", toml::Value::Array(vec!["avg".into()]));
+    b.set("conventions", "mask_extrapolation", "zero".into());
+    b.set(
+        "texture",
+        "dimensions",
+        toml::Value::Array(vec!["3D".into()]),
+    );
+    b.set(
+        "texture",
+        "direction_merging",
+        toml::Value::Array(vec!["avg".into()]),
+    );
     b.set("discretisation.ivh", "method", "fbs".into());
 
     let empty = serde_yaml_ng::Mapping::new();
@@ -540,7 +559,11 @@ pub fn import_pyradiomics_params(text: &str, file: &str) -> Result<Import, Param
             }),
         }
     };
-    let key_name = |k: &Value| k.as_str().map(str::to_string).unwrap_or_else(|| one_line(k));
+    let key_name = |k: &Value| {
+        k.as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| one_line(k))
+    };
     for (k, _) in root.iter() {
         let name = key_name(k);
         if !["setting", "imageType", "featureClass", "voxelSetting"].contains(&name.as_str()) {
@@ -552,7 +575,10 @@ pub fn import_pyradiomics_params(text: &str, file: &str) -> Result<Import, Param
         }
     }
     let get = |name: &str| root.get(Value::String(name.into()));
-    let settings = get("setting").map(|v| mapping_of("setting", v)).transpose()?.unwrap_or_default();
+    let settings = get("setting")
+        .map(|v| mapping_of("setting", v))
+        .transpose()?
+        .unwrap_or_default();
     for (k, v) in settings.iter() {
         let name = key_name(k);
         if !SETTING_KEYS.contains(&name.as_str()) {
@@ -571,7 +597,10 @@ pub fn import_pyradiomics_params(text: &str, file: &str) -> Result<Import, Param
     let image_types = match get("imageType") {
         None => {
             let mut m = serde_yaml_ng::Mapping::new();
-            m.insert(Value::String("Original".into()), Value::Mapping(empty.clone()));
+            m.insert(
+                Value::String("Original".into()),
+                Value::Mapping(empty.clone()),
+            );
             m
         }
         Some(v) => mapping_of("imageType", v)?,
@@ -592,9 +621,11 @@ pub fn import_pyradiomics_params(text: &str, file: &str) -> Result<Import, Param
             "Original" => b.map(&key, v, "the original image (always computed)"),
             "LoG" => b.map(&key, v, "filters.maps type = \"log\""),
             "Wavelet" => b.map(&key, v, "filters.maps type = \"wavelet\""),
-            "Square" | "SquareRoot" | "Logarithm" | "Exponential" => {
-                b.none(&key, v, "radx has no point-wise intensity transform image type")
-            }
+            "Square" | "SquareRoot" | "Logarithm" | "Exponential" => b.none(
+                &key,
+                v,
+                "radx has no point-wise intensity transform image type",
+            ),
             "Gradient" => b.none(&key, v, "radx has no gradient-magnitude filter"),
             _ => b.none(&key, v, "radx has no local binary pattern filter"),
         }
@@ -621,7 +652,10 @@ pub fn import_pyradiomics_params(text: &str, file: &str) -> Result<Import, Param
     let mut maps = Vec::new();
     if b.image_types.contains("LoG") {
         if b.log_sigmas.is_empty() {
-            return Err(b.bad("imageType.LoG", "no sigma given (PyRadiomics computes no LoG map then)"));
+            return Err(b.bad(
+                "imageType.LoG",
+                "no sigma given (PyRadiomics computes no LoG map then)",
+            ));
         }
         for &s in &b.log_sigmas {
             let mut m = Table::new();
@@ -649,12 +683,22 @@ pub fn import_pyradiomics_params(text: &str, file: &str) -> Result<Import, Param
     }
 
     // Feature classes.
-    let classes = get("featureClass").map(|v| mapping_of("featureClass", v)).transpose()?;
+    let classes = get("featureClass")
+        .map(|v| mapping_of("featureClass", v))
+        .transpose()?;
     let classes: Vec<(String, Value)> = match classes {
-        None => ["shape", "firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"]
-            .iter()
-            .map(|c| (c.to_string(), Value::Null))
-            .collect(),
+        None => [
+            "shape",
+            "firstorder",
+            "glcm",
+            "glrlm",
+            "glszm",
+            "gldm",
+            "ngtdm",
+        ]
+        .iter()
+        .map(|c| (c.to_string(), Value::Null))
+        .collect(),
         Some(m) => m.iter().map(|(k, v)| (key_name(k), v.clone())).collect(),
     };
     for (name, v) in &classes {
@@ -687,7 +731,11 @@ pub fn import_pyradiomics_params(text: &str, file: &str) -> Result<Import, Param
             &format!(
                 "features.families += {}{}",
                 fams.join(", "),
-                if selected { " (radx computes the whole family; select columns afterwards)" } else { "" }
+                if selected {
+                    " (radx computes the whole family; select columns afterwards)"
+                } else {
+                    ""
+                }
             ),
         );
     }
@@ -738,10 +786,11 @@ pub fn import_pyradiomics_params(text: &str, file: &str) -> Result<Import, Param
     }
     let toml_text = toml::to_string(&b.doc).expect("a TOML table serialises");
     // radx_settings must be the first key: toml writes plain keys before tables.
-    let settings = Settings::from_toml_str(&toml_text, file).map_err(|e| ParamsError::Settings {
-        file: file.into(),
-        message: e.to_string(),
-    })?;
+    let settings =
+        Settings::from_toml_str(&toml_text, file).map_err(|e| ParamsError::Settings {
+            file: file.into(),
+            message: e.to_string(),
+        })?;
     Ok(Import {
         settings,
         table: b.table,

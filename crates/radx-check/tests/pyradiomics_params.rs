@@ -26,7 +26,9 @@ fn keys_of(text: &str) -> Vec<String> {
             continue;
         }
         let depth = (line.len() - t.len()) / 2;
-        let Some((k, _)) = t.split_once(':') else { continue };
+        let Some((k, _)) = t.split_once(':') else {
+            continue;
+        };
         path.truncate(depth);
         path.push(k.to_string());
         if depth >= 1 {
@@ -50,7 +52,10 @@ fn every_fixture_translates_with_every_key_in_the_table() {
         let (text, import) = fixture(name);
         let listed: Vec<&str> = import.table.iter().map(|m| m.key.as_str()).collect();
         for key in keys_of(&text) {
-            assert!(listed.contains(&key.as_str()), "{name}: `{key}` not in the table {listed:?}");
+            assert!(
+                listed.contains(&key.as_str()),
+                "{name}: `{key}` not in the table {listed:?}"
+            );
         }
         for m in &import.table {
             assert!(
@@ -72,6 +77,14 @@ fn ct_example_sets_pyradiomics_conventions_and_maps() {
     assert_eq!(s.conventions.fbs_origin, FbsOrigin::Zero);
     assert_eq!(s.conventions.energy_shift, 1000.0);
     assert_eq!(
+        s.conventions.grid_alignment,
+        radx_core::settings::GridAlignment::OriginCorner
+    );
+    assert_eq!(
+        s.conventions.mask_extrapolation,
+        radx_core::settings::MaskExtrapolation::Zero
+    );
+    assert_eq!(
         s.discretisation.texture,
         Discretisation::Fbs {
             bin_width: 20.0,
@@ -79,7 +92,10 @@ fn ct_example_sets_pyradiomics_conventions_and_maps() {
         }
     );
     assert_eq!(s.interpolation.spacing_mm, Some([1.5, 1.5, 1.5]));
-    assert_eq!(s.interpolation.image_method, InterpolationMethod::CubicSpline);
+    assert_eq!(
+        s.interpolation.image_method,
+        InterpolationMethod::CubicSpline
+    );
     assert_eq!(s.interpolation.mask_method, InterpolationMethod::Nearest);
     assert_eq!(s.texture.dimensions, vec![TextureDimension::D3]);
     // 2 LoG sigmas + 8 wavelet sub-bands.
@@ -124,13 +140,28 @@ fn other_keys_translate_bin_count_sigma_resegmentation_and_distances() {
     assert_eq!(s.texture.ngtdm_distance, 2);
     assert_eq!(s.texture.ngldm_alpha, 1);
     assert_eq!(s.filters.maps.len(), 8);
-    for k in ["imageType.Square", "imageType.LBP3D", "imageType.Gradient.gradientUseSpacing"] {
-        assert!(!i.table.iter().find(|m| m.key == k).unwrap().reason.is_empty(), "{k}");
+    for k in [
+        "imageType.Square",
+        "imageType.LBP3D",
+        "imageType.Gradient.gradientUseSpacing",
+    ] {
+        assert!(
+            !i.table
+                .iter()
+                .find(|m| m.key == k)
+                .unwrap()
+                .reason
+                .is_empty(),
+            "{k}"
+        );
     }
     let (_, r) = fixture("range.yaml");
     assert_eq!(r.settings.resegmentation.min, Some(-200.0));
     assert_eq!(r.settings.resegmentation.max, Some(300.0));
-    assert_eq!(r.settings.interpolation.image_method, InterpolationMethod::Linear);
+    assert_eq!(
+        r.settings.interpolation.image_method,
+        InterpolationMethod::Linear
+    );
 }
 
 #[test]

@@ -170,13 +170,13 @@ fn response_map(
         settings.conventions.fbs_origin,
         &settings.limits,
     )
-        .map_err(|e| match e {
-            ProcessError::Limit(mut l) => {
-                l.subject = format!("response map `{name}`: {}", l.subject);
-                ProcessError::Limit(l)
-            }
-            e => e,
-        })?;
+    .map_err(|e| match e {
+        ProcessError::Limit(mut l) => {
+            l.subject = format!("response map `{name}`: {}", l.subject);
+            ProcessError::Limit(l)
+        }
+        e => e,
+    })?;
     Ok(ResponseMap {
         name,
         spec: spec.clone(),
@@ -241,8 +241,8 @@ pub fn interpolate_whole(image: Image, settings: &Settings) -> Result<Image, Pro
         });
     }
     let cfg: &Interpolation = &settings.interpolation;
-    let corner = settings.conventions.grid_alignment
-        == radx_core::settings::GridAlignment::OriginCorner;
+    let corner =
+        settings.conventions.grid_alignment == radx_core::settings::GridAlignment::OriginCorner;
     let plans = axis_plans(&grid, spacing_xyz, cfg, corner);
     check_interpolation(&grid, spacing_xyz, &plans, &settings.limits)?;
     let [oz, oy, ox] = [plans[0].n_out, plans[1].n_out, plans[2].n_out];

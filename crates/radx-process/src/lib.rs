@@ -32,13 +32,10 @@ pub use diagnostics::Diagnostic;
 use diagnostics::{image_diagnostics, roi_diagnostics, BBox};
 pub use discretise::{
     discretise, discretise_all, discretise_ivh, discretise_ivh_limited, discretise_ivh_with_origin,
-    discretise_limited, discretise_with_origin, fbs_lower_edge,
-    DiscretiseError, LevelBound,
+    discretise_limited, discretise_with_origin, fbs_lower_edge, DiscretiseError, LevelBound,
 };
 pub use filtered::{filter_whole_image, interpolate_whole, prepare_filtered, ResponseMap};
-use interpolate::{
-    interpolate_image, interpolate_mask_values_with, kernel_reach, AxisPlan, Stats,
-};
+use interpolate::{interpolate_image, interpolate_mask_values_with, kernel_reach, AxisPlan, Stats};
 pub use radx_filters::FilterError;
 
 /// Margin (mm) kept around the ROI's bounding box in the prepared crop.

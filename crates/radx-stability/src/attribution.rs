@@ -183,7 +183,10 @@ pub fn attribute(tables: &[ConditionTable]) -> Result<Attribution, StabilityErro
     ranking.sort_by(|a, b| {
         b.features_moved
             .cmp(&a.features_moved)
-            .then(b.median_change_of_moved.total_cmp(&a.median_change_of_moved))
+            .then(
+                b.median_change_of_moved
+                    .total_cmp(&a.median_change_of_moved),
+            )
             .then(a.condition.cmp(&b.condition))
     });
     Ok(Attribution {
@@ -205,8 +208,9 @@ impl Attribution {
     /// `attribution.csv`: condition, feature, cases, median_change, max_change,
     /// cases_moved_over_1pct (only features that moved at all).
     pub fn effects_csv(&self) -> String {
-        let mut out =
-            String::from("condition,feature,cases,median_change,max_change,cases_moved_over_1pct\n");
+        let mut out = String::from(
+            "condition,feature,cases,median_change,max_change,cases_moved_over_1pct\n",
+        );
         for e in self.effects.iter().filter(|e| e.max_change > 0.0) {
             out.push_str(&format!(
                 "{},{},{},{},{},{}\n",

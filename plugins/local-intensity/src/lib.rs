@@ -196,13 +196,7 @@ impl Peaks {
         for (idx, (&v, &m)) in img.iter().zip(msk).enumerate() {
             if m && v == max {
                 let (z, y, x) = (idx / (ny * nx), (idx / nx) % ny, idx % nx);
-                local = local.max(direct_mean(
-                    img,
-                    [nz, ny, nx],
-                    &sphere,
-                    [z, y, x],
-                    padding,
-                ));
+                local = local.max(direct_mean(img, [nz, ny, nx], &sphere, [z, y, x], padding));
             }
         }
 
