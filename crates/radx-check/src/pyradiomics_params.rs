@@ -269,18 +269,27 @@ impl<'a> Builder<'a> {
         match key {
             "binWidth" => {
                 if v.is_null() {
-                    return Ok(self.none(&k, v, "null: PyRadiomics' default bin width 25 applies (set below)"));
+                    {
+                    self.none(&k, v, "null: PyRadiomics' default bin width 25 applies (set below)");
+                    return Ok(());
+                }
                 }
                 let w = self.number(&k, v)?;
                 if get("binCount").is_some_and(|c| !c.is_null()) {
-                    return Ok(self.none(&k, v, "binCount is given too; PyRadiomics then ignores binWidth"));
+                    {
+                    self.none(&k, v, "binCount is given too; PyRadiomics then ignores binWidth");
+                    return Ok(());
+                }
                 }
                 self.fbs(w);
                 self.map(&k, v, "discretisation.{histogram,texture} = fbs, bin_width; conventions.fbs_origin = \"zero\"");
             }
             "binCount" => {
                 if v.is_null() {
-                    return Ok(self.none(&k, v, "null: fixed bin width is used"));
+                    {
+                    self.none(&k, v, "null: fixed bin width is used");
+                    return Ok(());
+                }
                 }
                 let n = self.integer(&k, v)?;
                 if n < 1 {
@@ -295,14 +304,20 @@ impl<'a> Builder<'a> {
             }
             "resampledPixelSpacing" => {
                 if v.is_null() {
-                    return Ok(self.map(&k, v, "interpolation.spacing_mm absent (no resampling)"));
+                    {
+                    self.map(&k, v, "interpolation.spacing_mm absent (no resampling)");
+                    return Ok(());
+                }
                 }
                 let sp = self.numbers(&k, v)?;
                 if sp.len() != 3 || sp.iter().any(|&s| s < 0.0) {
                     return Err(self.bad(&k, format!("expected [x, y, z] spacings >= 0, got {}", one_line(v))));
                 }
                 if sp[0] == 0.0 || sp[1] == 0.0 {
-                    return Ok(self.none(&k, v, "a 0 in-plane spacing (keep the original x or y spacing) has no radx form"));
+                    {
+                    self.none(&k, v, "a 0 in-plane spacing (keep the original x or y spacing) has no radx form");
+                    return Ok(());
+                }
                 }
                 let z = if sp[2] == 0.0 {
                     self.set("interpolation", "in_plane_only", true.into());
@@ -335,7 +350,10 @@ impl<'a> Builder<'a> {
                     "sitkGaussian" | "sitkLabelGaussian" | "sitkHammingWindowedSinc"
                     | "sitkCosineWindowedSinc" | "sitkWelchWindowedSinc" | "sitkLanczosWindowedSinc"
                     | "sitkBlackmanWindowedSinc" | "4" | "5" | "6" | "7" | "8" | "9" | "10" => {
-                        return Ok(self.none(&k, v, "radx interpolates with nearest, linear, cubic convolution or cubic spline only"));
+                        {
+                    self.none(&k, v, "radx interpolates with nearest, linear, cubic convolution or cubic spline only");
+                    return Ok(());
+                }
                     }
                     _ => return Err(self.bad(&k, format!("unknown SimpleITK interpolator {}", one_line(v)))),
                 };
@@ -347,7 +365,10 @@ impl<'a> Builder<'a> {
             "label_channel" => self.none(&k, v, "radx masks are single-channel"),
             "resegmentRange" => {
                 if v.is_null() {
-                    return Ok(self.map(&k, v, "no re-segmentation"));
+                    {
+                    self.map(&k, v, "no re-segmentation");
+                    return Ok(());
+                }
                 }
                 let r = self.numbers(&k, v)?;
                 let mode = get("resegmentMode").and_then(|m| m.as_str()).unwrap_or("absolute");
@@ -403,7 +424,10 @@ impl<'a> Builder<'a> {
                 if self.boolean(&k, v)? {
                     let dim = get("force2Ddimension").map(|d| self.integer("setting.force2Ddimension", d)).transpose()?.unwrap_or(0);
                     if dim != 0 {
-                        return Ok(self.none(&k, v, "radx computes 2D texture in axial slices only (force2Ddimension 0)"));
+                        {
+                    self.none(&k, v, "radx computes 2D texture in axial slices only (force2Ddimension 0)");
+                    return Ok(());
+                }
                     }
                     self.set("texture", "dimensions", toml::Value::Array(vec!["2.5D".into()]));
                     self.map(&k, v, "texture.dimensions = [\"2.5D\"] (in-plane matrices merged over slices)");
@@ -421,7 +445,10 @@ impl<'a> Builder<'a> {
             "distances" => {
                 let d = self.numbers(&k, v)?;
                 if d.len() != 1 || d[0] < 1.0 || d[0].fract() != 0.0 {
-                    return Ok(self.none(&k, v, "radx uses one integer distance per matrix"));
+                    {
+                    self.none(&k, v, "radx uses one integer distance per matrix");
+                    return Ok(());
+                }
                 }
                 let d = d[0] as i64;
                 for key in ["glcm_distance", "ngtdm_distance", "ngldm_distance"] {
