@@ -5,6 +5,8 @@
 //!   (the reference data is read, hash-checked, by radx-reference; [`reference`]).
 //! * [`compare`] — agreement of two radx long tables (or a radx and an imported table).
 //! * [`pyradiomics`] — import of PyRadiomics batch CSVs as radx long values.
+//! * [`pyradiomics_params`] — a PyRadiomics parameter file translated into a radx manifest
+//!   with PyRadiomics' conventions, and the mapping table of its keys.
 //! * [`table`] — the checker's view of radx-io's long-table reader and writer
 //!   ([`compare::LongValue`]), and the PyRadiomics CSV reader.
 //!
@@ -17,6 +19,7 @@ pub use radx_reference::compliance;
 pub mod ibsi;
 pub mod ibsi2;
 pub mod pyradiomics;
+pub mod pyradiomics_params;
 pub mod reference;
 pub mod table;
 

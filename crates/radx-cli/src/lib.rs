@@ -374,6 +374,17 @@ enum SettingsCommand {
     },
     /// List the shipped presets.
     Presets,
+    /// Translate a PyRadiomics parameter file (YAML) into a radx manifest with PyRadiomics'
+    /// conventions, and print the mapping table: each key, the radx setting it became, or
+    /// why it has none. Unknown keys are errors.
+    ImportPyradiomics {
+        /// The PyRadiomics parameter file (`setting`, `imageType`, `featureClass`).
+        params: PathBuf,
+        /// Write the manifest here (the table goes to standard output); without it the
+        /// manifest goes to standard output and the table to standard error.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -505,6 +516,30 @@ fn run(cli: Cli, build: &BuildInfo) -> Result<ExitCode> {
             radx_pipeline::check_families(&s, &registry)
                 .with_context(|| file.display().to_string())?;
             outln!("{}: valid (settings id {})", file.display(), s.id());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Settings(SettingsCommand::ImportPyradiomics { params, out }) => {
+            let name = params.display().to_string();
+            let text = std::fs::read_to_string(&params)
+                .with_context(|| format!("{name}: cannot read the parameter file"))?;
+            let import = radx_check::pyradiomics_params::import_pyradiomics_params(&text, &name)?;
+            let manifest = import.manifest(&name);
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, &manifest)
+                        .with_context(|| format!("{}: cannot write", path.display()))?;
+                    out!("{}", import.table_text());
+                    outln!(
+                        "# wrote {} (settings id {})",
+                        path.display(),
+                        import.settings.id()
+                    );
+                }
+                None => {
+                    eprint!("{}", import.table_text());
+                    out!("{manifest}");
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Settings(SettingsCommand::Presets) => {

@@ -28,6 +28,13 @@ pub(crate) struct StabilityArgs {
     /// `--vary discretisation.texture.bin_width=10,25,50 --vary interpolation.spacing_mm=[1,1,1],[2,2,2]`.
     #[arg(long = "vary", value_name = "KEY=VALUES")]
     vary: Vec<String>,
+    /// With --vary: instead of the full grid, the base settings and one condition per
+    /// varied value, each changing that one setting from the base; writes
+    /// attribution.csv (per condition and feature, the change against the base) and
+    /// attribution-ranking.csv (the conditions ranked by how many features they move by
+    /// more than 1 %). Vary the `conventions.*` keys to attribute a platform difference.
+    #[arg(long = "one-at-a-time", requires = "vary")]
+    one_at_a_time: bool,
     /// Perturb image and ROI instead: comma-separated kinds among noise, rotation,
     /// translation, volume, contour.
     #[arg(long, value_delimiter = ',')]
@@ -158,7 +165,11 @@ pub(crate) fn stability(a: StabilityArgs, build: &radx_core::BuildInfo) -> Resul
                     .iter()
                     .map(|v| v.parse::<Axis>())
                     .collect::<Result<Vec<_>, _>>()?;
-                grid_conditions(&base, &axes)?
+                if a.one_at_a_time {
+                    radx_stability::attribution::one_at_a_time_conditions(&base, &axes)?
+                } else {
+                    grid_conditions(&base, &axes)?
+                }
             }
             (true, false) => {
                 if a.perturbations == 0 {
@@ -276,14 +287,39 @@ pub(crate) fn stability(a: StabilityArgs, build: &radx_core::BuildInfo) -> Resul
         include_diagnostics: a.include_diagnostics,
         sites_file: a.sites.clone(),
     };
+    let mut attribution_files = Vec::new();
+    if a.one_at_a_time {
+        let att = radx_stability::attribution::attribute(&tables)?;
+        for (name, text) in [
+            ("attribution.csv", att.effects_csv()),
+            ("attribution-ranking.csv", att.ranking_csv()),
+        ] {
+            let path = a.out.join(name);
+            std::fs::write(&path, text).with_context(|| path.display().to_string())?;
+            attribution_files.push(path);
+        }
+        eprintln!("radx: conventions ranked by effect against `{}`:", att.base);
+        for (i, r) in att.ranking.iter().enumerate() {
+            eprintln!(
+                "  {}. {}: {} of {} features moved > 1% (median change {:.3}%, max {:.3}%)",
+                i + 1,
+                r.condition,
+                r.features_moved,
+                r.features,
+                100.0 * r.median_change_of_moved,
+                100.0 * r.max_change
+            );
+        }
+    }
     let StudyOutcome {
         report,
-        written,
+        mut written,
         sites: sites_result,
     } = analyse(tables, cohort_sites, &options, &a.out)?;
     let html = radx_report::stability_html(&report, sites_result.as_ref().map(|r| &r.report));
     let page = a.out.join("report.html");
     std::fs::write(&page, html).with_context(|| page.display().to_string())?;
+    written.extend(attribution_files);
     print_summary(&report, &written, &page);
     // 0: every case under every condition gave a table; 1: some failed (each has an
     // error record); 2 (from the caller): the run could not start.

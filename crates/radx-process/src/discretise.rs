@@ -6,7 +6,7 @@
 use ndarray::{Array3, Zip};
 
 use radx_core::limits::{count_of, number, Limit, LimitError, Limits};
-use radx_core::settings::{Discretisation, DiscretisationSettings};
+use radx_core::settings::{Discretisation, DiscretisationSettings, FbsOrigin};
 use radx_core::{Discretised, Roi};
 
 use crate::ProcessError;
@@ -103,6 +103,37 @@ pub fn discretise_limited(
     reseg_min: Option<f64>,
     bound: &LevelBound,
 ) -> Result<Discretised, DiscretiseError> {
+    discretise_with_origin(roi, method, reseg_min, FbsOrigin::LowerBound, bound)
+}
+
+/// The first bin's lower edge of a fixed-bin-size discretisation of width `w` over ROI
+/// intensities from `roi_min`: with `FbsOrigin::LowerBound` (IBSI) `lower_bound`, else
+/// `reseg_min`, else `roi_min`; with `FbsOrigin::Zero` (PyRadiomics) the largest multiple
+/// of `w` at or below `roi_min`, `floor(roi_min / w) w`.
+pub fn fbs_lower_edge(
+    origin: FbsOrigin,
+    w: f64,
+    lower_bound: Option<f64>,
+    reseg_min: Option<f64>,
+    roi_min: f64,
+) -> f64 {
+    match origin {
+        FbsOrigin::LowerBound => lower_bound.or(reseg_min).unwrap_or(roi_min),
+        FbsOrigin::Zero => (roi_min / w).floor() * w,
+    }
+}
+
+/// [`discretise_limited`] with the fixed-bin-size edges placed by `origin`
+/// (`[conventions] fbs_origin`, see [`fbs_lower_edge`]); FBN and none ignore it. With
+/// `FbsOrigin::Zero`, `X_d = floor(X / w_b) - floor(X_roi,min / w_b) + 1`, computed as
+/// `floor((X - e) / w_b) + 1` with `e` the edge.
+pub fn discretise_with_origin(
+    roi: &Roi,
+    method: &Discretisation,
+    reseg_min: Option<f64>,
+    origin: FbsOrigin,
+    bound: &LevelBound,
+) -> Result<Discretised, DiscretiseError> {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     Zip::from(&roi.image)
         .and(&roi.intensity)
@@ -123,7 +154,7 @@ pub fn discretise_limited(
             bin_width,
             lower_bound,
         } => {
-            let min = lower_bound.or(reseg_min).unwrap_or(lo);
+            let min = fbs_lower_edge(origin, bin_width, lower_bound, reseg_min, lo);
             if lo >= min {
                 let needed = count_of(((hi - min) / bin_width).floor() + 1.0);
                 bound.check(
@@ -183,7 +214,7 @@ pub fn discretise_limited(
             bin_width,
             lower_bound,
         } => {
-            let min = lower_bound.or(reseg_min).unwrap_or(lo);
+            let min = fbs_lower_edge(origin, bin_width, lower_bound, reseg_min, lo);
             if lo < min {
                 return Err(DiscretiseError::Undefined(format!(
                     "fixed bin size: ROI intensity {lo} lies below the first bin's edge {min}"
@@ -252,6 +283,7 @@ pub fn discretise_all(
     d: &DiscretisationSettings,
     setting: &str,
     reseg_min: Option<f64>,
+    origin: FbsOrigin,
     limits: &Limits,
 ) -> Result<(Levels, Levels, Levels), ProcessError> {
     let key = |name: &str| format!("{setting}.{name}");
@@ -269,22 +301,25 @@ pub fn discretise_all(
         Err(DiscretiseError::Limit(e)) => Err(ProcessError::from(e)),
     };
     Ok((
-        outcome(discretise_limited(
+        outcome(discretise_with_origin(
             roi,
             &d.histogram,
             reseg_min,
+            origin,
             &bound(&h, limits),
         ))?,
-        outcome(discretise_limited(
+        outcome(discretise_with_origin(
             roi,
             &d.texture,
             reseg_min,
+            origin,
             &bound(&t, limits),
         ))?,
-        outcome(discretise_ivh_limited(
+        outcome(discretise_ivh_with_origin(
             roi,
             &d.ivh,
             reseg_min,
+            origin,
             &bound(&i, limits),
         ))?,
     ))
@@ -314,7 +349,19 @@ pub fn discretise_ivh_limited(
     reseg_min: Option<f64>,
     bound: &LevelBound,
 ) -> Result<Discretised, DiscretiseError> {
-    let first = discretise_limited(roi, method, reseg_min, bound);
+    discretise_ivh_with_origin(roi, method, reseg_min, FbsOrigin::LowerBound, bound)
+}
+
+/// [`discretise_ivh_limited`] with fixed-bin-size edges placed by `origin` (see
+/// [`discretise_with_origin`]).
+pub fn discretise_ivh_with_origin(
+    roi: &Roi,
+    method: &Discretisation,
+    reseg_min: Option<f64>,
+    origin: FbsOrigin,
+    bound: &LevelBound,
+) -> Result<Discretised, DiscretiseError> {
+    let first = discretise_with_origin(roi, method, reseg_min, origin, bound);
     match (&first, method) {
         (Err(DiscretiseError::Undefined(_)), Discretisation::None) => {}
         _ => return first,

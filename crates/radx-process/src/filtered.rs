@@ -162,14 +162,21 @@ fn response_map(
         Some(d) => (d, "filters.discretisation"),
         None => (&settings.discretisation, "discretisation"),
     };
-    let (histogram, texture, ivh) = discretise_all(&rmap, d, key, reseg_min, &settings.limits)
-        .map_err(|e| match e {
-            ProcessError::Limit(mut l) => {
-                l.subject = format!("response map `{name}`: {}", l.subject);
-                ProcessError::Limit(l)
-            }
-            e => e,
-        })?;
+    let (histogram, texture, ivh) = discretise_all(
+        &rmap,
+        d,
+        key,
+        reseg_min,
+        settings.conventions.fbs_origin,
+        &settings.limits,
+    )
+    .map_err(|e| match e {
+        ProcessError::Limit(mut l) => {
+            l.subject = format!("response map `{name}`: {}", l.subject);
+            ProcessError::Limit(l)
+        }
+        e => e,
+    })?;
     Ok(ResponseMap {
         name,
         spec: spec.clone(),
@@ -234,7 +241,9 @@ pub fn interpolate_whole(image: Image, settings: &Settings) -> Result<Image, Pro
         });
     }
     let cfg: &Interpolation = &settings.interpolation;
-    let plans = axis_plans(&grid, spacing_xyz, cfg);
+    let corner =
+        settings.conventions.grid_alignment == radx_core::settings::GridAlignment::OriginCorner;
+    let plans = axis_plans(&grid, spacing_xyz, cfg, corner);
     check_interpolation(&grid, spacing_xyz, &plans, &settings.limits)?;
     let [oz, oy, ox] = [plans[0].n_out, plans[1].n_out, plans[2].n_out];
     settings.limits.check_voxels(

@@ -44,6 +44,11 @@ pub struct AxisPlan {
     /// The axis is not interpolated (2D interpolation keeps `z`): output voxel `k` is input
     /// voxel `k`.
     pub identity: bool,
+    /// Origin-corner alignment (`[conventions] grid_alignment = "origin_corner"`, as
+    /// PyRadiomics/SimpleITK): the outer corners of the first voxels of both grids coincide,
+    /// so output voxel `k` lies at `((2k + 1) s_b - s_a) / (2 s_a)`; `false`: IBSI centre
+    /// alignment.
+    pub origin_corner: bool,
 }
 
 impl AxisPlan {
@@ -65,6 +70,7 @@ impl AxisPlan {
             spacing_in,
             spacing_out,
             identity: false,
+            origin_corner: false,
         }
     }
 
@@ -76,16 +82,21 @@ impl AxisPlan {
             spacing_in: spacing,
             spacing_out: spacing,
             identity: true,
+            origin_corner: false,
         }
     }
 
     /// Grid coordinate (in original voxels) of output voxel `k`:
-    /// `(s_a (n_a - 1) + s_b (2k + 1 - n_b)) / (2 s_a)`.
+    /// `(s_a (n_a - 1) + s_b (2k + 1 - n_b)) / (2 s_a)` (centre alignment), or
+    /// `((2k + 1) s_b - s_a) / (2 s_a)` with [`AxisPlan::origin_corner`].
     pub fn position(&self, k: usize) -> f64 {
         if self.identity {
             return k as f64;
         }
         let (sa, sb) = (self.spacing_in, self.spacing_out);
+        if self.origin_corner {
+            return ((2.0 * k as f64 + 1.0) * sb - sa) / (2.0 * sa);
+        }
         let na = self.n_in as f64;
         let nb = self.n_out as f64;
         (sa * (na - 1.0) + sb * (2.0 * k as f64 + 1.0 - nb)) / (2.0 * sa)
@@ -241,6 +252,43 @@ impl Taps {
             weight,
             pad,
             copy: false,
+        }
+    }
+
+    /// Zero extrapolation (`[conventions] mask_extrapolation = "zero"`): every tap that
+    /// reads an original voxel beyond the image (`< 0` or `>= n_in` along the axis of
+    /// `plan`) gets weight 0, as if the line were continued by zeros instead of its
+    /// boundary value. `outputs` must be the ones the taps were built for. Nearest, linear
+    /// and cubic-convolution taps only (the B-spline prefilter has no such form; settings
+    /// validation refuses the combination); identity axes are left as they are.
+    pub fn zero_beyond_image(
+        &mut self,
+        plan: &AxisPlan,
+        method: InterpolationMethod,
+        outputs: Range<usize>,
+    ) {
+        if self.copy || plan.identity {
+            return;
+        }
+        let offsets: &[i64] = match method {
+            InterpolationMethod::Nearest => &[0],
+            InterpolationMethod::Linear => &[0, 1],
+            InterpolationMethod::CubicConvolution => &[-1, 0, 1, 2],
+            InterpolationMethod::CubicSpline => return,
+        };
+        let n = plan.n_in as i64;
+        for (o, k) in outputs.enumerate() {
+            let x = plan.position(k);
+            let base = match method {
+                InterpolationMethod::Nearest => (x + 0.5).floor() as i64,
+                _ => x.floor() as i64,
+            };
+            for (t, &j) in offsets.iter().enumerate() {
+                let i = base + j;
+                if i < 0 || i >= n {
+                    self.weight[o * self.width + t] = 0.0;
+                }
+            }
         }
     }
 
@@ -605,6 +653,21 @@ pub fn interpolate_mask_values(
     method: InterpolationMethod,
     outputs: &[Range<usize>; 3],
 ) -> Vec<f64> {
+    interpolate_mask_values_with(mask, shape, src, plans, method, outputs, false)
+}
+
+/// [`interpolate_mask_values`]; with `zero_outside` the mask is 0 beyond the image edge
+/// (`[conventions] mask_extrapolation = "zero"`, see [`Taps::zero_beyond_image`]) instead
+/// of continuing its boundary value.
+pub fn interpolate_mask_values_with(
+    mask: &[bool],
+    shape: [usize; 3],
+    src: &[Range<usize>; 3],
+    plans: &[AxisPlan; 3],
+    method: InterpolationMethod,
+    outputs: &[Range<usize>; 3],
+    zero_outside: bool,
+) -> Vec<f64> {
     let [_, ny, nx] = shape;
     let [sz, sy, sx] = src;
     let (rz, ry, rx) = (sz.len(), sy.len(), sx.len());
@@ -615,9 +678,14 @@ pub fn interpolate_mask_values(
             vals.extend(row.iter().map(|&b| if b { 1.0 } else { 0.0 }));
         }
     }
-    let tx = Taps::new(&plans[2], method, outputs[2].clone(), sx.clone());
-    let ty = Taps::new(&plans[1], method, outputs[1].clone(), sy.clone());
-    let tz = Taps::new(&plans[0], method, outputs[0].clone(), sz.clone());
+    let mut tx = Taps::new(&plans[2], method, outputs[2].clone(), sx.clone());
+    let mut ty = Taps::new(&plans[1], method, outputs[1].clone(), sy.clone());
+    let mut tz = Taps::new(&plans[0], method, outputs[0].clone(), sz.clone());
+    if zero_outside {
+        tx.zero_beyond_image(&plans[2], method, outputs[2].clone());
+        ty.zero_beyond_image(&plans[1], method, outputs[1].clone());
+        tz.zero_beyond_image(&plans[0], method, outputs[0].clone());
+    }
     let (mx, my, mz) = (tx.len(), ty.len(), tz.len());
     let mut a = vec![0.0; rz * ry * mx];
     resample_axis(&vals, rz * ry, rx, 1, &tx, &mut a);

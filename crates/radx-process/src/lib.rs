@@ -25,18 +25,18 @@ pub mod mask_grid;
 
 use ndarray::{s, Array3, ArrayView3, Zip};
 use radx_core::limits::{product, Limit, LimitError, Limits};
-use radx_core::settings::{Interpolation, Settings};
+use radx_core::settings::{GridAlignment, Interpolation, MaskExtrapolation, Settings};
 use radx_core::{CoreError, Discretised, Grid, Image, Mask, Roi};
 use thiserror::Error;
 
 pub use diagnostics::Diagnostic;
 use diagnostics::{image_diagnostics, roi_diagnostics, BBox};
 pub use discretise::{
-    discretise, discretise_all, discretise_ivh, discretise_ivh_limited, discretise_limited,
-    DiscretiseError, LevelBound,
+    discretise, discretise_all, discretise_ivh, discretise_ivh_limited, discretise_ivh_with_origin,
+    discretise_limited, discretise_with_origin, fbs_lower_edge, DiscretiseError, LevelBound,
 };
 pub use filtered::{filter_whole_image, interpolate_whole, prepare_filtered, ResponseMap};
-use interpolate::{interpolate_image, interpolate_mask_values, kernel_reach, AxisPlan, Stats};
+use interpolate::{interpolate_image, interpolate_mask_values_with, kernel_reach, AxisPlan, Stats};
 pub use radx_filters::FilterError;
 
 /// Margin (mm) kept around the ROI's bounding box in the prepared crop.
@@ -273,6 +273,7 @@ pub(crate) fn prepare_impl(
         &settings.discretisation,
         "discretisation",
         reseg_min,
+        settings.conventions.fbs_origin,
         &settings.limits,
     )?;
     Ok((
@@ -339,7 +340,8 @@ fn interpolate_roi(
 ) -> Result<(Roi, Grid, Stats, Option<Context>), ProcessError> {
     let (cfg, limits) = (&settings.interpolation, &settings.limits);
     let shape = g.shape_zyx;
-    let plans = axis_plans(g, spacing_xyz, cfg);
+    let corner = settings.conventions.grid_alignment == GridAlignment::OriginCorner;
+    let plans = axis_plans(g, spacing_xyz, cfg, corner);
     check_interpolation(g, spacing_xyz, &plans, limits)?;
 
     // Output box: the outputs the ROI can reach under the mask kernel, plus the margin.
@@ -395,13 +397,14 @@ fn interpolate_roi(
         cfg.round_intensities,
         &image_box,
     );
-    let mask_vals = interpolate_mask_values(
+    let mask_vals = interpolate_mask_values_with(
         mask.as_slice().expect("standard layout"),
         shape,
         &src_box,
         &plans,
         cfg.mask_method,
         &out_box,
+        settings.conventions.mask_extrapolation == MaskExtrapolation::Zero,
     );
     let dims = (out_box[0].len(), out_box[1].len(), out_box[2].len());
     let threshold = cfg.partial_volume_threshold - PARTIAL_VOLUME_SLACK;
@@ -482,14 +485,24 @@ fn interpolate_roi(
 
 /// The interpolation plans of the three axes for a target spacing (mm, x, y, z); the z
 /// axis is kept as it is when interpolating in-plane only.
-pub(crate) fn axis_plans(g: &Grid, spacing_xyz: [f64; 3], cfg: &Interpolation) -> [AxisPlan; 3] {
+/// With `origin_corner` (`[conventions] grid_alignment = "origin_corner"`) the interpolated
+/// axes align the grids' origin corners instead of their centres.
+pub(crate) fn axis_plans(
+    g: &Grid,
+    spacing_xyz: [f64; 3],
+    cfg: &Interpolation,
+    origin_corner: bool,
+) -> [AxisPlan; 3] {
     let shape = g.shape_zyx;
     let target_zyx = [spacing_xyz[2], spacing_xyz[1], spacing_xyz[0]];
     std::array::from_fn(|a| {
         if a == 0 && cfg.in_plane_only {
             AxisPlan::identity(shape[0], g.spacing_zyx[0])
         } else {
-            AxisPlan::new(shape[a], g.spacing_zyx[a], target_zyx[a])
+            AxisPlan {
+                origin_corner,
+                ..AxisPlan::new(shape[a], g.spacing_zyx[a], target_zyx[a])
+            }
         }
     })
 }

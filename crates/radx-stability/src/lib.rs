@@ -42,6 +42,7 @@
 // it wraps, and it is returned once per run, never in a loop.
 #[allow(clippy::result_large_err)]
 pub mod assess;
+pub mod attribution;
 pub mod grid;
 #[allow(clippy::result_large_err)]
 pub mod output;

@@ -62,7 +62,11 @@ impl FeaturePlugin for Plugin {
 
     fn compute(&self, input: &FeatureInput) -> Result<Vec<FeatureValue>, PluginError> {
         let values = input.roi.intensity_values();
-        let s = statistics(&values).map_err(PluginError::Undefined)?;
+        let mut s = statistics(&values).map_err(PluginError::Undefined)?;
+        let shift = input.settings.conventions.energy_shift;
+        if shift != 0.0 {
+            s.shift_energy(&values, shift);
+        }
         Ok(s.values()
             .into_iter()
             .map(|(name, v)| FeatureValue::outcome(name, None, v))

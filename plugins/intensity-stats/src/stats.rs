@@ -165,6 +165,20 @@ pub fn statistics(values: &[f64]) -> Result<Statistics, String> {
 }
 
 impl Statistics {
+    /// Energy and root mean square with a constant `c` added to every intensity
+    /// (`[conventions] energy_shift`, PyRadiomics' `voxelArrayShift`):
+    /// energy `Σ (X_k + c)²`, RMS `sqrt((1/N) Σ (X_k + c)²)`, summed in the order of
+    /// `values` (the ones the statistics were computed from). Other features are unchanged.
+    pub fn shift_energy(&mut self, values: &[f64], c: f64) {
+        let mut energy = 0.0f64;
+        for &x in values {
+            let y = x + c;
+            energy += y * y;
+        }
+        self.energy = energy;
+        self.rms = (energy / values.len() as f64).sqrt();
+    }
+
     /// `(feature name, value)` in the order of [`crate::FEATURES`].
     pub fn values(&self) -> Vec<(&'static str, Result<f64, String>)> {
         vec![

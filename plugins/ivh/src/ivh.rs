@@ -1,6 +1,6 @@
 //! The cumulative intensity-volume histogram of one ROI.
 
-use radx_core::settings::Discretisation;
+use radx_core::settings::{Discretisation, IvhFbsRange};
 use radx_core::FeatureInput;
 
 /// The IVH of an ROI: the discretised intensities `X_d,gl` of its `N_v` voxels, the
@@ -50,7 +50,8 @@ impl Ivh {
     ///   centres `X_d,gl = X_min + (X_d - 0.5) w_b`, with `X_min` the first bin's lower edge
     ///   (the FBS lower bound, else the re-segmentation minimum, else the ROI minimum) and
     ///   `X_max` the re-segmentation maximum, else the ROI maximum;
-    ///   `G = [X_min + w_b/2, X_max - w_b/2]`, `w_d = w_b`.
+    ///   `G = [X_min + w_b/2, X_max - w_b/2]`, `w_d = w_b`; with `[conventions]
+    ///   ivh_fbs_range = "extended"` (MIRP) `max G = X_min + (ceil((X_max - X_min) / w_b) + 1/2) w_b`.
     /// * `fbn` — arbitrary intensity units: `X_d,gl = X_d`, `w_d = 1`, `G = [1, N_g]`.
     ///
     /// Fails when the intensity mask is empty or the needed discretisation failed.
@@ -84,11 +85,15 @@ impl Ivh {
                 };
                 let w = d.bin_width;
                 let x_min = d.lower_edge;
+                let g_max = match input.settings.conventions.ivh_fbs_range {
+                    IvhFbsRange::Ibsi => x_max - 0.5 * w,
+                    IvhFbsRange::Extended => x_min + (((x_max - x_min) / w).ceil() + 0.5) * w,
+                };
                 Ivh {
                     u: level_coordinates(d.levels.iter()),
                     origin: x_min + 0.5 * w,
                     step: w,
-                    span: (x_max - 0.5 * w) - (x_min + 0.5 * w),
+                    span: g_max - (x_min + 0.5 * w),
                 }
             }
             Discretisation::Fbn { .. } => {

@@ -71,7 +71,8 @@ impl FeaturePlugin for Plugin {
         self.check_limits(input)
             .map_err(|e| PluginError::Failed(e.to_string()))?;
         let roi = input.roi;
-        let peaks = Peaks::compute(&roi.grid, &roi.image, &roi.intensity)
+        let padding = input.settings.conventions.local_intensity_padding();
+        let peaks = Peaks::compute_padded(&roi.grid, &roi.image, &roi.intensity, padding)
             .map_err(PluginError::Undefined)?;
         Ok(vec![
             FeatureValue::number("peak_loc", None, peaks.local),
@@ -151,6 +152,20 @@ impl Peaks {
     ///
     /// Returns why the peaks are undefined when the mask is empty.
     pub fn compute(grid: &Grid, image: &Array3<f64>, mask: &Array3<bool>) -> Result<Peaks, String> {
+        Self::compute_padded(grid, image, mask, None)
+    }
+
+    /// [`Peaks::compute`] with sphere voxels beyond the image either left out (`padding =
+    /// None`, IBSI) or counted with the intensity `c` (`Some(c)`, `[conventions]
+    /// local_intensity_outside = "constant"`): the mean is then
+    /// `(Σ_inside X + c N_outside) / N_sphere`. `image` must reach the image edge wherever the
+    /// sphere leaves it (radx's prepared crop keeps a margin wider than the sphere).
+    pub fn compute_padded(
+        grid: &Grid,
+        image: &Array3<f64>,
+        mask: &Array3<bool>,
+        padding: Option<f64>,
+    ) -> Result<Peaks, String> {
         let sphere = Sphere::new(grid.spacing_zyx, sphere_radius_mm());
         let (nz, ny, nx) = image.dim();
         if mask.dim() != image.dim() {
@@ -181,7 +196,7 @@ impl Peaks {
         for (idx, (&v, &m)) in img.iter().zip(msk).enumerate() {
             if m && v == max {
                 let (z, y, x) = (idx / (ny * nx), (idx / nx) % ny, idx % nx);
-                local = local.max(direct_mean(img, [nz, ny, nx], &sphere, [z, y, x]));
+                local = local.max(direct_mean(img, [nz, ny, nx], &sphere, [z, y, x], padding));
             }
         }
 
@@ -223,7 +238,10 @@ impl Peaks {
                 sum += p[hi + 1] - p[lo];
                 count += hi + 1 - lo;
             }
-            sum / count as f64
+            match padding {
+                None => sum / count as f64,
+                Some(c) => (sum + c * (full - count as f64)) / full,
+            }
         };
         let mut acc = vec![0.0f64; nx];
         let mut best = f64::NEG_INFINITY;
@@ -280,14 +298,21 @@ impl Peaks {
         // The prefix-sum mean can differ from a direct sum in the last bits; report the
         // direct sum at the winning voxel. The global peak is never below the local one
         // (its centre voxels are ROI voxels too).
-        let global = direct_mean(img, [nz, ny, nx], &sphere, best_at).max(local);
+        let global = direct_mean(img, [nz, ny, nx], &sphere, best_at, padding).max(local);
         Ok(Peaks { local, global })
     }
 }
 
 /// Mean image intensity in `sphere` centred on voxel `c`, over the sphere voxels inside
-/// the image, summed in memory order.
-fn direct_mean(img: &[f64], dims: [usize; 3], sphere: &Sphere, c: [usize; 3]) -> f64 {
+/// the image, summed in memory order; with `padding = Some(p)` the sphere voxels beyond the
+/// image count with intensity `p`.
+fn direct_mean(
+    img: &[f64],
+    dims: [usize; 3],
+    sphere: &Sphere,
+    c: [usize; 3],
+    padding: Option<f64>,
+) -> f64 {
     let [nz, ny, nx] = dims;
     let mut sum = 0.0;
     let mut count = 0usize;
@@ -304,7 +329,13 @@ fn direct_mean(img: &[f64], dims: [usize; 3], sphere: &Sphere, c: [usize; 3]) ->
         }
         count += hi + 1 - lo;
     }
-    sum / count as f64
+    match padding {
+        None => sum / count as f64,
+        Some(p) => {
+            let full = sphere.len() as f64;
+            (sum + p * (full - count as f64)) / full
+        }
+    }
 }
 
 #[cfg(test)]

@@ -66,6 +66,7 @@
 //! `presets` (the shipped presets, [`PRESETS`]), `validation` ([`Settings::validate`]);
 //! this file parses, names and hashes a manifest.
 
+pub mod conventions;
 mod mask;
 mod presets;
 pub mod regions;
@@ -76,6 +77,9 @@ use std::path::Path;
 
 pub use crate::filter_spec::FilterSpec;
 use crate::limits::{Limit, LimitError, Limits};
+pub use conventions::{
+    Conventions, FbsOrigin, GridAlignment, IvhFbsRange, MaskExtrapolation, OutsideImage,
+};
 pub use mask::{MaskResample, MaskSettings};
 pub use presets::PRESETS;
 pub use regions::{DeriveOn, DeriveOp, DerivedRegion, RoiSettings};
@@ -870,5 +874,71 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("schema version 7"), "{e}");
+    }
+
+    #[test]
+    fn settings_ids_are_unchanged_by_the_conventions_section() {
+        for (name, id) in PRESET_IDS_BEFORE_LIMITS {
+            let s = Settings::preset(name).unwrap();
+            assert_eq!(&s.id(), id, "{name}");
+            assert!(!s.canonical().contains("conventions"), "{name}");
+            // Every convention written out at its IBSI default: same canonical form and id.
+            let explicit = format!(
+                "{}\n[conventions]\nfbs_origin = \"lower_bound\"\nmask_extrapolation = \"nearest\"\ngrid_alignment = \"centre\"\n\
+                 local_intensity_outside = \"exclude\"\nlocal_intensity_constant = 0.0\n\
+                 ivh_fbs_range = \"ibsi\"\nenergy_shift = 0.0\n",
+                s.canonical()
+            );
+            let e = Settings::from_toml_str(&explicit, "explicit").unwrap();
+            assert_eq!(e.canonical(), s.canonical(), "{name}");
+            assert_eq!(&e.id(), id, "{name}");
+        }
+    }
+
+    #[test]
+    fn conventions_parse_change_the_id_round_trip_and_are_checked() {
+        let base = Settings::default();
+        for (key, value) in [
+            ("fbs_origin", "\"zero\""),
+            ("mask_extrapolation", "\"zero\""),
+            ("grid_alignment", "\"origin_corner\""),
+            ("local_intensity_outside", "\"constant\""),
+            ("local_intensity_constant", "-1000.0"),
+            ("ivh_fbs_range", "\"extended\""),
+            ("energy_shift", "1000.0"),
+        ] {
+            let text = format!("radx_settings = 1\n[conventions]\n{key} = {value}\n");
+            let s = Settings::from_toml_str(&text, "c.toml").unwrap();
+            assert_ne!(s.id(), base.id(), "{key}");
+            assert_eq!(
+                s.conventions.non_default_keys(),
+                vec![format!("conventions.{key}")],
+                "{key}"
+            );
+            let again = Settings::from_toml_str(&s.canonical(), "canon").unwrap();
+            assert_eq!(again, s, "{key}");
+            assert!(s.canonical().contains("[conventions]"), "{key}");
+        }
+        let e = Settings::from_toml_str(
+            "radx_settings = 1\n[conventions]\nfbs_orign = \"zero\"\n",
+            "u.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("u.toml") && e.contains("fbs_orign"), "{e}");
+        let e = Settings::from_toml_str(
+            "radx_settings = 1\n[conventions]\nfbs_origin = \"multiples\"\n",
+            "v.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("v.toml") && e.contains("multiples"), "{e}");
+        let e = Settings::from_toml_str(
+            "radx_settings = 1\n[conventions]\nenergy_shift = nan\n",
+            "w.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("conventions.energy_shift"), "{e}");
     }
 }

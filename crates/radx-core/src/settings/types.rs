@@ -27,6 +27,11 @@ pub struct Settings {
     pub morphology: MorphologySettings,
     #[serde(default)]
     pub texture: TextureSettings,
+    /// `[conventions]`: platform conventions (see [`super::conventions`]). Absent from the
+    /// canonical form when every convention is the IBSI one, so adding this section to the
+    /// schema changed no settings id.
+    #[serde(default, skip_serializing_if = "Conventions::is_ibsi")]
+    pub conventions: Conventions,
     /// `[filters]`: IBSI 2 convolutional filters and the features computed on their
     /// response maps (see the module documentation). Absent from the canonical form when
     /// it holds nothing, so adding this section to the schema changed no settings id.
@@ -481,6 +486,7 @@ impl Default for Settings {
             discretisation: DiscretisationSettings::default(),
             morphology: MorphologySettings::default(),
             texture: TextureSettings::default(),
+            conventions: Conventions::default(),
             filters: FilterSettings::default(),
             roi: RoiSettings::default(),
             plugins: Vec::new(),

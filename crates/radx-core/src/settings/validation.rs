@@ -41,6 +41,27 @@ impl Settings {
                 ));
             }
         }
+        for (key, v) in [
+            ("conventions.energy_shift", self.conventions.energy_shift),
+            (
+                "conventions.local_intensity_constant",
+                self.conventions.local_intensity_constant,
+            ),
+        ] {
+            if !v.is_finite() {
+                return Err(bad(key, format!("must be a finite number, got {v}")));
+            }
+        }
+        if self.conventions.mask_extrapolation == MaskExtrapolation::Zero
+            && self.interpolation.mask_method == InterpolationMethod::CubicSpline
+        {
+            return Err(bad(
+                "conventions.mask_extrapolation",
+                "\"zero\" needs a mask_method of nearest, linear or cubic_convolution (the \
+                 cubic spline's prefilter has no zero-padded form here)"
+                    .into(),
+            ));
+        }
         let pv = self.interpolation.partial_volume_threshold;
         if !(pv > 0.0 && pv <= 1.0) {
             return Err(bad(
