@@ -303,19 +303,8 @@ pub fn load_mask_any(
     let format = detect_format(path)?;
     match format {
         Format::Nifti | Format::Nrrd => {
-            let (grid, data, mut files) = if format == Format::Nifti {
-                let m = crate::read_image(path)?;
-                (m.grid, m.data, vec![path.to_path_buf()])
-            } else {
-                nrrd::read_nrrd_files(path)?
-            };
-            files.sort();
-            if let Some(why) = target.grid.mismatch(&grid, 1e-3) {
-                return Err(invalid(
-                    path,
-                    format!("mask grid differs from the image grid: {why}"),
-                ));
-            }
+            let (grid, data, files) = read_label_volume(path, format)?;
+            check_mask_grid(path, target, &grid)?;
             let data = select_labels(path, &data, sel)?;
             let mask =
                 Mask::new(target.grid.clone(), data).map_err(|e| invalid(path, e.to_string()))?;
@@ -414,15 +403,10 @@ pub fn read_label_map(path: &Path, sel: &RoiSelector) -> Result<Option<NativeLab
         return Ok(None);
     }
     let format = detect_format(path)?;
-    let (grid, data, mut files) = match format {
-        Format::Nifti => {
-            let m = crate::read_image(path)?;
-            (m.grid, m.data, vec![path.to_path_buf()])
-        }
-        Format::Nrrd => nrrd::read_nrrd_files(path)?,
-        _ => return Ok(None),
-    };
-    files.sort();
+    if !matches!(format, Format::Nifti | Format::Nrrd) {
+        return Ok(None);
+    }
+    let (grid, data, files) = read_label_volume(path, format)?;
     let roi = select_labels(path, &data, sel)?;
     Ok(Some(NativeLabelMap {
         grid,
@@ -434,6 +418,36 @@ pub fn read_label_map(path: &Path, sel: &RoiSelector) -> Result<Option<NativeLab
             _ => None,
         },
     }))
+}
+
+/// A NIfTI or NRRD label map as read: its grid, its values and every file read (sorted).
+pub(crate) fn read_label_volume(
+    path: &Path,
+    format: Format,
+) -> Result<(Grid, Array3<f64>, Vec<PathBuf>), IoError> {
+    let (grid, data, mut files) = if format == Format::Nifti {
+        let m = crate::read_image(path)?;
+        (m.grid, m.data, vec![path.to_path_buf()])
+    } else {
+        nrrd::read_nrrd_files(path)?
+    };
+    files.sort();
+    Ok((grid, data, files))
+}
+
+/// A label map must lie on the image grid (the error names both grids' difference).
+pub(crate) fn check_mask_grid(
+    path: &Path,
+    target: &MaskTarget,
+    grid: &Grid,
+) -> Result<(), IoError> {
+    match target.grid.mismatch(grid, 1e-3) {
+        Some(why) => Err(invalid(
+            path,
+            format!("mask grid differs from the image grid: {why}"),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Label-map selection shared by NIfTI and NRRD masks (radx-io's rule; names are not

@@ -6,10 +6,10 @@ use std::path::Path;
 
 use ndarray::Array3;
 
-use crate::formats::{mask_file_of_folder, select_labels};
+use crate::formats::{check_mask_grid, mask_file_of_folder, read_label_volume, select_labels};
 use crate::{
-    detect_format, dicom::seg, invalid, nrrd, read_rtstruct, Format, IoError, LoadedMask,
-    MaskSelection, MaskTarget, RoiSelector, SEG_FRACTION_THRESHOLD,
+    detect_format, dicom::seg, invalid, read_rtstruct, Format, IoError, LoadedMask, MaskSelection,
+    MaskTarget, RoiSelector, SEG_FRACTION_THRESHOLD,
 };
 
 /// What to take from a mask file.
@@ -67,19 +67,8 @@ pub fn load_masks_any(
     let format = detect_format(path)?;
     match format {
         Format::Nifti | Format::Nrrd => {
-            let (grid, data, mut files) = if format == Format::Nifti {
-                let m = crate::read_image(path)?;
-                (m.grid, m.data, vec![path.to_path_buf()])
-            } else {
-                nrrd::read_nrrd_files(path)?
-            };
-            files.sort();
-            if let Some(why) = target.grid.mismatch(&grid, 1e-3) {
-                return Err(invalid(
-                    path,
-                    format!("mask grid differs from the image grid: {why}"),
-                ));
-            }
+            let (grid, data, files) = read_label_volume(path, format)?;
+            check_mask_grid(path, target, &grid)?;
             let one = |sel: &RoiSelector| -> Result<LoadedMask, IoError> {
                 let d = select_labels(path, &data, sel)?;
                 let mask = radx_core::Mask::new(target.grid.clone(), d)
