@@ -1018,7 +1018,8 @@ fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
         let series = radx_pipeline::SeriesOptions {
             suv: a.suv || a.suv_type.is_some(),
             suv_type: match &a.suv_type {
-                Some(t) => radx_io::SuvType::parse(t).unwrap_or_default(),
+                Some(t) => radx_io::SuvType::parse(t)
+                    .with_context(|| format!("--suv-type {t}: not an SUV normalisation"))?,
                 None => Default::default(),
             },
             series_uid: a.series_uid.clone(),
