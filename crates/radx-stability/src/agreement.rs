@@ -257,11 +257,10 @@ mod tests {
         assert!((r.jaccard.unwrap() - 27.0 / 45.0).abs() < 1e-15);
         assert!((r.volume_a_mm3 - 36.0 * 1.05).abs() < 1e-12);
         assert_eq!(r.volume_difference_mm3, 0.0);
-        // Every surface voxel of a 3 x 3 x 4 box: every voxel except none (the box is
-        // 3 thick in z and y, so only the centre line y = 3, z = 2 is interior, at x = 3, 4).
-        // A surface voxel of A on the x = 2 face is 0.7 mm from B's x = 3 face voxel; the
-        // largest distance is 0.7 mm (each voxel's copy shifted by one x step is on ∂B,
-        // or a nearer ∂B voxel exists).
+        // Each surface voxel of A, moved one x step, is a surface voxel of B (the box's
+        // only interior voxels, z = 2, y = 3, x = 3..5 in A, move to interior voxels of
+        // B), so no distance exceeds 0.7 mm; the centre of A's x = 2 face is 0.7 mm from
+        // the centre of B's x = 3 face and farther from every other voxel of ∂B.
         assert!((r.hausdorff_max_mm.unwrap() - 0.7).abs() < 1e-12);
         let hd95 = r.hausdorff95_mm.unwrap();
         assert!(hd95 > 0.0 && hd95 <= 0.7 + 1e-12, "{hd95}");
