@@ -299,6 +299,14 @@ fn three_observers_on_sts_pet() {
         out2.to_str().unwrap(),
     ]));
     assert_eq!(code, 0, "{stderr}");
+    if let Some(dest) = std::env::var_os("RADX_OBSERVERS_OUT") {
+        let f = "stability-features.csv";
+        std::fs::copy(
+            out2.join(f),
+            Path::new(&dest).join("two-observers-".to_string() + f),
+        )
+        .unwrap();
+    }
     let rows2 = agreement_rows(&out2);
     assert_eq!(rows2.len(), 6);
     assert_eq!(rows2[0]["observer_a"], "reader1");

@@ -18,7 +18,8 @@ use crate::SettingsSource;
 #[derive(Args)]
 pub(crate) struct StabilityArgs {
     /// Cohort CSV (case_id,image,mask[,label][,roi][,site]) to extract under every
-    /// condition. Without it, give --table.
+    /// condition; with --observers, one mask column per observer (mask_<observer>).
+    /// Without it, give --table.
     #[arg(long)]
     cohort: Option<PathBuf>,
     #[command(flatten)]

@@ -1,6 +1,7 @@
 //! Runs a cohort under several *conditions* for the stability checker: the points of a
-//! settings grid ([`grid`]) and/or seeded perturbations of each case's image and ROI
-//! (radx-perturb). Each condition gives one radx long table of every case; [`assess`] turns
+//! settings grid ([`grid`]), seeded perturbations of each case's image and ROI
+//! (radx-perturb), or the masks of several observers ([`run_observers`], with the
+//! segmentation agreement of every pair of observers per case, [`agreement`]). Each condition gives one radx long table of every case; [`assess`] turns
 //! the tables (these, or tables made elsewhere) into a verdict per feature, [`sites`] tests
 //! and harmonises (ComBat) site effects, and [`output`] writes both reports as JSON and CSV.
 //! The statistics themselves (ICC, CCC, Kruskal–Wallis, ComBat) are radx-stats'.
@@ -20,6 +21,9 @@
 //! DIR/conditions/<slug>/features.csv               every case, sorted by case id
 //! DIR/conditions/<slug>/features.provenance.json   the condition's provenance
 //! ```
+//!
+//! (`radx stability --observers` also writes `DIR/segmentation-agreement.csv` from
+//! [`RunSummary::agreement`].)
 //!
 //! Resume: run the same command again and every case × condition whose provenance records
 //! the same build identity, inputs (every file's sha256), settings id, plugins, cohort

@@ -117,10 +117,9 @@ proptest! {
             prop_assert!(hd <= k as f64 * s[axis] + 1e-9, "{} > {}", hd, k as f64 * s[axis]);
         }
         // a 4 x 4 x 4 box moved by k <= 3 voxels: exactly k spacings
-        let full = vec![true; 64];
         let boxed = |shift: usize| {
             let mut m = Array3::from_elem((n, n, n), false);
-            for (i, _) in full.iter().enumerate() {
+            for i in 0..64 {
                 let (z, y, x) = (i / 16, (i / 4) % 4, i % 4);
                 let mut p = [z + pad - 2, y + pad - 2, x + pad - 2];
                 p[axis] += shift;
