@@ -278,6 +278,37 @@ fn three_observers_on_sts_pet() {
     assert!(html.contains("id=\"agreement-summary\""));
     assert!(html.contains("<svg class=\"forest-plot\""));
 
+    // The same run on one thread, into a new folder: the same bytes. Run again into the
+    // first folder: every result kept, the agreement the same.
+    let agreement_bytes = std::fs::read(out.join("segmentation-agreement.csv")).unwrap();
+    let out1 = tmp.path().join("obs-1thread");
+    for (dir, threads) in [(&out1, "1"), (&out, "2")] {
+        let (code, stderr) = run(radx().args([
+            "stability",
+            "--cohort",
+            cohort.to_str().unwrap(),
+            "--settings",
+            settings.to_str().unwrap(),
+            "--observers",
+            "--threads",
+            threads,
+            "--out",
+            dir.to_str().unwrap(),
+        ]));
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(
+            std::fs::read(dir.join("segmentation-agreement.csv")).unwrap(),
+            agreement_bytes
+        );
+        if dir == &out {
+            assert!(stderr.contains("18 kept from an earlier run"), "{stderr}");
+        }
+    }
+    assert_eq!(
+        std::fs::read(out1.join("stability-features.csv")).unwrap(),
+        std::fs::read(out.join("stability-features.csv")).unwrap()
+    );
+
     // --masks and --reference-observer: two of the columns, b as the reference.
     let out2 = tmp.path().join("obs-named");
     let (code, stderr) = run(radx().args([
