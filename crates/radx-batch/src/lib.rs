@@ -37,6 +37,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+pub mod observers;
+
 /// Errors that stop a whole batch (a bad cohort file, an unwritable folder). A failing
 /// case never does: it gets an error record.
 #[derive(Debug, Error)]

@@ -18,7 +18,8 @@ use crate::SettingsSource;
 #[derive(Args)]
 pub(crate) struct StabilityArgs {
     /// Cohort CSV (case_id,image,mask[,label][,roi][,site]) to extract under every
-    /// condition. Without it, give --table.
+    /// condition; with --observers, one mask column per observer (mask_<observer>).
+    /// Without it, give --table.
     #[arg(long)]
     cohort: Option<PathBuf>,
     #[command(flatten)]
@@ -58,6 +59,18 @@ pub(crate) struct StabilityArgs {
     /// Contour randomisation: correlation length of the displacement field, mm.
     #[arg(long, default_value_t = 10.0)]
     contour_correlation_mm: f64,
+    /// Inter-observer study: each observer's masks are a condition (the cohort's
+    /// `mask_<observer>` columns, or --masks); writes segmentation-agreement.csv (Dice,
+    /// Jaccard, volume difference, Hausdorff distances of every pair of observers per case).
+    #[arg(long, requires = "cohort")]
+    observers: bool,
+    /// With --observers: an observer and its cohort column, `NAME=COLUMN`. Repeat; without
+    /// it every column `mask_<observer>` is an observer.
+    #[arg(long = "masks", value_name = "NAME=COLUMN", requires = "observers")]
+    masks: Vec<String>,
+    /// With --observers: the reference observer (default: the first).
+    #[arg(long, requires = "observers")]
+    reference_observer: Option<String>,
     /// Existing tables as conditions, `NAME=PATH` (radx long CSV, with its provenance
     /// sidecar when present). Repeat; the first is the reference.
     #[arg(long = "table", value_name = "NAME=PATH")]
@@ -148,11 +161,43 @@ pub(crate) fn stability(a: StabilityArgs, build: &radx_core::BuildInfo) -> Resul
     let mut tables: Vec<ConditionTable> = Vec::new();
     let mut run_failed = 0usize;
     let mut cohort_sites = std::collections::BTreeMap::new();
+    let mut agreement = Vec::new();
+    let mut agreement_file = None;
     if let Some(cohort) = &a.cohort {
         if !a.tables.is_empty() || !a.pyradiomics.is_empty() {
             bail!("give either --cohort (radx extracts every condition) or --table/--pyradiomics");
         }
+        let observer_cohort = if a.observers {
+            if !a.vary.is_empty() || !a.perturb.is_empty() {
+                bail!("--observers is a study of its own: run --vary and --perturb separately");
+            }
+            let named = a
+                .masks
+                .iter()
+                .map(|m| named_path(m).map(|(n, c)| (n, c.display().to_string())))
+                .collect::<Result<Vec<_>>>()?;
+            let oc = radx_batch::observers::read_observer_cohort(cohort, &named)?;
+            if let Some(r) = &a.reference_observer {
+                if !oc.observers.iter().any(|o| &o.name == r) {
+                    bail!(
+                        "--reference-observer `{r}`: the observers are {}",
+                        oc.observers
+                            .iter()
+                            .map(|o| format!("`{}` (column {})", o.name, o.column))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                }
+            }
+            Some(oc)
+        } else {
+            None
+        };
         let conditions: Vec<Condition> = match (a.vary.is_empty(), a.perturb.is_empty()) {
+            _ if observer_cohort.is_some() => radx_stability::observer_conditions(
+                &base,
+                observer_cohort.as_ref().expect("checked"),
+            ),
             (false, false) => {
                 bail!("--vary and --perturb are separate studies: run them one at a time")
             }
@@ -191,7 +236,10 @@ pub(crate) fn stability(a: StabilityArgs, build: &radx_core::BuildInfo) -> Resul
         if !base.roi.is_empty() {
             bail!("the settings derive regions ([[roi.derived]]): radx stability assesses the case's ROI only; remove [roi] from its manifest");
         }
-        let cases = radx_batch::read_cohort(cohort)?;
+        let cases = match &observer_cohort {
+            Some(oc) => oc.cases.iter().map(|c| c.case.clone()).collect(),
+            None => radx_batch::read_cohort(cohort)?,
+        };
         if let Some(c) = cases
             .iter()
             .enumerate()
@@ -224,7 +272,21 @@ pub(crate) fn stability(a: StabilityArgs, build: &radx_core::BuildInfo) -> Resul
             registry: &registry,
             build,
         };
-        let summary = radx_stability::run(&cases, &conditions, &ctx, &a.out, &progress)?;
+        let summary = match &observer_cohort {
+            Some(oc) => radx_stability::run_observers(oc, &conditions, &ctx, &a.out, &progress)?,
+            None => radx_stability::run(&cases, &conditions, &ctx, &a.out, &progress)?,
+        };
+        if observer_cohort.is_some() {
+            let path = a.out.join("segmentation-agreement.csv");
+            radx_batch::write_atomic(
+                &path,
+                &radx_stability::agreement::agreement_csv(&summary.agreement),
+            )
+            .with_context(|| path.display().to_string())?;
+            print_agreement(&summary.agreement);
+            agreement_file = Some(path);
+        }
+        agreement = summary.agreement.clone();
         for f in &summary.failed {
             eprintln!(
                 "radx: {} under `{}` failed at {}: {}",
@@ -280,7 +342,7 @@ pub(crate) fn stability(a: StabilityArgs, build: &radx_core::BuildInfo) -> Resul
 
     let options = StudyOptions {
         stability: StabilityOptions {
-            reference: a.reference.clone(),
+            reference: a.reference_observer.clone().or_else(|| a.reference.clone()),
             ignore_roi: a.ignore_roi,
             ..Default::default()
         },
@@ -316,10 +378,15 @@ pub(crate) fn stability(a: StabilityArgs, build: &radx_core::BuildInfo) -> Resul
         mut written,
         sites: sites_result,
     } = analyse(tables, cohort_sites, &options, &a.out)?;
-    let html = radx_report::stability_html(&report, sites_result.as_ref().map(|r| &r.report));
+    let html = radx_report::stability_page(
+        &report,
+        sites_result.as_ref().map(|r| &r.report),
+        (!agreement.is_empty() || agreement_file.is_some()).then_some(agreement.as_slice()),
+    );
     let page = a.out.join("report.html");
     std::fs::write(&page, html).with_context(|| page.display().to_string())?;
     written.extend(attribution_files);
+    written.extend(agreement_file);
     print_summary(&report, &written, &page);
     // 0: every case under every condition gave a table; 1: some failed (each has an
     // error record); 2 (from the caller): the run could not start.
@@ -351,4 +418,38 @@ fn print_summary(
         eprintln!("  {}", p.display());
     }
     eprintln!("  {}", page.display());
+}
+
+/// Per pair of observers: the cases compared and the median Dice and HD95.
+fn print_agreement(rows: &[radx_stability::agreement::PairAgreement]) {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for r in rows {
+        let p = (r.observer_a.clone(), r.observer_b.clone());
+        if !pairs.contains(&p) {
+            pairs.push(p);
+        }
+    }
+    for (a, b) in pairs {
+        let of = |f: fn(&radx_stability::agreement::SegmentationAgreement) -> Option<f64>| {
+            let mut v: Vec<f64> = rows
+                .iter()
+                .filter(|r| r.observer_a == a && r.observer_b == b)
+                .filter_map(|r| r.agreement.as_ref().and_then(f))
+                .collect();
+            let n = v.len();
+            (n, radx_stability::agreement::quantile(&mut v, 0.5))
+        };
+        let (n, dice) = of(|m| m.dice);
+        let (_, hd95) = of(|m| m.hausdorff95_mm);
+        let total = rows
+            .iter()
+            .filter(|r| r.observer_a == a && r.observer_b == b)
+            .count();
+        let f = |v: Option<f64>| v.map_or("undefined".to_string(), |x| format!("{x:.3}"));
+        eprintln!(
+            "radx: observers {a} vs {b}: {n} of {total} cases compared, median Dice {}, median HD95 {} mm",
+            f(dice),
+            f(hd95)
+        );
+    }
 }

@@ -13,7 +13,10 @@
 //! 5. Bland–Altman plots (worst condition − reference against their mean) of the least
 //!    stable features;
 //! 6. the table of all numbers (click a header to sort);
-//! 7. with a sites report: Kruskal–Wallis p-values before and after ComBat, and the table.
+//! 7. with a sites report: Kruskal–Wallis p-values before and after ComBat, and the table;
+//! 8. in an inter-observer study ([`stability_page`] with agreement rows): the segmentation
+//!    agreement of every pair of observers — a summary per pair, a plot of the Dice
+//!    coefficient per case and the table of every case and pair.
 //!
 //! Must not: compute statistics (radx-stability, radx-check, radx-stats) or write outside
 //! the page it renders.
@@ -24,6 +27,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use radx_check::compare::FeatureAgreement;
+use radx_stability::agreement::{quantile, PairAgreement, SegmentationAgreement};
 use radx_stability::assess::{
     class_name, ConditionSummary, FeatureStability, StabilityReport, Thresholds,
 };
@@ -133,6 +137,16 @@ fn td_num(v: Option<f64>) -> String {
 
 /// The stability page (with a sites section when `sites` is given).
 pub fn stability_html(report: &StabilityReport, sites: Option<&SitesReport>) -> String {
+    stability_page(report, sites, None)
+}
+
+/// The stability page; in an inter-observer study (`agreement` given, the conditions being
+/// the observers) with the segmentation agreement section.
+pub fn stability_page(
+    report: &StabilityReport,
+    sites: Option<&SitesReport>,
+    agreement: Option<&[PairAgreement]>,
+) -> String {
     let mut h = String::with_capacity(64 * 1024 + report.features.len() * 1200);
     let nf = report.features.len();
     let k = report.conditions.len();
@@ -142,11 +156,19 @@ pub fn stability_html(report: &StabilityReport, sites: Option<&SitesReport>) -> 
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <title>radx feature stability report</title><style>{CSS}</style></head><body>\n\
 <header><h1>radx feature stability</h1><p>{nf} features · {k} conditions · reference <b>{}</b> · \
-ICC confidence level {:.0}%</p></header><main>\n",
+ICC confidence level {:.0}%{}</p></header><main>\n",
         esc(&report.reference),
-        100.0 * report.level
+        100.0 * report.level,
+        if agreement.is_some() {
+            " · inter-observer study: each condition is an observer's segmentation"
+        } else {
+            ""
+        }
     );
     conditions_section(&mut h, report);
+    if let Some(rows) = agreement {
+        agreement_section(&mut h, rows);
+    }
     classes_section(&mut h, report);
     forest_section(&mut h, report);
     heat_section(&mut h, report);
@@ -211,6 +233,83 @@ fn provenance_table(h: &mut String, conditions: &[ConditionSummary], reference: 
             esc(&id.chars().take(12).collect::<String>()),
             esc(c.radx_version.as_deref().unwrap_or("—")),
             esc(c.platform.as_deref().unwrap_or("—")),
+        );
+    }
+    h.push_str("</tbody></table></div>\n");
+}
+
+/// The observer pairs of `rows`, in order of first appearance.
+fn pairs_of(rows: &[PairAgreement]) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for r in rows {
+        let p = (r.observer_a.clone(), r.observer_b.clone());
+        if !pairs.contains(&p) {
+            pairs.push(p);
+        }
+    }
+    pairs
+}
+
+fn agreement_section(h: &mut String, rows: &[PairAgreement]) {
+    h.push_str("<h2 id=\"agreement\">Segmentation agreement between observers</h2>\n");
+    h.push_str("<p class=\"note\">Per case and pair of observers (masks on the image grid): Dice = 2|A∩B| / (|A| + |B|), Jaccard = |A∩B| / |A∪B|, volume difference V<sub>B</sub> − V<sub>A</sub> (mm³, and relative to V<sub>A</sub>), and the symmetric Hausdorff distance between the surface voxels of the two masks (voxels with a face neighbour outside the mask), in mm on the voxel spacing: its maximum (HD) and the 95th percentile of the pooled distances of both directions (HD95). The per-feature ICCs below are across observers.</p>\n");
+    let pairs = pairs_of(rows);
+    h.push_str("<div class=\"wrap\"><table class=\"sortable\" id=\"agreement-summary\"><thead><tr><th>Observer A</th><th>Observer B</th><th>Cases compared</th><th>Median Dice</th><th>Min Dice</th><th>Max Dice</th><th>Median Jaccard</th><th>Median relative volume difference</th><th>Median HD95 (mm)</th><th>Median HD (mm)</th></tr></thead><tbody>\n");
+    for (a, b) in &pairs {
+        let of_pair: Vec<&SegmentationAgreement> = rows
+            .iter()
+            .filter(|r| &r.observer_a == a && &r.observer_b == b)
+            .filter_map(|r| r.agreement.as_ref())
+            .collect();
+        let total = rows
+            .iter()
+            .filter(|r| &r.observer_a == a && &r.observer_b == b)
+            .count();
+        let q = |f: fn(&SegmentationAgreement) -> Option<f64>, p: f64| {
+            let mut v: Vec<f64> = of_pair.iter().filter_map(|m| f(m)).collect();
+            quantile(&mut v, p)
+        };
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}/{total}</td>{}{}{}{}{}{}{}</tr>",
+            esc(a),
+            esc(b),
+            of_pair.len(),
+            td_num(q(|m| m.dice, 0.5)),
+            td_num(q(|m| m.dice, 0.0)),
+            td_num(q(|m| m.dice, 1.0)),
+            td_num(q(|m| m.jaccard, 0.5)),
+            td_num(q(|m| m.relative_volume_difference, 0.5)),
+            td_num(q(|m| m.hausdorff95_mm, 0.5)),
+            td_num(q(|m| m.hausdorff_max_mm, 0.5)),
+        );
+    }
+    h.push_str("</tbody></table></div>\n");
+    h.push_str("<div class=\"plot\">");
+    h.push_str(&svg::dice_plot(rows, &pairs));
+    h.push_str("</div>\n");
+    h.push_str("<h3>Every case and pair</h3><div class=\"wrap\"><table class=\"sortable\" id=\"agreement-table\"><thead><tr><th>Case</th><th>Observer A</th><th>Observer B</th><th>Voxels A</th><th>Voxels B</th><th>Dice</th><th>Jaccard</th><th>ΔV (mm³)</th><th>ΔV / V<sub>A</sub></th><th>HD95 (mm)</th><th>HD (mm)</th><th>Missing</th></tr></thead><tbody>\n");
+    for r in rows {
+        let m = r.agreement.as_ref();
+        let count = |v: Option<usize>| match v {
+            Some(n) => format!("<td class=\"n\" data-v=\"{n}\">{n}</td>"),
+            None => "<td class=\"n\" data-v=\"\">—</td>".into(),
+        };
+        let _ = writeln!(
+            h,
+            "<tr class=\"agreement-row\"><td>{}</td><td>{}</td><td>{}</td>{}{}{}{}{}{}{}{}<td>{}</td></tr>",
+            esc(&r.case),
+            esc(&r.observer_a),
+            esc(&r.observer_b),
+            count(m.map(|m| m.voxels_a)),
+            count(m.map(|m| m.voxels_b)),
+            td_num(m.and_then(|m| m.dice)),
+            td_num(m.and_then(|m| m.jaccard)),
+            td_num(m.map(|m| m.volume_difference_mm3)),
+            td_num(m.and_then(|m| m.relative_volume_difference)),
+            td_num(m.and_then(|m| m.hausdorff95_mm)),
+            td_num(m.and_then(|m| m.hausdorff_max_mm)),
+            esc(&r.missing_reason)
         );
     }
     h.push_str("</tbody></table></div>\n");

@@ -1,8 +1,10 @@
-//! Inline SVG plots: forest plot, heat map, Bland–Altman plot, Kruskal–Wallis p-values.
+//! Inline SVG plots: forest plot, heat map, Bland–Altman plot, Kruskal–Wallis p-values,
+//! Dice coefficient per case and observer pair.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use radx_stability::agreement::PairAgreement;
 use radx_stability::assess::{BlandAltmanData, Thresholds};
 use radx_stability::sites::SitesReport;
 
@@ -598,6 +600,142 @@ pub fn kw_plot(r: &SitesReport) -> String {
         lx + 10.0,
         lx + 10.0
     );
+    s.push_str("</svg>");
+    s
+}
+
+/// Colours of the observer pairs in the Dice plot (cycled).
+const PAIR_COLOURS: [&str; 6] = [
+    "#2c7bb6", "#d7191c", "#1a9850", "#7b3294", "#fdae61", "#5e3c99",
+];
+
+/// Dice coefficient per case (x, in cohort order) for each observer pair (one colour per
+/// pair); a case whose Dice is undefined for a pair (a mask missing or unreadable) is
+/// marked by a grey cross at the bottom with the reason on hover.
+pub fn dice_plot(rows: &[PairAgreement], pairs: &[(String, String)]) -> String {
+    let mut cases: Vec<&str> = Vec::new();
+    for r in rows {
+        if !cases.contains(&r.case.as_str()) {
+            cases.push(&r.case);
+        }
+    }
+    let n = cases.len().max(1);
+    let lowest = rows
+        .iter()
+        .filter_map(|r| r.agreement.as_ref().and_then(|m| m.dice))
+        .fold(1.0f64, f64::min);
+    // The y axis starts at 0, or nearer to 1 when every Dice is high (readable spread).
+    let y0 = if lowest >= 0.5 {
+        ((lowest - 0.05) * 10.0).floor() / 10.0
+    } else {
+        0.0
+    };
+    let w = (n as f64 * 22.0).clamp(360.0, 1100.0);
+    let f = Frame {
+        left: 72.0,
+        top: 30.0,
+        w,
+        h: 230.0,
+        x0: 0.0,
+        x1: n as f64,
+        y0,
+        y1: 1.0,
+    };
+    let label_h = cases.iter().map(|c| c.chars().count()).max().unwrap_or(4) as f64 * 6.0;
+    let (width, height) = (w + 240.0, 300.0 + label_h);
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<svg class=\"dice-plot\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" role=\"img\" aria-label=\"Dice coefficient per case and observer pair\">\
+<text x=\"{:.1}\" y=\"18\" font-size=\"12.5\" font-weight=\"600\" fill=\"#222\">Dice coefficient per case</text>",
+        f.left
+    );
+    // y axis only (the x axis is categorical): frame, y ticks and label.
+    let _ = write!(
+        s,
+        "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#fbfcfe\" stroke=\"#888\"/>",
+        f.left, f.top, f.w, f.h
+    );
+    for v in nice_ticks(f.y0, f.y1, 5) {
+        let y = f.y(v);
+        let _ = write!(
+            s,
+            "<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#e6e9ef\"/>\
+<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10.5\" text-anchor=\"end\" fill=\"#333\">{}</text>",
+            f.left,
+            f.left + f.w,
+            f.left - 6.0,
+            y + 3.5,
+            tick(v)
+        );
+    }
+    let _ = write!(
+        s,
+        "<text transform=\"translate({:.1},{:.1}) rotate(-90)\" font-size=\"11.5\" text-anchor=\"middle\" fill=\"#222\">Dice</text>",
+        f.left - 52.0,
+        f.top + f.h / 2.0
+    );
+    for (i, c) in cases.iter().enumerate() {
+        let x = f.x(i as f64 + 0.5);
+        let _ = write!(
+            s,
+            "<text transform=\"translate({x:.1},{:.1}) rotate(45)\" font-size=\"10\" fill=\"#333\">{}</text>",
+            f.top + f.h + 10.0,
+            esc(c)
+        );
+    }
+    let np = pairs.len().max(1) as f64;
+    for (k, (a, b)) in pairs.iter().enumerate() {
+        let colour = PAIR_COLOURS[k % PAIR_COLOURS.len()];
+        // pairs side by side within a case's slot
+        let dx = (k as f64 + 0.5) / np - 0.5;
+        for r in rows
+            .iter()
+            .filter(|r| &r.observer_a == a && &r.observer_b == b)
+        {
+            let i = cases.iter().position(|c| *c == r.case).unwrap_or(0);
+            let x = f.x(i as f64 + 0.5 + 0.5 * dx);
+            match r.agreement.as_ref().and_then(|m| m.dice) {
+                Some(d) => {
+                    let _ = write!(
+                        s,
+                        "<circle class=\"dice-point\" cx=\"{x:.1}\" cy=\"{:.1}\" r=\"3.6\" fill=\"{colour}\" fill-opacity=\"0.85\"><title>{}: {} vs {} Dice {}</title></circle>",
+                        f.y(d.max(f.y0)),
+                        esc(&r.case),
+                        esc(a),
+                        esc(b),
+                        num(Some(d))
+                    );
+                }
+                None => {
+                    let y = f.top + f.h - 6.0;
+                    let _ = write!(
+                        s,
+                        "<path class=\"dice-missing\" d=\"M{:.1},{:.1}l6,6m0,-6l-6,6\" stroke=\"#9aa3ad\" stroke-width=\"1.6\"><title>{}: {} vs {}: {}</title></path>",
+                        x - 3.0,
+                        y - 3.0,
+                        esc(&r.case),
+                        esc(a),
+                        esc(b),
+                        esc(&r.missing_reason)
+                    );
+                }
+            }
+        }
+    }
+    let lx = f.left + f.w + 24.0;
+    for (k, (a, b)) in pairs.iter().enumerate() {
+        let y = f.top + 14.0 + 18.0 * k as f64;
+        let _ = write!(
+            s,
+            "<circle cx=\"{lx:.1}\" cy=\"{y:.1}\" r=\"4\" fill=\"{}\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" fill=\"#222\">{} vs {}</text>",
+            PAIR_COLOURS[k % PAIR_COLOURS.len()],
+            lx + 10.0,
+            y + 4.0,
+            esc(a),
+            esc(b)
+        );
+    }
     s.push_str("</svg>");
     s
 }

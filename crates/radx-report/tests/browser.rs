@@ -310,3 +310,80 @@ fn compare_page_renders() {
     assert!(dom.contains("noise-seed-1") && dom.contains("000000005eed0003"));
     assert!(!stderr.contains("Uncaught"), "console error: {stderr}");
 }
+
+#[test]
+fn observer_page_renders() {
+    if find_chromium().is_none() {
+        return;
+    }
+    use radx_stability::agreement::{PairAgreement, SegmentationAgreement};
+    let mut c = conditions();
+    c.truncate(3);
+    for (t, name) in c.iter_mut().zip(["a", "b", "c"]) {
+        t.name = name.into();
+    }
+    let report = assess(&c, &StabilityOptions::default()).unwrap();
+    let mut rows = Vec::new();
+    for i in 0..25 {
+        for (k, (a, b)) in [("a", "b"), ("a", "c"), ("b", "c")].iter().enumerate() {
+            let dice = 0.7 + 0.01 * i as f64 + 0.02 * k as f64;
+            let missing = i == 4 && k > 0;
+            rows.push(PairAgreement {
+                case: format!("STS_{:03}", i + 1),
+                observer_a: a.to_string(),
+                observer_b: b.to_string(),
+                agreement: (!missing).then(|| SegmentationAgreement {
+                    voxels_a: 1000,
+                    voxels_b: 1000 + i,
+                    volume_a_mm3: 8000.0,
+                    volume_b_mm3: 8000.0 + 8.0 * i as f64,
+                    dice: Some(dice),
+                    jaccard: Some(dice / (2.0 - dice)),
+                    volume_difference_mm3: 8.0 * i as f64,
+                    relative_volume_difference: Some(i as f64 / 1000.0),
+                    hausdorff95_mm: Some(3.0),
+                    hausdorff_max_mm: Some(6.0),
+                }),
+                missing_reason: if missing {
+                    "observer `c`: mask is empty".into()
+                } else {
+                    String::new()
+                },
+            });
+        }
+    }
+    let html = radx_report::stability_page(&report, None, Some(&rows));
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("observers.html");
+    std::fs::write(&page, &html).unwrap();
+    let (dom, stderr) = run_chromium(&page, &["--dump-dom".into()], dir.path());
+    assert!(
+        dom.contains("data-ready=\"1\""),
+        "inline script did not run to its end"
+    );
+    assert!(dom.contains("<svg class=\"dice-plot\""));
+    assert_eq!(dom.matches("class=\"dice-point\"").count(), 73);
+    assert_eq!(dom.matches("class=\"dice-missing\"").count(), 2);
+    assert_eq!(dom.matches("class=\"agreement-row\"").count(), 75);
+    assert!(dom.contains("inter-observer study"));
+    assert!(!stderr.contains("Uncaught"), "console error: {stderr}");
+    let png_path = dir.path().join("observers.png");
+    run_chromium(
+        &page,
+        &[
+            format!("--screenshot={}", png_path.display()),
+            "--window-size=1400,1600".into(),
+        ],
+        dir.path(),
+    );
+    let (w, h, ink) = png_ink(&std::fs::read(&png_path).unwrap());
+    assert_eq!((w, h), (1400, 1600));
+    assert!(
+        ink > 0.02,
+        "screenshot looks blank ({:.3}% non-zero)",
+        100.0 * ink
+    );
+    if let Some(dest) = std::env::var_os("RADX_OBSERVER_SCREENSHOT") {
+        std::fs::copy(&png_path, dest).unwrap();
+    }
+}

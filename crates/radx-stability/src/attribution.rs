@@ -59,6 +59,7 @@ pub fn one_at_a_time_conditions(
                 settings: p.settings,
                 changes: p.changes,
                 perturbation: None,
+                observer: None,
             });
         }
     }

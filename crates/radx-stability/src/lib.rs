@@ -1,6 +1,7 @@
 //! Runs a cohort under several *conditions* for the stability checker: the points of a
-//! settings grid ([`grid`]) and/or seeded perturbations of each case's image and ROI
-//! (radx-perturb). Each condition gives one radx long table of every case; [`assess`] turns
+//! settings grid ([`grid`]), seeded perturbations of each case's image and ROI
+//! (radx-perturb), or the masks of several observers ([`run_observers`], with the
+//! segmentation agreement of every pair of observers per case, [`agreement`]). Each condition gives one radx long table of every case; [`assess`] turns
 //! the tables (these, or tables made elsewhere) into a verdict per feature, [`sites`] tests
 //! and harmonises (ComBat) site effects, and [`output`] writes both reports as JSON and CSV.
 //! The statistics themselves (ICC, CCC, Kruskal–Wallis, ComBat) are radx-stats'.
@@ -21,6 +22,9 @@
 //! DIR/conditions/<slug>/features.provenance.json   the condition's provenance
 //! ```
 //!
+//! (`radx stability --observers` also writes `DIR/segmentation-agreement.csv` from
+//! [`RunSummary::agreement`].)
+//!
 //! Resume: run the same command again and every case × condition whose provenance records
 //! the same build identity, inputs (every file's sha256), settings id, plugins, cohort
 //! row and perturbation plan, and whose table still has the sha256 its record names, is
@@ -40,6 +44,7 @@
 // The checker's readers and the stability analysis return radx-check's `CheckError` as they
 // did in radx-check, where clippy does not flag it; its size is that of the pipeline error
 // it wraps, and it is returned once per run, never in a loop.
+pub mod agreement;
 #[allow(clippy::result_large_err)]
 pub mod assess;
 pub mod attribution;
@@ -54,6 +59,7 @@ pub mod study;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use radx_batch::observers::ObserverCohort;
 pub use radx_batch::Recompute;
 use radx_batch::{catch_panic, internal_error_message, sha256_hex, write_atomic, CohortCase};
 use radx_core::provenance::InputRecord;
@@ -106,6 +112,27 @@ pub struct Condition {
     /// `key=value` pairs of a settings-grid point.
     pub changes: Vec<(String, String)>,
     pub perturbation: Option<PerturbationDraw>,
+    /// Inter-observer study: the observer whose masks this condition uses (position in
+    /// [`ObserverCohort::observers`]); `None`: the cohort's `mask`.
+    pub observer: Option<usize>,
+}
+
+/// One condition per observer of an inter-observer study, in the cohort's order, all
+/// under `settings`; named by the observer.
+pub fn observer_conditions(settings: &Settings, cohort: &ObserverCohort) -> Vec<Condition> {
+    cohort
+        .observers
+        .iter()
+        .enumerate()
+        .map(|(i, o)| Condition {
+            name: o.name.clone(),
+            slug: format!("obs{:02}-{}", i + 1, slugify(&o.name)),
+            settings: settings.clone(),
+            changes: vec![("observer".into(), o.name.clone())],
+            perturbation: None,
+            observer: Some(i),
+        })
+        .collect()
 }
 
 /// The conditions of a settings grid, named by what each point changes.
@@ -130,6 +157,7 @@ pub fn grid_conditions(base: &Settings, axes: &[Axis]) -> Result<Vec<Condition>,
                 settings: p.settings,
                 changes: p.changes,
                 perturbation: None,
+                observer: None,
             }
         })
         .collect())
@@ -152,6 +180,7 @@ pub fn perturbation_conditions(
             settings: settings.clone(),
             changes: Vec::new(),
             perturbation: None,
+            observer: None,
         });
     }
     out.extend((0..count).map(|index| Condition {
@@ -164,6 +193,7 @@ pub fn perturbation_conditions(
             seed,
             index,
         }),
+        observer: None,
     }));
     out
 }
@@ -224,6 +254,9 @@ pub struct RunSummary {
     pub failed: Vec<CaseFailure>,
     /// `conditions/<slug>/features.csv` of each condition, in condition order.
     pub tables: Vec<PathBuf>,
+    /// Inter-observer study ([`run_observers`]): the segmentation agreement of every pair
+    /// of observers per case, in cohort order; empty otherwise.
+    pub agreement: Vec<agreement::PairAgreement>,
 }
 
 /// The folder of a condition's results.
@@ -487,6 +520,164 @@ pub fn run(
     out: &Path,
     progress: &(dyn Fn(&CohortCase) + Sync),
 ) -> Result<RunSummary, StabilityError> {
+    let planned: Vec<PlannedCase> = cases
+        .iter()
+        .map(|c| PlannedCase {
+            case: c,
+            per_condition: vec![Ok(c.clone()); conditions.len()],
+            observers: Vec::new(),
+        })
+        .collect();
+    run_planned(&planned, conditions, ctx, out, progress)
+}
+
+/// [`run`] for an inter-observer study: `conditions` from [`observer_conditions`], each
+/// case under each observer's mask (the image is read with each mask). Besides the
+/// tables, [`RunSummary::agreement`] holds the segmentation agreement of every pair of
+/// observers per case ([`agreement::compare_masks`]); a case whose mask of an observer is
+/// missing, unreadable or on another grid than the image gets that observer's error record
+/// and agreement rows with the reason, and the other cases go on.
+pub fn run_observers(
+    cohort: &ObserverCohort,
+    conditions: &[Condition],
+    ctx: &RunContext,
+    out: &Path,
+    progress: &(dyn Fn(&CohortCase) + Sync),
+) -> Result<RunSummary, StabilityError> {
+    let n = cohort.observers.len();
+    let views = |c: &radx_batch::observers::ObserverCase| -> Vec<Result<CohortCase, String>> {
+        (0..n)
+            .map(|i| {
+                c.as_observer(i).ok_or_else(|| {
+                    format!(
+                        "no mask of observer `{}`: the cohort's column `{}` is empty for this case",
+                        cohort.observers[i].name, cohort.observers[i].column
+                    )
+                })
+            })
+            .collect()
+    };
+    let planned: Vec<PlannedCase> = cohort
+        .cases
+        .iter()
+        .map(|c| {
+            let v = views(c);
+            let per_condition = conditions
+                .iter()
+                .map(|cond| match cond.observer {
+                    Some(i) if i < n => v[i].clone(),
+                    _ => Err(format!("condition `{}` names no observer", cond.name)),
+                })
+                .collect();
+            PlannedCase {
+                case: &c.case,
+                per_condition,
+                observers: cohort
+                    .observers
+                    .iter()
+                    .map(|o| o.name.clone())
+                    .zip(v)
+                    .collect(),
+            }
+        })
+        .collect();
+    run_planned(&planned, conditions, ctx, out, progress)
+}
+
+/// A case as each condition sees it: the cohort row with the mask that condition uses,
+/// or why there is none; for an observer study also each observer's view.
+struct PlannedCase<'a> {
+    case: &'a CohortCase,
+    per_condition: Vec<Result<CohortCase, String>>,
+    observers: Vec<(String, Result<CohortCase, String>)>,
+}
+
+type Load = Result<LoadedCase, (String, bool)>;
+
+/// Reads a case's inputs (once per mask file: the loads are kept in `cache`).
+fn load_cached<'c>(cache: &'c mut Vec<(PathBuf, Load)>, case: &CohortCase) -> &'c Load {
+    if let Some(i) = cache.iter().position(|(p, _)| *p == case.mask) {
+        return &cache[i].1;
+    }
+    let l = match catch_panic(|| load_case(case)) {
+        Ok(Ok(l)) => Ok(l),
+        Ok(Err(message)) => Err((message, false)),
+        Err(panic) => Err((internal_error_message(&panic), true)),
+    };
+    cache.push((case.mask.clone(), l));
+    &cache.last().expect("pushed").1
+}
+
+/// The agreement rows of one case: every pair of observers, in observer order.
+fn case_agreement(
+    case: &CohortCase,
+    observers: &[(String, Result<CohortCase, String>)],
+    cache: &mut Vec<(PathBuf, Load)>,
+) -> Vec<agreement::PairAgreement> {
+    let masks: Vec<Result<Mask, String>> = observers
+        .iter()
+        .map(|(name, view)| match view {
+            Err(m) => Err(format!("observer `{name}`: {m}")),
+            Ok(c) => match load_cached(cache, c) {
+                Ok(l) => Ok(l.mask.clone()),
+                Err((m, _)) => Err(format!("observer `{name}`: {m}")),
+            },
+        })
+        .collect();
+    let mut rows = Vec::new();
+    for i in 0..observers.len() {
+        for j in i + 1..observers.len() {
+            let (metrics, reason) = match (&masks[i], &masks[j]) {
+                (Err(a), Err(b)) => (None, format!("{a}; {b}")),
+                (Err(a), _) | (_, Err(a)) => (None, a.clone()),
+                (Ok(a), Ok(b)) => match a.grid.mismatch(&b.grid, 1e-3) {
+                    Some(m) => (
+                        None,
+                        format!(
+                            "the masks of `{}` and `{}` are on different grids: {m}",
+                            observers[i].0, observers[j].0
+                        ),
+                    ),
+                    None => match agreement::compare_masks(&a.data, &b.data, a.grid.spacing_zyx) {
+                        Err(e) => (None, e.to_string()),
+                        Ok(m) => {
+                            let empty: Vec<&str> = [(i, m.voxels_a), (j, m.voxels_b)]
+                                .iter()
+                                .filter(|(_, n)| *n == 0)
+                                .map(|(k, _)| observers[*k].0.as_str())
+                                .collect();
+                            let reason = if empty.is_empty() {
+                                String::new()
+                            } else {
+                                format!(
+                                    "surface distances undefined: the mask of {} is empty",
+                                    empty.join(" and ")
+                                )
+                            };
+                            (Some(m), reason)
+                        }
+                    },
+                },
+            };
+            rows.push(agreement::PairAgreement {
+                case: case.case_id.clone(),
+                observer_a: observers[i].0.clone(),
+                observer_b: observers[j].0.clone(),
+                agreement: metrics,
+                missing_reason: reason,
+            });
+        }
+    }
+    rows
+}
+
+fn run_planned(
+    planned: &[PlannedCase],
+    conditions: &[Condition],
+    ctx: &RunContext,
+    out: &Path,
+    progress: &(dyn Fn(&CohortCase) + Sync),
+) -> Result<RunSummary, StabilityError> {
     if conditions.is_empty() {
         return Err(StabilityError::Plan("no condition to run".into()));
     }
@@ -509,38 +700,43 @@ pub fn run(
                 })?;
         }
     }
-    let outcomes: Vec<Vec<Result<Outcome, CaseFailure>>> = cases
+    type CaseResults = (
+        Vec<Result<Outcome, CaseFailure>>,
+        Vec<agreement::PairAgreement>,
+    );
+    let outcomes: Vec<CaseResults> = planned
         .par_iter()
-        .map(|case| {
-            let loaded = match catch_panic(|| load_case(case)) {
-                Ok(Ok(l)) => Ok(l),
-                Ok(Err(message)) => Err((message, false)),
-                Err(panic) => Err((internal_error_message(&panic), true)),
-            };
-            let results = match loaded {
-                Err((message, internal)) => conditions
-                    .iter()
-                    .map(|c| {
-                        Err(CaseFailure {
-                            case: case.case_id.clone(),
-                            condition: c.name.clone(),
-                            stage: "read".into(),
-                            message: message.clone(),
-                            internal,
-                        })
-                    })
-                    .collect(),
-                Ok(loaded) => conditions
-                    .iter()
-                    .map(|c| run_one(case, &loaded, c, ctx, out))
-                    .collect(),
-            };
+        .map(|p| {
+            let case = p.case;
+            let mut cache: Vec<(PathBuf, Load)> = Vec::new();
+            let results = conditions
+                .iter()
+                .zip(&p.per_condition)
+                .map(|(c, view)| {
+                    let failure = |message: String, internal: bool| CaseFailure {
+                        case: case.case_id.clone(),
+                        condition: c.name.clone(),
+                        stage: "read".into(),
+                        message,
+                        internal,
+                    };
+                    match view {
+                        Err(m) => Err(failure(m.clone(), false)),
+                        Ok(v) => match load_cached(&mut cache, v) {
+                            Err((m, internal)) => Err(failure(m.clone(), *internal)),
+                            Ok(loaded) => run_one(v, loaded, c, ctx, out),
+                        },
+                    }
+                })
+                .collect();
+            let agreement = case_agreement(case, &p.observers, &mut cache);
             progress(case);
-            results
+            (results, agreement)
         })
         .collect();
     let mut summary = RunSummary::default();
-    for per_case in outcomes {
+    for (per_case, agreement) in outcomes {
+        summary.agreement.extend(agreement);
         for (c, r) in conditions.iter().zip(per_case) {
             match r {
                 Ok(Outcome::Done(why)) => {
@@ -577,7 +773,7 @@ pub fn run(
                 "changes": c.changes.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<BTreeMap<_, _>>(),
                 "perturbation": c.perturbation,
                 "table": condition_dir(out, c).join("features.csv"),
-            })
+})
         })
         .collect();
     let path = out.join("conditions.json");
