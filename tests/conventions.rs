@@ -161,6 +161,33 @@ fn mask_extrapolation_changes_the_roi_only_where_it_touches_the_image_edge() {
     );
 }
 
+/// `morph_volume` of the synthetic case with `extra`.
+fn volume(extra: &str, at_edge: bool) -> f64 {
+    values(extra, at_edge)
+        .into_iter()
+        .find(|(_, t, _)| t == "morph_volume")
+        .and_then(|(_, _, v)| v)
+        .unwrap()
+}
+
+#[test]
+fn mask_extrapolation_beyond_centres_drops_the_samples_past_the_outer_voxel_centres() {
+    // MIRP's convention: away from the edge nothing changes; at the edge the samples of the
+    // 3.9 mm grid before the first slice's centre (z = -0.375 voxel) read 0 instead of
+    // 0.625 x the first slice ("zero") or the first slice itself ("nearest"), so the ROI
+    // loses strictly more volume than with "zero".
+    let extra = "[conventions]\nmask_extrapolation = \"zero_beyond_centres\"\n";
+    assert!(changed(extra, false).is_empty());
+    let c = changed(extra, true);
+    assert!(c.iter().any(|(_, t)| t == "morph_volume"), "{c:?}");
+    // The diagnostics of the mask as read (before interpolation) do not move.
+    assert!(c.iter().all(|(_, t)| !t.contains("_init_")), "{c:?}");
+    let nearest = volume("", true);
+    let zero = volume("[conventions]\nmask_extrapolation = \"zero\"\n", true);
+    let beyond = volume(extra, true);
+    assert!(beyond < zero && zero < nearest, "{beyond} {zero} {nearest}");
+}
+
 #[test]
 fn grid_alignment_changes_values_only_when_interpolating() {
     let extra = "[conventions]\ngrid_alignment = \"origin_corner\"\n";

@@ -27,7 +27,7 @@
 
 use std::ops::Range;
 
-use radx_core::settings::InterpolationMethod;
+use radx_core::settings::{InterpolationMethod, MaskExtrapolation};
 
 /// Where the interpolation grid lies along one axis, in grid coordinates of the original
 /// grid (voxel `j` of the original grid is at coordinate `j`).
@@ -288,6 +288,24 @@ impl Taps {
                 if i < 0 || i >= n {
                     self.weight[o * self.width + t] = 0.0;
                 }
+            }
+        }
+    }
+
+    /// MIRP's extrapolation (`[conventions] mask_extrapolation = "zero_beyond_centres"`):
+    /// every output position beyond the outermost voxel centres of `plan`'s axis (original
+    /// grid coordinate `x < 0` or `x > n_in - 1`) gets all tap weights 0, so the
+    /// interpolated value there is 0; positions inside keep their taps. `outputs` must be
+    /// the ones the taps were built for; identity axes are left as they are.
+    pub fn zero_beyond_centres(&mut self, plan: &AxisPlan, outputs: Range<usize>) {
+        if self.copy || plan.identity {
+            return;
+        }
+        let last = plan.n_in as f64 - 1.0;
+        for (o, k) in outputs.enumerate() {
+            let x = plan.position(k);
+            if x < 0.0 || x > last {
+                self.weight[o * self.width..(o + 1) * self.width].fill(0.0);
             }
         }
     }
@@ -653,12 +671,21 @@ pub fn interpolate_mask_values(
     method: InterpolationMethod,
     outputs: &[Range<usize>; 3],
 ) -> Vec<f64> {
-    interpolate_mask_values_with(mask, shape, src, plans, method, outputs, false)
+    interpolate_mask_values_with(
+        mask,
+        shape,
+        src,
+        plans,
+        method,
+        outputs,
+        MaskExtrapolation::Nearest,
+    )
 }
 
-/// [`interpolate_mask_values`]; with `zero_outside` the mask is 0 beyond the image edge
-/// (`[conventions] mask_extrapolation = "zero"`, see [`Taps::zero_beyond_image`]) instead
-/// of continuing its boundary value.
+/// [`interpolate_mask_values`] with the mask beyond the image edge given by `extrapolation`
+/// (`[conventions] mask_extrapolation`): `Nearest` continues its boundary value, `Zero`
+/// reads 0 beyond the edge (see [`Taps::zero_beyond_image`]), `ZeroBeyondCentres` gives 0
+/// at every sample beyond the outermost voxel centres (see [`Taps::zero_beyond_centres`]).
 pub fn interpolate_mask_values_with(
     mask: &[bool],
     shape: [usize; 3],
@@ -666,7 +693,7 @@ pub fn interpolate_mask_values_with(
     plans: &[AxisPlan; 3],
     method: InterpolationMethod,
     outputs: &[Range<usize>; 3],
-    zero_outside: bool,
+    extrapolation: MaskExtrapolation,
 ) -> Vec<f64> {
     let [_, ny, nx] = shape;
     let [sz, sy, sx] = src;
@@ -681,10 +708,18 @@ pub fn interpolate_mask_values_with(
     let mut tx = Taps::new(&plans[2], method, outputs[2].clone(), sx.clone());
     let mut ty = Taps::new(&plans[1], method, outputs[1].clone(), sy.clone());
     let mut tz = Taps::new(&plans[0], method, outputs[0].clone(), sz.clone());
-    if zero_outside {
-        tx.zero_beyond_image(&plans[2], method, outputs[2].clone());
-        ty.zero_beyond_image(&plans[1], method, outputs[1].clone());
-        tz.zero_beyond_image(&plans[0], method, outputs[0].clone());
+    match extrapolation {
+        MaskExtrapolation::Nearest => {}
+        MaskExtrapolation::Zero => {
+            tx.zero_beyond_image(&plans[2], method, outputs[2].clone());
+            ty.zero_beyond_image(&plans[1], method, outputs[1].clone());
+            tz.zero_beyond_image(&plans[0], method, outputs[0].clone());
+        }
+        MaskExtrapolation::ZeroBeyondCentres => {
+            tx.zero_beyond_centres(&plans[2], outputs[2].clone());
+            ty.zero_beyond_centres(&plans[1], outputs[1].clone());
+            tz.zero_beyond_centres(&plans[0], outputs[0].clone());
+        }
     }
     let (mx, my, mz) = (tx.len(), ty.len(), tz.len());
     let mut a = vec![0.0; rz * ry * mx];

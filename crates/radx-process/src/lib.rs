@@ -25,7 +25,7 @@ pub mod mask_grid;
 
 use ndarray::{s, Array3, ArrayView3, Zip};
 use radx_core::limits::{product, Limit, LimitError, Limits};
-use radx_core::settings::{GridAlignment, Interpolation, MaskExtrapolation, Settings};
+use radx_core::settings::{GridAlignment, Interpolation, Settings};
 use radx_core::{CoreError, Discretised, Grid, Image, Mask, Roi};
 use thiserror::Error;
 
@@ -404,7 +404,7 @@ fn interpolate_roi(
         &plans,
         cfg.mask_method,
         &out_box,
-        settings.conventions.mask_extrapolation == MaskExtrapolation::Zero,
+        settings.conventions.mask_extrapolation,
     );
     let dims = (out_box[0].len(), out_box[1].len(), out_box[2].len());
     let threshold = cfg.partial_volume_threshold - PARTIAL_VOLUME_SLACK;

@@ -9,7 +9,8 @@
 //! fbs_origin = "zero"                 # PyRadiomics binWidth: edges at multiples of w_b
 //! grid_alignment = "origin_corner"    # PyRadiomics/SimpleITK resampled grid
 //! energy_shift = 1000.0               # PyRadiomics voxelArrayShift
-//! mask_extrapolation = "zero"         # MIRP: mask is 0 beyond the image edge
+//! mask_extrapolation = "zero"         # PyRadiomics: mask is 0 beyond the image edge
+//! mask_extrapolation = "zero_beyond_centres"  # MIRP: 0 beyond the outer voxel centres
 //! local_intensity_outside = "constant"  # MIRP: pad the 1 cm^3 sphere with a constant
 //! local_intensity_constant = 0.0
 //! ivh_fbs_range = "extended"          # MIRP: the FBS IVH range ends one bin higher
@@ -53,9 +54,16 @@ pub enum MaskExtrapolation {
     /// IBSI (and radx's image interpolation): the boundary value continues (nearest).
     #[default]
     Nearest,
-    /// MIRP: the mask is 0 beyond the image edge, so an ROI touching the first or last
-    /// slice loses part of its edge voxels' weight.
+    /// PyRadiomics (SimpleITK): the mask is 0 beyond the image edge, so an ROI touching the
+    /// first or last slice loses part of its edge voxels' weight: along each axis the
+    /// interpolation reads 0 for original voxels `i < 0` or `i >= n`.
     Zero,
+    /// MIRP (scipy `map_coordinates` with `mode = "constant"`): an interpolated mask value is
+    /// 0 wherever the sample position lies beyond the outermost voxel centres along some
+    /// axis (original grid coordinate `x < 0` or `x > n - 1`), with no interpolation towards
+    /// the edge; inside that hull the mask is interpolated as usual. An ROI touching the
+    /// image side loses the samples between its edge voxels' centres and the image edge.
+    ZeroBeyondCentres,
 }
 
 /// How the local-intensity sphere treats voxels beyond the image edge.

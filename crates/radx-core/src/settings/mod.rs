@@ -901,6 +901,7 @@ mod tests {
         for (key, value) in [
             ("fbs_origin", "\"zero\""),
             ("mask_extrapolation", "\"zero\""),
+            ("mask_extrapolation", "\"zero_beyond_centres\""),
             ("grid_alignment", "\"origin_corner\""),
             ("local_intensity_outside", "\"constant\""),
             ("local_intensity_constant", "-1000.0"),
@@ -940,5 +941,18 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("conventions.energy_shift"), "{e}");
+        // MIRP's extrapolation, like PyRadiomics', has no form for the B-spline prefilter.
+        let e = Settings::from_toml_str(
+            "radx_settings = 1\n[interpolation]\nspacing_mm = [2.0, 2.0, 2.0]\n\
+             mask_method = \"cubic_spline\"\n[conventions]\n\
+             mask_extrapolation = \"zero_beyond_centres\"\n",
+            "x.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("x.toml") && e.contains("conventions.mask_extrapolation"),
+            "{e}"
+        );
     }
 }

@@ -52,12 +52,12 @@ impl Settings {
                 return Err(bad(key, format!("must be a finite number, got {v}")));
             }
         }
-        if self.conventions.mask_extrapolation == MaskExtrapolation::Zero
+        if self.conventions.mask_extrapolation != MaskExtrapolation::Nearest
             && self.interpolation.mask_method == InterpolationMethod::CubicSpline
         {
             return Err(bad(
                 "conventions.mask_extrapolation",
-                "\"zero\" needs a mask_method of nearest, linear or cubic_convolution (the \
+                "\"zero\" and \"zero_beyond_centres\" need a mask_method of nearest, linear or cubic_convolution (the \
                  cubic spline's prefilter has no zero-padded form here)"
                     .into(),
             ));
