@@ -200,13 +200,14 @@ pub struct DerivationRecord {
     /// The operation (`ring`, `rim`, `dilate`, ...).
     pub op: String,
     /// The region it was derived from (its table name), and the second one for union,
-    /// intersection and difference.
+    /// intersection and difference (a region's table name, or `extra_mask_NAME`).
     pub of: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub with: Option<String>,
     /// Its parameters as `key=value` (`r1_mm=0`, `r2_mm=5`).
     pub parameters: Vec<String>,
-    /// Where it was computed: `image` (the image grid as read, before interpolation).
+    /// Where it was computed: `image` (the image grid as read, before interpolation) or
+    /// `interpolated` (the `[interpolation]` grid, `[roi] derive_on = "interpolated"`).
     pub grid: String,
     /// Its voxels on that grid (0: empty, every feature missing).
     pub voxels: usize,

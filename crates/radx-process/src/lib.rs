@@ -35,7 +35,9 @@ pub use discretise::{
     discretise, discretise_all, discretise_ivh, discretise_ivh_limited, discretise_ivh_with_origin,
     discretise_limited, discretise_with_origin, fbs_lower_edge, DiscretiseError, LevelBound,
 };
-pub use filtered::{filter_whole_image, interpolate_whole, prepare_filtered, ResponseMap};
+pub use filtered::{
+    filter_whole_image, interpolate_whole, interpolate_whole_mask, prepare_filtered, ResponseMap,
+};
 use interpolate::{interpolate_image, interpolate_mask_values_with, kernel_reach, AxisPlan, Stats};
 pub use radx_filters::FilterError;
 

@@ -82,7 +82,7 @@ pub use conventions::{
 };
 pub use mask::{MaskResample, MaskSettings};
 pub use presets::PRESETS;
-pub use regions::{DeriveOn, DeriveOp, DerivedRegion, RoiSettings};
+pub use regions::{is_extra_mask_name, DeriveOn, DeriveOp, DerivedRegion, RoiSettings};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 pub use types::*;
