@@ -28,9 +28,14 @@ fn run(
     extra: &[ExtraMaskAsk],
     s: &Settings,
 ) -> Result<(LoadedCase, FeatureTable), String> {
-    let mut loaded =
-        radx_pipeline::load_regions(image, &Default::default(), &one_region(mask), extra, &s.mask)
-            .map_err(|e| e.to_string())?;
+    let mut loaded = radx_pipeline::load_regions(
+        image,
+        &Default::default(),
+        &one_region(mask),
+        extra,
+        &s.mask,
+    )
+    .map_err(|e| e.to_string())?;
     radx_pipeline::derive_regions(&mut loaded, s).map_err(|e| e.to_string())?;
     let registry = radx_pipeline::builtin_registry();
     let t = radx_pipeline::extract_regions(&loaded, s, &registry, "c")
@@ -97,13 +102,16 @@ fn anisotropic_ball(dir: &Path) -> (PathBuf, PathBuf) {
             (z * 7 + y * 3 + x) as f64 % 50.0
         }
     });
-    let mask = Array3::from_shape_fn((20, 40, 40), |(z, y, x)| {
-        if inside(z, y, x) {
-            1.0
-        } else {
-            0.0
-        }
-    });
+    let mask = Array3::from_shape_fn(
+        (20, 40, 40),
+        |(z, y, x)| {
+            if inside(z, y, x) {
+                1.0
+            } else {
+                0.0
+            }
+        },
+    );
     let (ip, mp) = (dir.join("image.nii.gz"), dir.join("mask.nii.gz"));
     radx_io::write_nifti_image(&Image::new(grid.clone(), data).unwrap(), &ip).unwrap();
     radx_io::write_nifti_image(&Image::new(grid, mask).unwrap(), &mp).unwrap();
@@ -125,15 +133,21 @@ fn on_the_interpolated_grid_the_ring_is_computed_in_the_new_spacing() {
     .unwrap();
     let ring = |c: &LoadedCase| c.regions[1].derivation.clone().unwrap();
     let (ri, rn) = (ring(&img_case), ring(&int_case));
-    assert_eq!((ri.grid.as_str(), rn.grid.as_str()), ("image", "interpolated"));
+    assert_eq!(
+        (ri.grid.as_str(), rn.grid.as_str()),
+        ("image", "interpolated")
+    );
     // The interpolated grid: 1 mm voxels; the ring's mask lies on it.
-    let interp = int_case.interpolated.as_ref().expect("the interpolated image");
+    let interp = int_case
+        .interpolated
+        .as_ref()
+        .expect("the interpolated image");
     assert_eq!(interp.grid.spacing_zyx, [1.0, 1.0, 1.0]);
     assert_eq!(int_case.regions[1].mask.grid, interp.grid);
     // The lesion's volume on the interpolated grid gives its radius; the 0-3 mm shell
     // around a ball of that radius is 4/3 pi ((R+3)^3 - R^3).
-    let lesion = radx_process::interpolate_whole_mask(&int_case.regions[0].mask, &settings(base))
-        .unwrap();
+    let lesion =
+        radx_process::interpolate_whole_mask(&int_case.regions[0].mask, &settings(base)).unwrap();
     let v = lesion.count() as f64;
     let r = (3.0 * v / (4.0 * std::f64::consts::PI)).cbrt();
     let shell = 4.0 / 3.0 * std::f64::consts::PI * ((r + 3.0).powi(3) - r.powi(3));
@@ -146,7 +160,10 @@ fn on_the_interpolated_grid_the_ring_is_computed_in_the_new_spacing() {
     // only the in-plane annuli, far below the shell.
     let on_old = ri.voxels as f64 * 4.0;
     eprintln!("ring 0-3 mm: shell {shell:.0} mm3, interpolated grid {on_new} mm3, image grid {on_old} mm3");
-    assert!(on_old < 0.8 * shell, "image-grid ring {on_old} mm3 vs {shell:.0}");
+    assert!(
+        on_old < 0.8 * shell,
+        "image-grid ring {on_old} mm3 vs {shell:.0}"
+    );
     // The ring is extracted on the interpolated image as it is: its voxel count is the
     // derivation's, and the mesh volume is near its voxel volume.
     assert_eq!(
@@ -199,8 +216,11 @@ fn an_extra_mask_keeps_the_ring_inside_it_and_is_recorded() {
     let mid = (zs.iter().min().unwrap() + zs.iter().max().unwrap()) / 2;
     let body = Array3::from_shape_fn(lesion.dim(), |(z, _, _)| if z > mid { 1.0 } else { 0.0 });
     let body_path = dir.path().join("body.nii.gz");
-    radx_io::write_nifti_image(&Image::new(img.grid.clone(), body.clone()).unwrap(), &body_path)
-        .unwrap();
+    radx_io::write_nifti_image(
+        &Image::new(img.grid.clone(), body.clone()).unwrap(),
+        &body_path,
+    )
+    .unwrap();
     let extra = [ExtraMaskAsk {
         name: "body".into(),
         path: body_path.clone(),
@@ -230,7 +250,10 @@ fn an_extra_mask_keeps_the_ring_inside_it_and_is_recorded() {
 
     // not given: an error naming the mask
     let e = run(&image, &mask, &[], &s).unwrap_err();
-    assert!(e.contains("extra mask `body`") && e.contains("extra_mask_body"), "{e}");
+    assert!(
+        e.contains("extra mask `body`") && e.contains("extra_mask_body"),
+        "{e}"
+    );
     // on another grid: the reader's grid error, naming the file ...
     let moved = dir.path().join("body_padded.nii.gz");
     padded_copy(&body_path, &moved, 3);
@@ -254,7 +277,8 @@ fn an_extra_mask_keeps_the_ring_inside_it_and_is_recorded() {
     );
     let p = &case2.regions[2].derivation.as_ref().unwrap().parameters;
     assert!(
-        p.iter().any(|x| x.contains("resampled onto the image grid by nearest")),
+        p.iter()
+            .any(|x| x.contains("resampled onto the image grid by nearest")),
         "{p:?}"
     );
 }

@@ -967,29 +967,24 @@ fn run_case_inner(
     if ctx.panic_case.as_deref() == Some(case.case_id.as_str()) {
         panic!("deliberate panic for case `{}` (test hook)", case.case_id);
     }
-    let table = radx_pipeline::extract_regions(
-        &loaded,
-        ctx.settings,
-        ctx.registry,
-        &case.case_id,
-    )
-    .map_err(|(roi, e)| {
-        let mask = loaded
-            .regions
-            .iter()
-            .find(|r| r.name == roi)
-            .map(|r| r.mask_path.display().to_string())
-            .unwrap_or_default();
-        let what = if loaded.regions.len() > 1 {
-            format!("ROI `{roi}`: ")
-        } else {
-            String::new()
-        };
-        err(
-            "process",
-            format!("{what}{} with {mask}: {e}", case.image.display()),
-        )
-    })?;
+    let table = radx_pipeline::extract_regions(&loaded, ctx.settings, ctx.registry, &case.case_id)
+        .map_err(|(roi, e)| {
+            let mask = loaded
+                .regions
+                .iter()
+                .find(|r| r.name == roi)
+                .map(|r| r.mask_path.display().to_string())
+                .unwrap_or_default();
+            let what = if loaded.regions.len() > 1 {
+                format!("ROI `{roi}`: ")
+            } else {
+                String::new()
+            };
+            err(
+                "process",
+                format!("{what}{} with {mask}: {e}", case.image.display()),
+            )
+        })?;
     stage.set("write");
     let write_err =
         |p: &Path, e: std::io::Error| err("write", format!("{}: cannot write: {e}", p.display()));

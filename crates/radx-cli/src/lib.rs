@@ -1033,37 +1033,27 @@ fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
         };
         radx_pipeline::check_families(&settings, &registry)?;
         {
-            let mut loaded = radx_pipeline::load_regions(
-                image,
-                &series,
-                &asks,
-                &a.extra_mask,
-                &settings.mask,
-            )?;
+            let mut loaded =
+                radx_pipeline::load_regions(image, &series, &asks, &a.extra_mask, &settings.mask)?;
             check_region_kind(mask, &loaded, a.all_rois, a.all_labels)?;
             radx_pipeline::derive_regions(&mut loaded, &settings)?;
-            let table = radx_pipeline::extract_regions(
-                &loaded,
-                &settings,
-                &registry,
-                &case,
-            )
-            .map_err(|(roi, source)| {
-                if loaded.regions.len() == 1 {
-                    radx_pipeline::PipelineError::Process {
-                        image: image.display().to_string(),
-                        mask: mask.display().to_string(),
-                        source,
+            let table = radx_pipeline::extract_regions(&loaded, &settings, &registry, &case)
+                .map_err(|(roi, source)| {
+                    if loaded.regions.len() == 1 {
+                        radx_pipeline::PipelineError::Process {
+                            image: image.display().to_string(),
+                            mask: mask.display().to_string(),
+                            source,
+                        }
+                    } else {
+                        radx_pipeline::PipelineError::Region {
+                            roi,
+                            image: image.display().to_string(),
+                            mask: mask.display().to_string(),
+                            source: Box::new(source),
+                        }
                     }
-                } else {
-                    radx_pipeline::PipelineError::Region {
-                        roi,
-                        image: image.display().to_string(),
-                        mask: mask.display().to_string(),
-                        source: Box::new(source),
-                    }
-                }
-            })?;
+                })?;
             let mut prov = radx_pipeline::provenance(&settings, &registry, loaded.inputs.clone());
             let base = Request {
                 case,

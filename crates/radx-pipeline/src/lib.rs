@@ -8,8 +8,8 @@ use std::path::Path;
 
 pub mod regions;
 pub use regions::{
-    derive_regions, extract_regions, load_regions, read_label_names, record_regions, ExtraMask,
-    ExtraMaskAsk, LoadedCase, LoadedRegion, RegionAsk,
+    derive_regions, extract_regions, load_regions, normalise_regions, read_label_names,
+    record_regions, ExtraMask, ExtraMaskAsk, LoadedCase, LoadedRegion, RegionAsk,
 };
 
 use radx_core::provenance::{combined_digest, FileRecord, InputRecord, PROVENANCE_SCHEMA};
@@ -696,6 +696,7 @@ fn selection_of(
         suv: series.and_then(|s| s.suv.clone()),
         image_shape_zyx: Some(grid.shape_zyx),
         image_spacing_zyx_mm: Some(grid.spacing_zyx),
+        normalisation: None,
     }
 }
 

@@ -142,8 +142,7 @@ pub fn load_regions(
                 RegionAsk::All { .. } => MaskRequest::All,
             })
             .collect();
-        let (got, note) = match resampled_masks(m, &loaded.image.grid, &requests, mask_settings)?
-        {
+        let (got, note) = match resampled_masks(m, &loaded.image.grid, &requests, mask_settings)? {
             Some((got, note)) => (got, Some(note)),
             None => (radx_io::load_masks_any(m, &target, &requests)?, None),
         };
@@ -309,9 +308,7 @@ fn resampled_masks(
                 for &v in values.image.data.iter() {
                     if v != 0.0 {
                         if v.fract() != 0.0 || !v.is_finite() {
-                            return Err(bad(format!(
-                                "label value {v} is not a whole number"
-                            )));
+                            return Err(bad(format!("label value {v} is not a whole number")));
                         }
                         labels.push(v as i64);
                     }
@@ -366,9 +363,19 @@ pub fn extract_regions(
                 return Ok(crate::missing_table(settings, registry, &labels, &reason));
             }
             let (image, settings) = match (&on_interpolated, r.on_interpolated) {
-                (Some((im, s)), true) => (*im, s),
-                _ => (&loaded.image, settings),
+                (Some((im, s)), true) => (*im, std::borrow::Cow::Borrowed(s)),
+                _ => (&loaded.image, std::borrow::Cow::Borrowed(settings)),
             };
+            // the normalisation fitted by `normalise_regions`, applied as recorded
+            let settings = match &r.selection.normalisation {
+                Some(rec) => {
+                    let mut s = settings.into_owned();
+                    s.normalisation.resolved = Some(rec.clone());
+                    std::borrow::Cow::Owned(s)
+                }
+                None => settings,
+            };
+            let settings = settings.as_ref();
             extract(image.clone(), r.mask.clone(), settings, registry, &labels)
                 .map_err(|e| (r.name.clone(), e))
         })
@@ -495,7 +502,7 @@ pub fn read_label_names(path: &Path) -> Result<BTreeMap<i64, String>, PipelineEr
 pub fn derive_regions(case: &mut LoadedCase, settings: &Settings) -> Result<(), PipelineError> {
     let roi = &settings.roi;
     if roi.derived.is_empty() {
-        return Ok(());
+        return normalise_regions(case, settings);
     }
     for name in roi.extra_masks() {
         if !case.extra_masks.iter().any(|e| e.name == name) {
@@ -644,5 +651,95 @@ pub fn derive_regions(case: &mut LoadedCase, settings: &Settings) -> Result<(), 
     }
     case.regions = out;
     case.interpolated = interpolated;
+    normalise_regions(case, settings)
+}
+
+/// `[normalisation]`: fits each region's normalisation on the image as read (after
+/// `[input] round_intensities`) within the region's voxels, the whole image or an extra
+/// mask, and records it in the region's `selection.normalisation` (the provenance);
+/// [`extract_regions`] applies exactly these parameters. Called by [`derive_regions`].
+/// An extra mask that `within` names and the case does not give is an error naming it;
+/// an empty derived region is skipped (its features are missing anyway).
+pub fn normalise_regions(case: &mut LoadedCase, settings: &Settings) -> Result<(), PipelineError> {
+    let cfg = &settings.normalisation;
+    if cfg.is_off() {
+        return Ok(());
+    }
+    let extra = match cfg.extra_mask() {
+        None => None,
+        Some(name) => Some(
+            case.extra_masks
+                .iter()
+                .find(|e| e.name == name)
+                .ok_or_else(|| PipelineError::MissingExtraMask {
+                    name: name.to_string(),
+                    given: if case.extra_masks.is_empty() {
+                        "none".into()
+                    } else {
+                        case.extra_masks
+                            .iter()
+                            .map(|e| e.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
+                })?,
+        ),
+    };
+    let within = match extra {
+        Some(e) => format!("extra_mask_{}", e.name),
+        None => cfg.within.clone(),
+    };
+    let rounded;
+    let data = if settings.input.round_intensities {
+        rounded = case.image.data.mapv(radx_process::round_half_even);
+        &rounded
+    } else {
+        &case.image.data
+    };
+    let image_path = case.inputs[0].path.clone();
+    let fail = |e| PipelineError::Process {
+        image: image_path.clone(),
+        mask: extra.map_or(String::new(), |e| e.path.display().to_string()),
+        source: e,
+    };
+    // within the image or an extra mask: one fit for every region
+    let shared = if cfg.within == "roi" && extra.is_none() {
+        None
+    } else {
+        let values = radx_process::normalise::values_within(
+            data,
+            &case.regions[0].mask.data,
+            cfg,
+            extra.map(|e| &e.mask.data),
+        )
+        .map_err(fail)?;
+        Some(radx_process::normalise::fit(values, cfg, &within).map_err(fail)?)
+    };
+    for r in &mut case.regions {
+        if r.derivation.as_ref().is_some_and(|d| d.voxels == 0) || r.on_interpolated {
+            continue;
+        }
+        let rec = match &shared {
+            Some(s) => s.clone(),
+            None => {
+                let values = radx_process::normalise::values_within(data, &r.mask.data, cfg, None)
+                    .map_err(|e| PipelineError::Region {
+                        roi: r.name.clone(),
+                        image: image_path.clone(),
+                        mask: r.mask_path.display().to_string(),
+                        source: Box::new(e),
+                    })?;
+                radx_process::normalise::fit(values, cfg, &within).map_err(|e| {
+                    PipelineError::Region {
+                        roi: r.name.clone(),
+                        image: image_path.clone(),
+                        mask: r.mask_path.display().to_string(),
+                        source: Box::new(e),
+                    }
+                })?
+            }
+        };
+        r.selection.normalisation = Some(rec);
+    }
     Ok(())
 }

@@ -215,6 +215,11 @@ pub fn resegment_response(
 /// the whole image (`[interpolation]`; rounded after interpolation when configured), on
 /// its grid. Without interpolation, the (rounded) image itself.
 pub fn interpolate_whole(image: Image, settings: &Settings) -> Result<Image, ProcessError> {
+    if !settings.normalisation.is_off() {
+        return Err(ProcessError::Normalisation(
+            "[normalisation] is applied by the extraction chain (radx extract, radx batch), not to a whole image interpolated on its own (radx filter, radx maps, derived regions on the interpolated grid)".into(),
+        ));
+    }
     let Image { grid, data } = image;
     let mut data = if data.is_standard_layout() {
         data

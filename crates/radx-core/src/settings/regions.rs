@@ -204,8 +204,7 @@ pub enum DeriveOn {
 /// An extra mask's name: non-empty, ASCII letters, digits, `_` and `-`.
 pub fn is_extra_mask_name(s: &str) -> bool {
     !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
@@ -340,13 +339,19 @@ mod tests {
         )
         .unwrap();
         let c = s.canonical();
-        assert!(c.contains("derive_on = \"interpolated\"") && c.contains("with_mask = \"brain\""), "{c}");
+        assert!(
+            c.contains("derive_on = \"interpolated\"") && c.contains("with_mask = \"brain\""),
+            "{c}"
+        );
         assert_eq!(Settings::from_toml_str(&c, "c").unwrap().id(), s.id());
         assert_eq!(s.roi.extra_masks(), ["brain"]);
         // the default derive_on keeps the id of a manifest that does not write it
         let plain = Settings::from_toml_str(DERIVED, "t").unwrap();
         let explicit = Settings::from_toml_str(
-            &DERIVED.replace("radx_settings = 1\n", "radx_settings = 1\n[roi]\nderive_on = \"image\"\n"),
+            &DERIVED.replace(
+                "radx_settings = 1\n",
+                "radx_settings = 1\n[roi]\nderive_on = \"image\"\n",
+            ),
             "t",
         )
         .unwrap();
