@@ -247,6 +247,9 @@ pub fn load_regions(
     })
 }
 
+/// The regions of each request, resampled, and the provenance note.
+type Resampled = (Vec<Vec<radx_io::LoadedMask>>, String);
+
 /// The regions `requests` of the label map `path` resampled onto the image grid `to`, with
 /// the provenance note, when `[mask] resample_to_image` is on and `path` is a NIfTI / NRRD
 /// label map on another grid; `None` otherwise (the readers then place it, or refuse it
@@ -257,7 +260,7 @@ fn resampled_masks(
     to: &radx_core::Grid,
     requests: &[MaskRequest],
     ms: &MaskSettings,
-) -> Result<Option<(Vec<Vec<radx_io::LoadedMask>>, String)>, PipelineError> {
+) -> Result<Option<Resampled>, PipelineError> {
     if ms.resample_to_image == MaskResample::Off {
         return Ok(None);
     }
