@@ -46,8 +46,9 @@ pub enum PipelineError {
         first: String,
         second: String,
     },
-    /// A derivation names an extra mask (`with_mask`) the case does not give.
-    #[error("[[roi.derived]] uses the extra mask `{name}`, which this case does not give (radx extract --extra-mask {name}=PATH, radx batch: a cohort column extra_mask_{name}); extra masks given: {given}")]
+    /// A derivation (`with_mask`) or the normalisation (`within`) names an extra mask the
+    /// case does not give.
+    #[error("the settings use the extra mask `{name}` ([[roi.derived]] with_mask, [normalisation] within), which this case does not give (radx extract --extra-mask {name}=PATH, radx batch: a cohort column extra_mask_{name}); extra masks given: {given}")]
     MissingExtraMask { name: String, given: String },
     /// Deriving regions on the interpolated grid (`[roi] derive_on = "interpolated"`)
     /// failed: interpolating the image or a mask.

@@ -665,7 +665,7 @@ pub fn derive_regions(case: &mut LoadedCase, settings: &Settings) -> Result<(), 
 /// an empty derived region is skipped (its features are missing anyway).
 pub fn normalise_regions(case: &mut LoadedCase, settings: &Settings) -> Result<(), PipelineError> {
     let cfg = &settings.normalisation;
-    if cfg.is_off() {
+    if cfg.is_off() || case.regions.is_empty() {
         return Ok(());
     }
     let extra = match cfg.extra_mask() {
