@@ -108,3 +108,49 @@ fn mask_on_another_grid_is_resampled_only_when_asked() {
         want.value("morph_mask_vox_count_init_roi")
     );
 }
+
+/// `radx batch` resamples too (it refused `resample_to_image` before): a cohort whose masks
+/// lie on another grid (padded, x reversed) gives, for every feature, the values of the
+/// one-region extraction of the mask on the image grid.
+#[test]
+fn batch_resamples_masks_like_the_one_region_extraction() {
+    let image = radx_testkit::cohort("nifti/STS_002/CT_image.nii.gz");
+    let mask = radx_testkit::cohort("nifti/STS_002/CT_mask.nii.gz");
+    let m = radx_io::read_image(&mask).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let moved = d.join("moved.nii.gz");
+    radx_io::write_nifti_image(&x_reversed(&padded(&m, 3)), &moved).unwrap();
+    let toml = "radx_settings = 1\n[discretisation.histogram]\nmethod = \"fbn\"\nbins = 32\n[mask]\nresample_to_image = \"nearest\"\n";
+    std::fs::write(d.join("s.toml"), toml).unwrap();
+    std::fs::write(
+        d.join("cohort.csv"),
+        format!(
+            "case_id,image,mask,roi\nc,{},{},r\n",
+            image.display(),
+            moved.display()
+        ),
+    )
+    .unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_radx"))
+        .args(["batch", "--cohort"])
+        .arg(d.join("cohort.csv"))
+        .arg("--settings")
+        .arg(d.join("s.toml"))
+        .arg("--out")
+        .arg(d.join("out"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let got = std::fs::read_to_string(d.join("out/features.csv")).unwrap();
+    let (want, _) = run(&image, &mask, &settings("")).unwrap();
+    let want = radx_io::table_to_csv(&want);
+    assert_eq!(got.lines().count(), want.lines().count());
+    assert!(want.lines().count() > 100);
+    assert_eq!(got, want);
+    let rec = std::fs::read_to_string(d.join("out/cases/c.provenance.json")).unwrap();
+    assert!(
+        rec.contains("resampled onto the image grid by nearest"),
+        "{rec}"
+    );
+}

@@ -75,10 +75,15 @@ pub struct CohortCase {
     /// Acquisition site, for the checker; not used by extraction.
     #[serde(default)]
     pub site: Option<String>,
+    /// The case's extra masks: the non-empty cells of the columns `extra_mask_NAME` (a
+    /// brain or body mask that `[[roi.derived]]` uses as `with_mask = "NAME"`), in column
+    /// order. Every row of a case gives the same ones.
+    #[serde(skip)]
+    pub extra_masks: Vec<radx_pipeline::ExtraMaskAsk>,
 }
 
-/// Reads a cohort CSV (`case_id,image,mask[,label][,roi][,site]`). Relative paths resolve
-/// against the CSV's folder. A case may have several rows (several ROIs of one image):
+/// Reads a cohort CSV (`case_id,image,mask[,label][,roi][,site][,extra_mask_NAME...]`).
+/// Relative paths resolve against the CSV's folder. A case may have several rows (several ROIs of one image):
 /// they must name the same image and differ in their ROI name ([`roi_label`]); a repeated
 /// (case, roi), a case whose rows name different images, and unsafe case ids are errors
 /// naming the line.
@@ -98,11 +103,39 @@ pub fn read_cohort(path: &Path) -> Result<Vec<CohortCase>, BatchError> {
         .from_path(path)
         .map_err(|e| err(e.to_string()))?;
     let base = path.parent().unwrap_or(Path::new("."));
+    let headers = reader.headers().map_err(|e| err(e.to_string()))?.clone();
+    let mut extra_columns: Vec<(usize, String)> = Vec::new();
+    for (i, h) in headers.iter().enumerate() {
+        if let Some(name) = h.strip_prefix("extra_mask_") {
+            if !radx_core::settings::is_extra_mask_name(name) {
+                return Err(err(format!(
+                    "column `{h}`: an extra mask's name (after extra_mask_) is letters, digits, `_` and `-`"
+                )));
+            }
+            if extra_columns.iter().any(|(_, n)| n == name) {
+                return Err(err(format!("column `{h}` repeats")));
+            }
+            extra_columns.push((i, name.to_string()));
+        }
+    }
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
-    for (i, rec) in reader.deserialize::<CohortCase>().enumerate() {
+    for (i, rec) in reader.records().enumerate() {
         let line = i + 2;
-        let mut c = rec.map_err(|e| err(format!("line {line}: {e}")))?;
+        let rec = rec.map_err(|e| err(format!("line {line}: {e}")))?;
+        let mut c: CohortCase = rec
+            .deserialize(Some(&headers))
+            .map_err(|e| err(format!("line {line}: {e}")))?;
+        for (col, name) in &extra_columns {
+            let cell = rec.get(*col).unwrap_or("").trim();
+            if !cell.is_empty() {
+                let p = PathBuf::from(cell);
+                c.extra_masks.push(radx_pipeline::ExtraMaskAsk {
+                    name: name.clone(),
+                    path: if p.is_relative() { base.join(p) } else { p },
+                });
+            }
+        }
         if c.case_id.is_empty()
             || !c
                 .case_id
@@ -126,6 +159,22 @@ pub fn read_cohort(path: &Path) -> Result<Vec<CohortCase>, BatchError> {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
+        }
+        if let Some(first) = out.iter().find(|o: &&CohortCase| {
+            o.case_id == c.case_id && o.image == c.image && o.extra_masks != c.extra_masks
+        }) {
+            let show = |v: &[radx_pipeline::ExtraMaskAsk]| {
+                v.iter()
+                    .map(|e| format!("{}={}", e.name, e.path.display()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            return Err(err(format!(
+                "line {line}: case_id `{}` gives the extra masks [{}], but an earlier row of the case gives [{}]: the rows of a case share their extra masks",
+                c.case_id,
+                show(&c.extra_masks),
+                show(&first.extra_masks)
+            )));
         }
         if let Some(first) = out
             .iter()
@@ -806,6 +855,8 @@ fn stage_of(e: &PipelineError) -> &'static str {
         PipelineError::UnknownFamily(..) => "settings",
         PipelineError::DuplicateRegion { .. } => "read",
         PipelineError::Region { .. } => "process",
+        PipelineError::MissingExtraMask { .. } => "read",
+        PipelineError::Derive(_) => "process",
     }
 }
 
@@ -896,15 +947,16 @@ fn run_case_inner(
     };
     let asks: Vec<RegionAsk> = rows.iter().map(region_ask).collect();
     stage.set("read");
-    if ctx.settings.mask.resample_to_image != radx_core::settings::MaskResample::Off {
-        return Err(err(
-            "settings",
-            "[mask] resample_to_image is applied by radx extract (one region per run); radx batch reads masks on the image grid only".into(),
-        ));
-    }
-    let mut loaded = radx_pipeline::load_regions(&case.image, &Default::default(), &asks)
+    let mut loaded = radx_pipeline::load_regions(
+        &case.image,
+        &Default::default(),
+        &asks,
+        &case.extra_masks,
+        &ctx.settings.mask,
+    )
+    .map_err(|e| err(stage_of(&e), e.to_string()))?;
+    radx_pipeline::derive_regions(&mut loaded, ctx.settings)
         .map_err(|e| err(stage_of(&e), e.to_string()))?;
-    radx_pipeline::derive_regions(&mut loaded, &ctx.settings.roi);
     let mut record = case_record(case, ctx, &loaded);
     let why = match reuse_check(&cases_dir(out), &case.case_id, &record) {
         Ok(()) => {
@@ -917,30 +969,24 @@ fn run_case_inner(
     if ctx.panic_case.as_deref() == Some(case.case_id.as_str()) {
         panic!("deliberate panic for case `{}` (test hook)", case.case_id);
     }
-    let table = radx_pipeline::extract_regions(
-        &loaded.image,
-        &loaded.regions,
-        ctx.settings,
-        ctx.registry,
-        &case.case_id,
-    )
-    .map_err(|(roi, e)| {
-        let mask = loaded
-            .regions
-            .iter()
-            .find(|r| r.name == roi)
-            .map(|r| r.mask_path.display().to_string())
-            .unwrap_or_default();
-        let what = if loaded.regions.len() > 1 {
-            format!("ROI `{roi}`: ")
-        } else {
-            String::new()
-        };
-        err(
-            "process",
-            format!("{what}{} with {mask}: {e}", case.image.display()),
-        )
-    })?;
+    let table = radx_pipeline::extract_regions(&loaded, ctx.settings, ctx.registry, &case.case_id)
+        .map_err(|(roi, e)| {
+            let mask = loaded
+                .regions
+                .iter()
+                .find(|r| r.name == roi)
+                .map(|r| r.mask_path.display().to_string())
+                .unwrap_or_default();
+            let what = if loaded.regions.len() > 1 {
+                format!("ROI `{roi}`: ")
+            } else {
+                String::new()
+            };
+            err(
+                "process",
+                format!("{what}{} with {mask}: {e}", case.image.display()),
+            )
+        })?;
     stage.set("write");
     let write_err =
         |p: &Path, e: std::io::Error| err("write", format!("{}: cannot write: {e}", p.display()));
@@ -1132,6 +1178,7 @@ mod tests {
                 label: None,
                 roi: None,
                 site: None,
+                extra_masks: Vec::new(),
             })
             .collect();
         let mut all: Vec<String> = Vec::new();
@@ -1344,6 +1391,7 @@ mod tests {
                 label: None,
                 roi: None,
                 site: None,
+                extra_masks: Vec::new(),
             })
             .collect();
         for id in 0..3 {

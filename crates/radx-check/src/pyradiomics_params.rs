@@ -407,17 +407,32 @@ impl<'a> Builder<'a> {
             }
             "normalize" => {
                 if self.boolean(&k, v)? {
-                    self.none(&k, v, "radx has no intensity normalisation in this build");
+                    // PyRadiomics: z-score over the whole image, before resampling
+                    self.set("normalisation", "method", "zscore".into());
+                    self.set("normalisation", "within", "image".into());
+                    self.map(&k, v, "normalisation.method = \"zscore\", within = \"image\" (radx: population sd)");
                 } else {
                     self.map(&k, v, "(no normalisation)");
                 }
             }
             "normalizeScale" | "removeOutliers" => {
                 let on = get("normalize").and_then(|n| n.as_bool()).unwrap_or(false);
-                if on {
-                    self.none(&k, v, "part of normalisation, which radx has not");
-                } else {
+                if !on {
                     self.none(&k, v, "unused: normalize is off");
+                } else if v.is_null() {
+                    self.map(&k, v, "(normalisation without it)");
+                } else {
+                    let x = self.number(&k, v)?;
+                    if !(x.is_finite() && x > 0.0) {
+                        return Err(self.bad(&k, format!("expected a number > 0, got {}", one_line(v))));
+                    }
+                    let (key, text) = if k.ends_with("normalizeScale") {
+                        ("scale", "normalisation.scale (z multiplied by it)")
+                    } else {
+                        ("clip_sd", "normalisation.clip_sd (z limited to ± it before the scale)")
+                    };
+                    self.set("normalisation", key, x.into());
+                    self.map(&k, v, text);
                 }
             }
             "force2D" => {

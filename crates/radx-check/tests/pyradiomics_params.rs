@@ -125,7 +125,13 @@ fn mr_2d_maps_force2d_and_in_plane_spacing_and_reports_normalisation() {
     assert!(s.interpolation.in_plane_only);
     assert_eq!(s.interpolation.image_method, InterpolationMethod::Linear);
     let row = |k: &str| i.table.iter().find(|m| m.key == k).unwrap().clone();
-    assert!(row("setting.normalize").reason.contains("normalisation"));
+    assert!(row("setting.normalize").radx.contains("normalisation"));
+    assert_eq!(
+        s.normalisation.method,
+        radx_core::settings::NormalisationMethod::Zscore
+    );
+    assert_eq!(s.normalisation.within, "image");
+    assert_eq!(s.normalisation.scale, Some(50.0));
     assert!(row("featureClass.shape2D").reason.contains("3D only"));
     assert!(!s.features.families.contains(&"morphology".to_string()));
 }

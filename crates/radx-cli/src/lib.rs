@@ -323,6 +323,10 @@ struct ExtractArgs {
     /// A CSV `label,name` naming the labels of a label map (with --all-labels or --label).
     #[arg(long, value_name = "CSV")]
     label_names: Option<PathBuf>,
+    /// An extra mask (every non-zero voxel, on the image grid) that `[[roi.derived]]`
+    /// entries use as `with_mask = "NAME"`, e.g. a brain or body mask; repeatable.
+    #[arg(long, value_name = "NAME=PATH", value_parser = parse_extra_mask)]
+    extra_mask: Vec<radx_pipeline::ExtraMaskAsk>,
     /// DICOM PET: convert to SUV (body weight, decay-corrected) from the DICOM tags.
     #[arg(long)]
     suv: bool,
@@ -953,6 +957,9 @@ fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
     set_threads(a.threads, &settings.limits)?;
     let registry = radx_pipeline::registry_for(&settings)?;
     let (table, provenance) = if a.phantom {
+        if !a.extra_mask.is_empty() {
+            bail!("--extra-mask applies to --image/--mask cases, not to --phantom");
+        }
         if !settings.roi.is_empty() {
             bail!("the settings derive regions ([[roi.derived]]); they apply to --image/--mask cases, not to --phantom");
         }
@@ -1025,62 +1032,28 @@ fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
             series_uid: a.series_uid.clone(),
         };
         radx_pipeline::check_families(&settings, &registry)?;
-        if settings.mask.resample_to_image != radx_core::settings::MaskResample::Off {
-            // A mask on another grid is resampled for one region of one label map.
-            let [RegionAsk::One { selector, name, .. }] = asks.as_slice() else {
-                bail!("[mask] resample_to_image resamples one region: give at most one --roi or --label (not --all-rois / --all-labels)");
-            };
-            if !settings.roi.is_empty() {
-                bail!("[mask] resample_to_image and [[roi.derived]] cannot be combined yet: derive the regions on a mask on the image grid");
-            }
-            let options = radx_pipeline::InputOptions {
-                roi: selector.clone(),
-                series: series.clone(),
-            };
-            let labels = CaseLabels {
-                case: case.clone(),
-                roi: name.clone(),
-                image: "original".into(),
-            };
-            let (table, mut prov) = radx_pipeline::extract_inputs(
-                image, mask, &options, &settings, &registry, &labels,
-            )?;
-            prov.request = Some(Request {
-                case: labels.case.clone(),
-                roi: labels.roi.clone(),
-                phantom: false,
-                series_uid: a.series_uid.clone(),
-                suv: series.suv,
-                ..Default::default()
-            });
-            (table, prov)
-        } else {
-            let mut loaded = radx_pipeline::load_regions(image, &series, &asks)?;
+        {
+            let mut loaded =
+                radx_pipeline::load_regions(image, &series, &asks, &a.extra_mask, &settings.mask)?;
             check_region_kind(mask, &loaded, a.all_rois, a.all_labels)?;
-            radx_pipeline::derive_regions(&mut loaded, &settings.roi);
-            let table = radx_pipeline::extract_regions(
-                &loaded.image,
-                &loaded.regions,
-                &settings,
-                &registry,
-                &case,
-            )
-            .map_err(|(roi, source)| {
-                if loaded.regions.len() == 1 {
-                    radx_pipeline::PipelineError::Process {
-                        image: image.display().to_string(),
-                        mask: mask.display().to_string(),
-                        source,
+            radx_pipeline::derive_regions(&mut loaded, &settings)?;
+            let table = radx_pipeline::extract_regions(&loaded, &settings, &registry, &case)
+                .map_err(|(roi, source)| {
+                    if loaded.regions.len() == 1 {
+                        radx_pipeline::PipelineError::Process {
+                            image: image.display().to_string(),
+                            mask: mask.display().to_string(),
+                            source,
+                        }
+                    } else {
+                        radx_pipeline::PipelineError::Region {
+                            roi,
+                            image: image.display().to_string(),
+                            mask: mask.display().to_string(),
+                            source: Box::new(source),
+                        }
                     }
-                } else {
-                    radx_pipeline::PipelineError::Region {
-                        roi,
-                        image: image.display().to_string(),
-                        mask: mask.display().to_string(),
-                        source: Box::new(source),
-                    }
-                }
-            })?;
+                })?;
             let mut prov = radx_pipeline::provenance(&settings, &registry, loaded.inputs.clone());
             let base = Request {
                 case,
@@ -1146,6 +1119,25 @@ fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
 
 /// `--all-rois` asks for the ROIs of an RTSTRUCT / segments of a SEG, `--all-labels` for
 /// the labels of a label map: the other kind of mask is refused, naming it.
+/// `--extra-mask NAME=PATH`.
+fn parse_extra_mask(s: &str) -> Result<radx_pipeline::ExtraMaskAsk, String> {
+    let (name, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?}: expected NAME=PATH"))?;
+    if !radx_core::settings::is_extra_mask_name(name) {
+        return Err(format!(
+            "{name:?}: an extra mask's name is letters, digits, `_` and `-`"
+        ));
+    }
+    if path.is_empty() {
+        return Err(format!("{s:?}: the path is empty"));
+    }
+    Ok(radx_pipeline::ExtraMaskAsk {
+        name: name.to_string(),
+        path: PathBuf::from(path),
+    })
+}
+
 fn check_region_kind(
     mask: &Path,
     loaded: &radx_pipeline::LoadedCase,

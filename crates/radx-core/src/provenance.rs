@@ -113,6 +113,49 @@ pub struct Selection {
     pub image_shape_zyx: Option<[usize; 3]>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_spacing_zyx_mm: Option<[f64; 3]>,
+    /// `[normalisation]`: the parameters used for this region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalisation: Option<NormalisationRecord>,
+}
+
+/// An intensity normalisation as applied (`[normalisation]`): every intensity `x` became
+/// `(x - center) * factor + offset`, then limited to `clip` when set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NormalisationRecord {
+    /// `zscore`, `percentile`, `range` or `fixed`.
+    pub method: String,
+    /// The voxels the statistics came from: `roi`, `image` or `extra_mask_NAME` (empty for
+    /// `fixed`).
+    pub within: String,
+    /// How many voxels the statistics came from.
+    pub voxels: usize,
+    /// `zscore`: their mean and population standard deviation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sd: Option<f64>,
+    /// `percentile`: the percentiles asked and their values; `range`: `[0, 100]` and the
+    /// minimum and maximum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percentiles: Option<[f64; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<[f64; 2]>,
+    pub center: f64,
+    pub factor: f64,
+    pub offset: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip: Option<[f64; 2]>,
+}
+
+impl NormalisationRecord {
+    /// `x` normalised.
+    pub fn apply(&self, x: f64) -> f64 {
+        let y = (x - self.center) * self.factor + self.offset;
+        match self.clip {
+            Some([lo, hi]) => y.clamp(lo, hi),
+            None => y,
+        }
+    }
 }
 
 /// The body-weight SUV conversion applied to a PET series (radx-io's `SuvInfo` is this
@@ -200,13 +243,14 @@ pub struct DerivationRecord {
     /// The operation (`ring`, `rim`, `dilate`, ...).
     pub op: String,
     /// The region it was derived from (its table name), and the second one for union,
-    /// intersection and difference.
+    /// intersection and difference (a region's table name, or `extra_mask_NAME`).
     pub of: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub with: Option<String>,
     /// Its parameters as `key=value` (`r1_mm=0`, `r2_mm=5`).
     pub parameters: Vec<String>,
-    /// Where it was computed: `image` (the image grid as read, before interpolation).
+    /// Where it was computed: `image` (the image grid as read, before interpolation) or
+    /// `interpolated` (the `[interpolation]` grid, `[roi] derive_on = "interpolated"`).
     pub grid: String,
     /// Its voxels on that grid (0: empty, every feature missing).
     pub voxels: usize,

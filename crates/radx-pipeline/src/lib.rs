@@ -8,8 +8,8 @@ use std::path::Path;
 
 pub mod regions;
 pub use regions::{
-    derive_regions, extract_regions, load_regions, read_label_names, record_regions, LoadedCase,
-    LoadedRegion, RegionAsk,
+    derive_regions, extract_regions, load_regions, normalise_regions, read_label_names,
+    record_regions, ExtraMask, ExtraMaskAsk, LoadedCase, LoadedRegion, RegionAsk,
 };
 
 use radx_core::provenance::{combined_digest, FileRecord, InputRecord, PROVENANCE_SCHEMA};
@@ -46,6 +46,14 @@ pub enum PipelineError {
         first: String,
         second: String,
     },
+    /// A derivation (`with_mask`) or the normalisation (`within`) names an extra mask the
+    /// case does not give.
+    #[error("the settings use the extra mask `{name}` ([[roi.derived]] with_mask, [normalisation] within), which this case does not give (radx extract --extra-mask {name}=PATH, radx batch: a cohort column extra_mask_{name}); extra masks given: {given}")]
+    MissingExtraMask { name: String, given: String },
+    /// Deriving regions on the interpolated grid (`[roi] derive_on = "interpolated"`)
+    /// failed: interpolating the image or a mask.
+    #[error("deriving the regions on the interpolated grid: {0}")]
+    Derive(ProcessError),
     /// A region of a case with several failed; the error names it.
     #[error("ROI `{roi}`: {image} with {mask}: {source}")]
     Region {
@@ -503,6 +511,34 @@ pub fn input_record(
     })
 }
 
+/// The provenance note of a label map (format `format`, on grid `from`) resampled onto the
+/// image grid `to` by `[mask] resample_to_image`: the method and both grids.
+pub fn resampling_note(
+    format: &str,
+    from: &radx_core::Grid,
+    to: &radx_core::Grid,
+    mask_settings: &MaskSettings,
+) -> String {
+    format!(
+        "{} label map resampled onto the image grid by {}{} in physical space: mask grid shape (z, y, x) {:?}, spacing {:?} mm, origin {:?}, direction {:?}; image grid shape {:?}, spacing {:?} mm, origin {:?}, direction {:?}",
+        format,
+        mask_settings.resample_to_image,
+        if mask_settings.resample_to_image == MaskResample::Linear {
+            format!(" (partial-volume threshold {})", mask_settings.partial_volume_threshold)
+        } else {
+            String::new()
+        },
+        from.shape_zyx,
+        from.spacing_zyx,
+        from.origin_xyz,
+        from.direction,
+        to.shape_zyx,
+        to.spacing_zyx,
+        to.origin_xyz,
+        to.direction
+    )
+}
+
 /// The inputs of one case, read, with their records and what they resolved to.
 #[derive(Debug, Clone)]
 pub struct LoadedInputs {
@@ -585,23 +621,11 @@ pub fn load_inputs_with(
                     message: format!("cannot resample the mask onto the image grid: {e}"),
                 })
             })?;
-            resampling = Some(format!(
-                "{} label map resampled onto the image grid by {}{} in physical space: mask grid shape (z, y, x) {:?}, spacing {:?} mm, origin {:?}, direction {:?}; image grid shape {:?}, spacing {:?} mm, origin {:?}, direction {:?}",
-                n.format,
-                mask_settings.resample_to_image,
-                if mask_settings.resample_to_image == MaskResample::Linear {
-                    format!(" (partial-volume threshold {})", mask_settings.partial_volume_threshold)
-                } else {
-                    String::new()
-                },
-                n.grid.shape_zyx,
-                n.grid.spacing_zyx,
-                n.grid.origin_xyz,
-                n.grid.direction,
-                target.shape_zyx,
-                target.spacing_zyx,
-                target.origin_xyz,
-                target.direction
+            resampling = Some(resampling_note(
+                &n.format.to_string(),
+                &n.grid,
+                target,
+                mask_settings,
             ));
             let mask = Mask::new(target.clone(), m).map_err(|e| {
                 PipelineError::Io(radx_io::IoError::Invalid {
@@ -673,6 +697,7 @@ fn selection_of(
         suv: series.and_then(|s| s.suv.clone()),
         image_shape_zyx: Some(grid.shape_zyx),
         image_spacing_zyx_mm: Some(grid.spacing_zyx),
+        normalisation: None,
     }
 }
 

@@ -215,6 +215,11 @@ pub fn resegment_response(
 /// the whole image (`[interpolation]`; rounded after interpolation when configured), on
 /// its grid. Without interpolation, the (rounded) image itself.
 pub fn interpolate_whole(image: Image, settings: &Settings) -> Result<Image, ProcessError> {
+    if !settings.normalisation.is_off() {
+        return Err(ProcessError::Normalisation(
+            "[normalisation] is applied by the extraction chain (radx extract, radx batch), not to a whole image interpolated on its own (radx filter, radx maps, derived regions on the interpolated grid)".into(),
+        ));
+    }
     let Image { grid, data } = image;
     let mut data = if data.is_standard_layout() {
         data
@@ -282,6 +287,69 @@ pub fn interpolate_whole(image: Image, settings: &Settings) -> Result<Image, Pro
     )
     .expect("grid shape");
     Ok(Image::new(out, arr)?)
+}
+
+/// A mask on the grid of [`interpolate_whole`] (same image grid `grid` in, same
+/// `[interpolation]` settings): its 0/1 values interpolated by `mask_method` over the whole
+/// grid (as the chain does around the ROI, with `[conventions] mask_extrapolation`) and
+/// kept where they are at least the partial-volume threshold. Without interpolation, the
+/// mask itself. Used for derived regions on the interpolated grid (`[roi] derive_on`).
+pub fn interpolate_whole_mask(mask: &Mask, settings: &Settings) -> Result<Mask, ProcessError> {
+    let Some(spacing_xyz) = settings.interpolation.spacing_mm else {
+        return Ok(mask.clone());
+    };
+    let grid = &mask.grid;
+    let cfg: &Interpolation = &settings.interpolation;
+    let corner =
+        settings.conventions.grid_alignment == radx_core::settings::GridAlignment::OriginCorner;
+    let plans = axis_plans(grid, spacing_xyz, cfg, corner);
+    check_interpolation(grid, spacing_xyz, &plans, &settings.limits)?;
+    let [oz, oy, ox] = [plans[0].n_out, plans[1].n_out, plans[2].n_out];
+    settings.limits.check_voxels(
+        &format!(
+            "interpolation.spacing_mm = {spacing_xyz:?}: the whole interpolated mask \
+             ({ox} x {oy} x {oz} voxels)"
+        ),
+        product(&[ox, oy, oz]),
+    )?;
+    let data = if mask.data.is_standard_layout() {
+        std::borrow::Cow::Borrowed(&mask.data)
+    } else {
+        std::borrow::Cow::Owned(mask.data.as_standard_layout().into_owned())
+    };
+    let shape = grid.shape_zyx;
+    let src: [std::ops::Range<usize>; 3] = std::array::from_fn(|a| 0..shape[a]);
+    let full: [std::ops::Range<usize>; 3] = std::array::from_fn(|a| 0..plans[a].n_out);
+    let values = crate::interpolate::interpolate_mask_values_with(
+        data.as_slice().expect("standard layout"),
+        shape,
+        &src,
+        &plans,
+        cfg.mask_method,
+        &full,
+        settings.conventions.mask_extrapolation == radx_core::settings::MaskExtrapolation::Zero,
+    );
+    let threshold = cfg.partial_volume_threshold - crate::PARTIAL_VOLUME_SLACK;
+    let out = Grid {
+        shape_zyx: [oz, oy, ox],
+        spacing_zyx: [
+            plans[0].spacing_out,
+            plans[1].spacing_out,
+            plans[2].spacing_out,
+        ],
+        origin_xyz: grid.world_of_index([
+            plans[0].position(0),
+            plans[1].position(0),
+            plans[2].position(0),
+        ]),
+        direction: grid.direction,
+    };
+    let arr = Array3::from_shape_vec(
+        (oz, oy, ox),
+        values.into_iter().map(|v| v >= threshold).collect(),
+    )
+    .expect("grid shape");
+    Ok(Mask::new(out, arr)?)
 }
 
 /// The response maps of the whole image: [`interpolate_whole`], then every filter of

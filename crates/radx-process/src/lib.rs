@@ -22,6 +22,7 @@ pub mod discretise;
 pub mod filtered;
 pub mod interpolate;
 pub mod mask_grid;
+pub mod normalise;
 
 use ndarray::{s, Array3, ArrayView3, Zip};
 use radx_core::limits::{product, Limit, LimitError, Limits};
@@ -35,7 +36,9 @@ pub use discretise::{
     discretise, discretise_all, discretise_ivh, discretise_ivh_limited, discretise_ivh_with_origin,
     discretise_limited, discretise_with_origin, fbs_lower_edge, DiscretiseError, LevelBound,
 };
-pub use filtered::{filter_whole_image, interpolate_whole, prepare_filtered, ResponseMap};
+pub use filtered::{
+    filter_whole_image, interpolate_whole, interpolate_whole_mask, prepare_filtered, ResponseMap,
+};
 use interpolate::{interpolate_image, interpolate_mask_values_with, kernel_reach, AxisPlan, Stats};
 pub use radx_filters::FilterError;
 
@@ -95,6 +98,10 @@ pub enum ProcessError {
     Limit(Box<LimitError>),
     #[error("the settings name {count} filters; filter index {index} does not exist")]
     NoSuchFilter { index: usize, count: usize },
+    /// `[normalisation]` cannot be computed (constant intensities, no voxel, a missing
+    /// extra mask, a path that does not apply it).
+    #[error("normalisation: {0}")]
+    Normalisation(String),
 }
 
 impl From<LimitError> for ProcessError {
@@ -121,7 +128,9 @@ pub struct Prepared {
 /// Runs the chain on an image and its mask:
 ///
 /// 1. rounding of intensities on input (`[input] round_intensities`; to the nearest
-///    integer, halves to even, see [`round_half_even`]);
+///    integer, halves to even, see [`round_half_even`]), then intensity normalisation
+///    (`[normalisation]`, see [`normalise`]; IBSI: image post-acquisition processing,
+///    before segmentation and interpolation);
 /// 2. ROI construction (image and mask on one grid, a non-empty mask, finite ROI
 ///    intensities);
 /// 3. interpolation of image and mask (`[interpolation]`, see [`interpolate`]): the mask's
@@ -185,7 +194,16 @@ pub(crate) fn prepare_impl(
     let mask = standard(mask.data);
 
     // One pass over the whole image: rounding on input and the initial image statistics.
-    let round_input = settings.input.round_intensities;
+    let mut round_input = settings.input.round_intensities;
+    if settings.normalisation.method != radx_core::settings::NormalisationMethod::None {
+        // Rounding on input, then the normalisation (image post-acquisition processing,
+        // see `normalise`), then the statistics of the normalised image.
+        if round_input {
+            data.mapv_inplace(round_half_even);
+            round_input = false;
+        }
+        normalise::normalise(&mut data, &mask, &settings.normalisation)?;
+    }
     let mut init_stats = Stats::default();
     let non_finite =
         init_stats.take_slice(data.as_slice_mut().expect("standard layout"), round_input);

@@ -68,6 +68,7 @@
 
 pub mod conventions;
 mod mask;
+pub mod normalisation;
 mod presets;
 pub mod regions;
 mod types;
@@ -81,8 +82,9 @@ pub use conventions::{
     Conventions, FbsOrigin, GridAlignment, IvhFbsRange, MaskExtrapolation, OutsideImage,
 };
 pub use mask::{MaskResample, MaskSettings};
+pub use normalisation::{Normalisation, NormalisationMethod};
 pub use presets::PRESETS;
-pub use regions::{DeriveOn, DeriveOp, DerivedRegion, RoiSettings};
+pub use regions::{is_extra_mask_name, DeriveOn, DeriveOp, DerivedRegion, RoiSettings};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 pub use types::*;

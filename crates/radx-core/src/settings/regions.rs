@@ -3,7 +3,8 @@
 //!
 //! ```toml
 //! [roi]
-//! derive_on = "image"          # where derivations apply: the image grid, before interpolation
+//! derive_on = "image"          # where derivations apply: "image" (the grid as read, before
+//!                              # interpolation) or "interpolated" (the [interpolation] grid)
 //!
 //! [[roi.derived]]
 //! name = "ring_0_5mm"          # the table's `roi` (with several ROIs per case: `<roi>:<name>`)
@@ -20,8 +21,10 @@
 //! Operations (`of`: the region operated on, `roi` (default) or an earlier derived name;
 //! formulas in radx-regions): `dilate` / `erode` (`r_mm`), `ring` (`r1_mm` < `r2_mm`,
 //! outside), `rim` (`r_mm`, inside), `window` (`min` and/or `max` intensity of the image as
-//! read), `union` / `intersection` / `difference` (`of` and `with`), `fill_holes`,
-//! `largest_component`, `drop_small` (`min_mm3`).
+//! read, or of the interpolated image with `derive_on = "interpolated"`), `union` /
+//! `intersection` / `difference` (`of` and `with`, another region, or `with_mask`, an extra
+//! mask of the case such as a brain or body mask), `fill_holes`, `largest_component`,
+//! `drop_small` (`min_mm3`).
 //!
 //! Without `[roi]` (the default) the canonical form does not mention the section, so its
 //! introduction changed no settings id.
@@ -32,8 +35,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoiSettings {
-    /// Where derivations apply. Only `image` (the image grid as read, before
-    /// interpolation) is available.
+    /// Where derivations apply: `image` (the image grid as read, before interpolation) or
+    /// `interpolated` (the grid of `[interpolation]`, each region's mask interpolated and
+    /// thresholded as the chain does).
     #[serde(default)]
     pub derive_on: DeriveOn,
     /// The derived regions, in order (each may use the earlier ones).
@@ -45,6 +49,19 @@ impl RoiSettings {
     /// No derived region: the section is left out of the canonical form.
     pub fn is_empty(&self) -> bool {
         self.derived.is_empty()
+    }
+
+    /// The extra masks (`with_mask`) the derivations name, each once, in first-use order.
+    pub fn extra_masks(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for d in &self.derived {
+            if let Some(m) = d.with_mask.as_deref() {
+                if !out.contains(&m) {
+                    out.push(m);
+                }
+            }
+        }
+        out
     }
 
     /// Names unique and not `roi`, each `of` / `with` an earlier name (or `roi`), every
@@ -65,6 +82,13 @@ impl RoiSettings {
             if seen.contains(&d.name.as_str()) {
                 return Err(format!("{at}: name repeats (or is `roi`, the case's ROI)"));
             }
+            if let Some(m) = d.with_mask.as_deref() {
+                if !is_extra_mask_name(m) {
+                    return Err(format!(
+                        "{at}: with_mask = {m:?} must be a name of letters, digits, `_` and `-` (the NAME of --extra-mask NAME=PATH, the column extra_mask_NAME)"
+                    ));
+                }
+            }
             for (key, v) in [("of", Some(d.of.as_str())), ("with", d.with.as_deref())] {
                 if let Some(v) = v {
                     if !seen.contains(&v) {
@@ -79,7 +103,18 @@ impl RoiSettings {
                 DeriveOp::Dilate | DeriveOp::Erode | DeriveOp::Rim => &["r_mm"],
                 DeriveOp::Ring => &["r1_mm", "r2_mm"],
                 DeriveOp::Window => &[],
-                DeriveOp::Union | DeriveOp::Intersection | DeriveOp::Difference => &["with"],
+                DeriveOp::Union | DeriveOp::Intersection | DeriveOp::Difference => {
+                    match (d.with.is_some(), d.with_mask.is_some()) {
+                        (true, true) => {
+                            return Err(format!(
+                                "{at}: op = \"{}\" takes with (a region) or with_mask (an extra mask), not both",
+                                d.op.tag()
+                            ))
+                        }
+                        (false, true) => &["with_mask"],
+                        _ => &["with"],
+                    }
+                }
                 DeriveOp::FillHoles | DeriveOp::LargestComponent => &[],
                 DeriveOp::DropSmall => &["min_mm3"],
             };
@@ -90,6 +125,7 @@ impl RoiSettings {
                 ("min", d.min.is_some()),
                 ("max", d.max.is_some()),
                 ("with", d.with.is_some()),
+                ("with_mask", d.with_mask.is_some()),
                 ("min_mm3", d.min_mm3.is_some()),
             ];
             let allowed: Vec<&str> = if d.op == DeriveOp::Window {
@@ -157,6 +193,19 @@ pub enum DeriveOn {
     /// the processing chain like the ROI.
     #[default]
     Image,
+    /// The interpolated grid (`[interpolation]`): each region's mask interpolated and
+    /// thresholded at the partial-volume threshold, the derivations (distances in the new
+    /// spacing, the window on the interpolated intensities) computed there, and the derived
+    /// regions extracted on the interpolated image. Without `[interpolation] spacing_mm`
+    /// the same as `image`.
+    Interpolated,
+}
+
+/// An extra mask's name: non-empty, ASCII letters, digits, `_` and `-`.
+pub fn is_extra_mask_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// One derived region.
@@ -170,6 +219,10 @@ pub struct DerivedRegion {
     pub of: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub with: Option<String>,
+    /// An extra mask of the case (`--extra-mask NAME=PATH`, cohort column
+    /// `extra_mask_NAME`) as the second operand of union / intersection / difference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with_mask: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r_mm: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -268,7 +321,40 @@ mod tests {
         assert!(e.contains("with = \"b\" is neither `roi`"), "{e}");
         let e = bad("[[roi.derived]]\nname = \"roi\"\nop = \"fill_holes\"\n");
         assert!(e.contains("name repeats"), "{e}");
-        let e = bad("[roi]\nderive_on = \"interpolated\"\n");
-        assert!(e.contains("derive_on") || e.contains("interpolated"), "{e}");
+        let e = bad("[roi]\nderive_on = \"resampled\"\n");
+        assert!(e.contains("derive_on") || e.contains("resampled"), "{e}");
+        let e = bad("[[roi.derived]]\nname = \"a\"\nop = \"intersection\"\nwith = \"roi\"\nwith_mask = \"brain\"\n");
+        assert!(e.contains("not both"), "{e}");
+        let e = bad("[[roi.derived]]\nname = \"a\"\nop = \"ring\"\nr1_mm = 0.0\nr2_mm = 1.0\nwith_mask = \"brain\"\n");
+        assert!(e.contains("takes no with_mask"), "{e}");
+        let e = bad("[[roi.derived]]\nname = \"a\"\nop = \"union\"\nwith_mask = \"br ain\"\n");
+        assert!(e.contains("with_mask = \"br ain\" must be a name"), "{e}");
+    }
+
+    #[test]
+    fn derive_on_interpolated_and_with_mask_read_back() {
+        let s = Settings::from_toml_str(
+            "radx_settings = 1\n[roi]\nderive_on = \"interpolated\"\n[[roi.derived]]\nname = \"ring\"\nop = \"ring\"\nr1_mm = 0.0\nr2_mm = 5.0\n[[roi.derived]]\nname = \"in_brain\"\nop = \"intersection\"\nof = \"ring\"\nwith_mask = \"brain\"\n",
+            "t",
+        )
+        .unwrap();
+        let c = s.canonical();
+        assert!(
+            c.contains("derive_on = \"interpolated\"") && c.contains("with_mask = \"brain\""),
+            "{c}"
+        );
+        assert_eq!(Settings::from_toml_str(&c, "c").unwrap().id(), s.id());
+        assert_eq!(s.roi.extra_masks(), ["brain"]);
+        // the default derive_on keeps the id of a manifest that does not write it
+        let plain = Settings::from_toml_str(DERIVED, "t").unwrap();
+        let explicit = Settings::from_toml_str(
+            &DERIVED.replace(
+                "radx_settings = 1\n",
+                "radx_settings = 1\n[roi]\nderive_on = \"image\"\n",
+            ),
+            "t",
+        )
+        .unwrap();
+        assert_eq!(plain.id(), explicit.id());
     }
 }

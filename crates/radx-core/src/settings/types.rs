@@ -51,6 +51,10 @@ pub struct Settings {
     /// this section changed no settings id.
     #[serde(default, skip_serializing_if = "MaskSettings::is_default")]
     pub mask: MaskSettings,
+    /// `[normalisation]`: intensity normalisation (see [`super::normalisation`]). Absent from
+    /// the canonical form when off, so adding this section changed no settings id.
+    #[serde(default, skip_serializing_if = "Normalisation::is_off")]
+    pub normalisation: Normalisation,
     /// `[limits]`: resource limits (see [`crate::limits`]). They decide only whether radx
     /// agrees to compute, never a value, so they are not part of the canonical form or the
     /// settings id ([`Settings::manifest`] writes them out).
@@ -491,6 +495,7 @@ impl Default for Settings {
             roi: RoiSettings::default(),
             plugins: Vec::new(),
             mask: MaskSettings::default(),
+            normalisation: Normalisation::default(),
             limits: Limits::default(),
             source_dir: None,
         }

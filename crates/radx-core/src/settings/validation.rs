@@ -15,6 +15,19 @@ impl Settings {
             .validate()
             .map_err(|e| bad(&format!("limits.{}", e.key), e.message))?;
         self.roi.validate().map_err(|m| bad("roi.derived", m))?;
+        self.normalisation
+            .validate()
+            .map_err(|m| bad("normalisation", m))?;
+        if !self.normalisation.is_off()
+            && !self.roi.derived.is_empty()
+            && self.roi.derive_on == DeriveOn::Interpolated
+            && self.interpolation.spacing_mm.is_some()
+        {
+            return Err(bad(
+                "normalisation",
+                "[normalisation] with [roi] derive_on = \"interpolated\" is not available: the derived regions would be extracted on an image interpolated before normalisation; derive on \"image\"".into(),
+            ));
+        }
         let t = self.mask.partial_volume_threshold;
         if !(t.is_finite() && t > 0.0 && t <= 1.0) {
             return Err(bad(
