@@ -73,6 +73,10 @@ pub struct CohortCase {
     /// Acquisition site, for the checker; not used by extraction.
     #[serde(default)]
     pub site: Option<String>,
+    /// 4D NIfTI images: the volume to read, 0-based (as `radx extract --volume`); the rows
+    /// of a case share it. Empty: a 3D image.
+    #[serde(default)]
+    pub volume: Option<usize>,
 }
 
 /// Reads a cohort CSV (`case_id,image,mask[,label][,roi][,site]`). Relative paths resolve
@@ -125,15 +129,17 @@ pub fn read_cohort(path: &Path) -> Result<Vec<CohortCase>, BatchError> {
                 *p = base.join(&*p);
             }
         }
-        if let Some(first) = out
-            .iter()
-            .find(|o: &&CohortCase| o.case_id == c.case_id && o.image != c.image)
-        {
+        if let Some(first) = out.iter().find(|o: &&CohortCase| {
+            o.case_id == c.case_id && (o.image != c.image || o.volume != c.volume)
+        }) {
+            let vol = |v: Option<usize>| v.map_or("none".to_string(), |v| v.to_string());
             return Err(err(format!(
-                "line {line}: case_id `{}` names image {}, but an earlier row of the case names {}: the rows of a case share one image",
+                "line {line}: case_id `{}` names image {} (volume {}), but an earlier row of the case names {} (volume {}): the rows of a case share one image and volume",
                 c.case_id,
                 c.image.display(),
-                first.image.display()
+                vol(c.volume),
+                first.image.display(),
+                vol(first.volume)
             )));
         }
         out.push(c);
@@ -719,6 +725,7 @@ fn case_record(case: &CohortCase, ctx: &BatchContext, loaded: &LoadedCase) -> Pr
     radx_pipeline::stamp_build(&mut p, ctx.build);
     let base = Request {
         case: case.case_id.clone(),
+        volume: case.volume,
         ..Default::default()
     };
     radx_pipeline::record_regions(&mut p, loaded, &base);
@@ -736,6 +743,7 @@ pub fn request_of(case: &CohortCase) -> Request {
             RoiSelector::Name(n) => Some(n),
             _ => None,
         },
+        volume: case.volume,
         ..Default::default()
     }
 }
@@ -900,7 +908,11 @@ fn run_case_inner(
             "[mask] resample_to_image is applied by radx extract (one region per run); radx batch reads masks on the image grid only".into(),
         ));
     }
-    let mut loaded = radx_pipeline::load_regions(&case.image, &Default::default(), &asks)
+    let series = radx_pipeline::SeriesOptions {
+        volume: case.volume,
+        ..Default::default()
+    };
+    let mut loaded = radx_pipeline::load_regions(&case.image, &series, &asks)
         .map_err(|e| err(stage_of(&e), e.to_string()))?;
     radx_pipeline::derive_regions(&mut loaded, &ctx.settings.roi);
     let mut record = case_record(case, ctx, &loaded);
@@ -1130,6 +1142,7 @@ mod tests {
                 label: None,
                 roi: None,
                 site: None,
+                volume: None,
             })
             .collect();
         let mut all: Vec<String> = Vec::new();
@@ -1342,6 +1355,7 @@ mod tests {
                 label: None,
                 roi: None,
                 site: None,
+                volume: None,
             })
             .collect();
         for id in 0..3 {

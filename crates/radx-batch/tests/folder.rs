@@ -35,6 +35,7 @@ fn cohort(dir: &Path, n: usize) -> Vec<CohortCase> {
                 label: None,
                 roi: None,
                 site: None,
+                volume: None,
             }
         })
         .collect()

@@ -333,6 +333,10 @@ struct ExtractArgs {
     /// DICOM: the SeriesInstanceUID to read when the folder holds several series.
     #[arg(long)]
     series_uid: Option<String>,
+    /// 4D NIfTI: the volume to read, 0-based (0 is the first). A 4D mask gives its volume
+    /// of the same index; a 3D mask applies to any volume.
+    #[arg(long, value_name = "N")]
+    volume: Option<usize>,
     /// Use the built-in IBSI digital phantom (no files needed; default preset
     /// `ibsi-digital-phantom`).
     #[arg(long, conflicts_with_all = ["image", "mask"])]
@@ -1023,6 +1027,7 @@ fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
                 None => Default::default(),
             },
             series_uid: a.series_uid.clone(),
+            volume: a.volume,
         };
         radx_pipeline::check_families(&settings, &registry)?;
         if settings.mask.resample_to_image != radx_core::settings::MaskResample::Off {
@@ -1051,6 +1056,7 @@ fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
                 phantom: false,
                 series_uid: a.series_uid.clone(),
                 suv: series.suv,
+                volume: a.volume,
                 ..Default::default()
             });
             (table, prov)
@@ -1087,6 +1093,7 @@ fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
                 phantom: false,
                 series_uid: a.series_uid.clone(),
                 suv: series.suv,
+                volume: a.volume,
                 ..Default::default()
             };
             radx_pipeline::record_regions(&mut prov, &loaded, &base);

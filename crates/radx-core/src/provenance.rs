@@ -67,6 +67,12 @@ pub struct Selection {
     /// DICOM: SeriesInstanceUID of the image series read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub series_instance_uid: Option<String>,
+    /// 4D NIfTI: the volume read (0-based index along dim\[4\]) and how many the file
+    /// holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_volume: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_volumes: Option<usize>,
     /// DICOM: FrameOfReferenceUID of the image series.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frame_of_reference_uid: Option<String>,
@@ -169,6 +175,9 @@ pub struct Request {
     /// DICOM PET: SUV conversion asked for.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub suv: bool,
+    /// 4D NIfTI: the volume asked for (0-based).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume: Option<usize>,
 }
 
 /// One region of a case with several (see [`Provenance::regions`]).

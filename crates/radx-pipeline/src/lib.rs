@@ -652,6 +652,8 @@ fn selection_of(
         series_instance_uid: series
             .filter(|s| s.grouping.is_none())
             .map(|s| s.series_uid.clone()),
+        image_volume: loaded.volume.map(|v| v.index),
+        image_volumes: loaded.volume.map(|v| v.of),
         frame_of_reference_uid: series.and_then(|s| s.frame_of_reference_uid.clone()),
         modality: series.and_then(|s| s.modality.clone()),
         pixel_decoding: series.and_then(|s| s.pixel_decoding()),

@@ -44,6 +44,7 @@ fn cohort(dir: &Path, n: usize) -> Vec<CohortCase> {
                 label: None,
                 roi: None,
                 site: None,
+                volume: None,
             }
         })
         .collect()
@@ -91,6 +92,7 @@ fn a_bad_case_costs_no_other_case_and_resume_keeps_finished_results() {
         label: None,
         roi: None,
         site: None,
+        volume: None,
     });
     let conditions = conditions();
     let registry = radx_pipeline::builtin_registry();

@@ -58,6 +58,9 @@ pub struct SeriesOptions {
     pub suv: bool,
     /// The SUV normalisation when `suv` is set (default body weight; see [`SuvType`]).
     pub suv_type: SuvType,
+    /// NIfTI only: the volume (0-based, along dim\[4\]) of a 4D image to read; a 4D image
+    /// holding several volumes needs it. An error for DICOM and NRRD images.
+    pub volume: Option<usize>,
 }
 
 /// What was read, beside the voxels: the identity of the series (for checking masks that
