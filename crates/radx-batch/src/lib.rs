@@ -966,6 +966,7 @@ fn run_case_inner(
         file: format!("{}.csv", case.case_id),
         sha256: sha256_hex(csv.as_bytes()),
     });
+    radx_pipeline::record_largest_slices(&mut record, &table);
     write_atomic(
         &prov,
         &(serde_json::to_string_pretty(&record).expect("provenance serialises") + "\n"),

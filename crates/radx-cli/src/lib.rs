@@ -1111,6 +1111,7 @@ fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
     let mut provenance = provenance;
     provenance.inputs.extend(a.settings.input_record()?);
     radx_pipeline::stamp_build(&mut provenance, build);
+    radx_pipeline::record_largest_slices(&mut provenance, &table);
     if a.format == TableShape::Wide
         && a.out.as_deref().is_some_and(|o| {
             radx_io::OutputFormat::from_path(o).ok() == Some(radx_io::OutputFormat::Json)

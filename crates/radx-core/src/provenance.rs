@@ -424,6 +424,25 @@ pub struct Provenance {
     /// otherwise. Not compared when resuming: a resubmitted job keeps finished cases.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduler: Option<SchedulerRecord>,
+    /// `[features] slice_selection = "largest"`: the slice each (roi, image) of the table
+    /// was computed on. Absent otherwise. Not compared when resuming (it follows from the
+    /// settings and inputs, which are).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub largest_slices: Vec<LargestSlice>,
+}
+
+/// The axial slice chosen by `[features] slice_selection = "largest"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LargestSlice {
+    pub roi: String,
+    /// `original` or the response map's name.
+    pub image: String,
+    /// z index (0-based) on the grid the features are computed on (after interpolation).
+    pub index: usize,
+    /// World z (RAS, mm) of the slice's first voxel.
+    pub z_mm: f64,
+    /// ROI voxels on the slice.
+    pub voxels: usize,
 }
 
 impl Provenance {
