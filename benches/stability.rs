@@ -55,6 +55,7 @@ fn cohort() -> Vec<radx_batch::CohortCase> {
             label: None,
             roi: None,
             site: None,
+            volume: None,
         })
         .collect()
 }

@@ -423,7 +423,6 @@ const PARSE_BATCH: usize = 64;
 /// Reads a DICOM series from a folder (or from the folder of a given slice file, choosing
 /// that file's series unless `opts.series_uid` says otherwise). See the module
 /// documentation for the geometry rules.
-
 pub fn read_series(path: &Path, opts: &SeriesOptions) -> Result<DicomSeries, IoError> {
     let meta = std::fs::metadata(path).map_err(|e| open_error(path, e))?;
     let (folder, mut wanted) = if meta.is_dir() {
