@@ -178,3 +178,36 @@ fn radx_extract_records_the_slice_in_the_provenance() {
     assert_eq!(s["voxels"], 20, "{prov}");
     assert_eq!(s["image"], "original", "{prov}");
 }
+
+/// With interpolation the slice is chosen on the interpolated grid: its voxel count is the
+/// largest per-slice count of the interpolated ROI (not of the original mask), and its z
+/// position is that slice's.
+#[test]
+fn the_slice_is_chosen_after_interpolation() {
+    let interp = "[interpolation]\nspacing_mm = [1.0, 1.0, 1.0]\nimage_method = \"linear\"\n\
+                  mask_method = \"linear\"\n";
+    let whole = radx_process::prepare(image(), mask(), &settings(interp)).unwrap();
+    let counts: Vec<usize> = (0..whole.roi.morphological.shape()[0])
+        .map(|k| {
+            whole
+                .roi
+                .morphological
+                .index_axis(ndarray::Axis(0), k)
+                .iter()
+                .filter(|&&b| b)
+                .count()
+        })
+        .collect();
+    let most = *counts.iter().max().unwrap();
+    let k = counts.iter().position(|&c| c == most).unwrap();
+    assert_ne!(most, 20, "interpolation changes the counts");
+    let t = run(
+        mask(),
+        &settings(&format!(
+            "{interp}[features]\nslice_selection = \"largest\"\n"
+        )),
+    );
+    assert_eq!(diag(&t, "diag_largest_slice_voxels"), Some(most as f64));
+    let z = whole.roi.grid.world_of_index([k as f64, 0.0, 0.0])[2];
+    assert!((diag(&t, "diag_largest_slice_z_mm").unwrap() - z).abs() < 1e-9);
+}
