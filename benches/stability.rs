@@ -56,6 +56,7 @@ fn cohort() -> Vec<radx_batch::CohortCase> {
             roi: None,
             site: None,
             extra_masks: Vec::new(),
+            volume: None,
         })
         .collect()
 }

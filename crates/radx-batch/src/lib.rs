@@ -80,6 +80,10 @@ pub struct CohortCase {
     /// order. Every row of a case gives the same ones.
     #[serde(skip)]
     pub extra_masks: Vec<radx_pipeline::ExtraMaskAsk>,
+    /// 4D NIfTI images: the volume to read, 0-based (as `radx extract --volume`); the rows
+    /// of a case share it. Empty: a 3D image.
+    #[serde(default)]
+    pub volume: Option<usize>,
 }
 
 /// Reads a cohort CSV (`case_id,image,mask[,label][,roi][,site][,extra_mask_NAME...]`).
@@ -178,13 +182,18 @@ pub fn read_cohort(path: &Path) -> Result<Vec<CohortCase>, BatchError> {
         }
         if let Some(first) = out
             .iter()
-            .find(|o: &&CohortCase| o.case_id == c.case_id && o.image != c.image)
+            .find(|o: &&CohortCase| {
+                o.case_id == c.case_id && (o.image != c.image || o.volume != c.volume)
+            })
         {
+            let vol = |v: Option<usize>| v.map_or("none".to_string(), |v| v.to_string());
             return Err(err(format!(
-                "line {line}: case_id `{}` names image {}, but an earlier row of the case names {}: the rows of a case share one image",
+                "line {line}: case_id `{}` names image {} (volume {}), but an earlier row of the case names {} (volume {}): the rows of a case share one image and volume",
                 c.case_id,
                 c.image.display(),
-                first.image.display()
+                vol(c.volume),
+                first.image.display(),
+                vol(first.volume)
             )));
         }
         out.push(c);
@@ -770,6 +779,7 @@ fn case_record(case: &CohortCase, ctx: &BatchContext, loaded: &LoadedCase) -> Pr
     radx_pipeline::stamp_build(&mut p, ctx.build);
     let base = Request {
         case: case.case_id.clone(),
+        volume: case.volume,
         ..Default::default()
     };
     radx_pipeline::record_regions(&mut p, loaded, &base);
@@ -787,6 +797,7 @@ pub fn request_of(case: &CohortCase) -> Request {
             RoiSelector::Name(n) => Some(n),
             _ => None,
         },
+        volume: case.volume,
         ..Default::default()
     }
 }
@@ -947,9 +958,13 @@ fn run_case_inner(
     };
     let asks: Vec<RegionAsk> = rows.iter().map(region_ask).collect();
     stage.set("read");
+    let series = radx_pipeline::SeriesOptions {
+        volume: case.volume,
+        ..Default::default()
+    };
     let mut loaded = radx_pipeline::load_regions(
         &case.image,
-        &Default::default(),
+        &series,
         &asks,
         &case.extra_masks,
         &ctx.settings.mask,
@@ -1002,6 +1017,7 @@ fn run_case_inner(
         file: format!("{}.csv", case.case_id),
         sha256: sha256_hex(csv.as_bytes()),
     });
+    radx_pipeline::record_largest_slices(&mut record, &table);
     write_atomic(
         &prov,
         &(serde_json::to_string_pretty(&record).expect("provenance serialises") + "\n"),
@@ -1179,6 +1195,7 @@ mod tests {
                 roi: None,
                 site: None,
                 extra_masks: Vec::new(),
+                volume: None,
             })
             .collect();
         let mut all: Vec<String> = Vec::new();
@@ -1392,6 +1409,7 @@ mod tests {
                 roi: None,
                 site: None,
                 extra_masks: Vec::new(),
+                volume: None,
             })
             .collect();
         for id in 0..3 {

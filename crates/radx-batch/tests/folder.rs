@@ -36,6 +36,7 @@ fn cohort(dir: &Path, n: usize) -> Vec<CohortCase> {
                 roi: None,
                 site: None,
                 extra_masks: Vec::new(),
+                volume: None,
             }
         })
         .collect()

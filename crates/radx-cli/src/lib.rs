@@ -337,6 +337,10 @@ struct ExtractArgs {
     /// DICOM: the SeriesInstanceUID to read when the folder holds several series.
     #[arg(long)]
     series_uid: Option<String>,
+    /// 4D NIfTI: the volume to read, 0-based (0 is the first). A 4D mask gives its volume
+    /// of the same index; a 3D mask applies to any volume.
+    #[arg(long, value_name = "N")]
+    volume: Option<usize>,
     /// Use the built-in IBSI digital phantom (no files needed; default preset
     /// `ibsi-digital-phantom`).
     #[arg(long, conflicts_with_all = ["image", "mask"])]
@@ -1030,6 +1034,7 @@ fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
                 None => Default::default(),
             },
             series_uid: a.series_uid.clone(),
+            volume: a.volume,
         };
         radx_pipeline::check_families(&settings, &registry)?;
         {
@@ -1060,6 +1065,7 @@ fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
                 phantom: false,
                 series_uid: a.series_uid.clone(),
                 suv: series.suv,
+                volume: a.volume,
                 ..Default::default()
             };
             radx_pipeline::record_regions(&mut prov, &loaded, &base);
@@ -1077,6 +1083,7 @@ fn extract(a: ExtractArgs, build: &BuildInfo) -> Result<ExitCode> {
     let mut provenance = provenance;
     provenance.inputs.extend(a.settings.input_record()?);
     radx_pipeline::stamp_build(&mut provenance, build);
+    radx_pipeline::record_largest_slices(&mut provenance, &table);
     if a.format == TableShape::Wide
         && a.out.as_deref().is_some_and(|o| {
             radx_io::OutputFormat::from_path(o).ok() == Some(radx_io::OutputFormat::Json)

@@ -372,6 +372,7 @@ fn reproduce_one(path: &Path, a: &ReproduceArgs, build: &radx_core::BuildInfo) -
         };
         options.series.series_uid = request.series_uid.clone();
         options.series.suv = request.suv;
+        options.series.volume = request.volume;
         // A lean-body-mass or body-surface-area SUV is recorded in the selection.
         if let Some(t) = record
             .selection

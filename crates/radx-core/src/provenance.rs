@@ -67,6 +67,12 @@ pub struct Selection {
     /// DICOM: SeriesInstanceUID of the image series read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub series_instance_uid: Option<String>,
+    /// 4D NIfTI: the volume read (0-based index along dim\[4\]) and how many the file
+    /// holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_volume: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_volumes: Option<usize>,
     /// DICOM: FrameOfReferenceUID of the image series.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frame_of_reference_uid: Option<String>,
@@ -212,6 +218,9 @@ pub struct Request {
     /// DICOM PET: SUV conversion asked for.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub suv: bool,
+    /// 4D NIfTI: the volume asked for (0-based).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume: Option<usize>,
 }
 
 /// One region of a case with several (see [`Provenance::regions`]).
@@ -459,6 +468,25 @@ pub struct Provenance {
     /// otherwise. Not compared when resuming: a resubmitted job keeps finished cases.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduler: Option<SchedulerRecord>,
+    /// `[features] slice_selection = "largest"`: the slice each (roi, image) of the table
+    /// was computed on. Absent otherwise. Not compared when resuming (it follows from the
+    /// settings and inputs, which are).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub largest_slices: Vec<LargestSlice>,
+}
+
+/// The axial slice chosen by `[features] slice_selection = "largest"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LargestSlice {
+    pub roi: String,
+    /// `original` or the response map's name.
+    pub image: String,
+    /// z index (0-based) on the grid the features are computed on (after interpolation).
+    pub index: usize,
+    /// World z (RAS, mm) of the slice's first voxel.
+    pub z_mm: f64,
+    /// ROI voxels on the slice.
+    pub voxels: usize,
 }
 
 impl Provenance {

@@ -138,6 +138,17 @@ pub struct LoadedImage {
     /// Every file whose bytes make the image, sorted by path: the NIfTI file; the NRRD
     /// header and its detached data file; each slice of the DICOM series.
     pub files: Vec<PathBuf>,
+    /// A 4D NIfTI image: the volume read (0-based) and how many the file holds.
+    pub volume: Option<VolumeChoice>,
+}
+
+/// One volume of a 4D image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VolumeChoice {
+    /// 0-based index along dim\[4\].
+    pub index: usize,
+    /// Number of volumes in the file.
+    pub of: usize,
 }
 
 impl LoadedImage {
@@ -146,6 +157,7 @@ impl LoadedImage {
         MaskTarget {
             grid: self.image.grid.clone(),
             series: self.series.clone(),
+            volume: self.volume.map(|v| v.index),
         }
     }
 }
@@ -155,6 +167,9 @@ impl LoadedImage {
 pub struct MaskTarget {
     pub grid: Grid,
     pub series: Option<SeriesInfo>,
+    /// The volume read from a 4D image: a 4D label map gives its volume of the same index
+    /// (a 3D label map applies to any volume).
+    pub volume: Option<usize>,
 }
 
 impl From<&Grid> for MaskTarget {
@@ -162,6 +177,7 @@ impl From<&Grid> for MaskTarget {
         MaskTarget {
             grid: grid.clone(),
             series: None,
+            volume: None,
         }
     }
 }
@@ -212,12 +228,23 @@ pub fn read_image_any(path: &Path, opts: &ImageOptions) -> Result<LoadedImage, I
             if opts.series_uid.is_some() {
                 return Err(not_dicom("a series UID"));
             }
-            let (image, mut files) = if format == Format::Nifti {
-                (crate::read_image(path)?, vec![path.to_path_buf()])
+            let (image, mut files, volume) = if format == Format::Nifti {
+                let (image, of) = crate::read_image_volume(path, opts.volume)?;
+                let volume = (of > 1 || opts.volume.is_some()).then(|| VolumeChoice {
+                    index: opts.volume.unwrap_or(0),
+                    of,
+                });
+                (image, vec![path.to_path_buf()], volume)
             } else {
+                if opts.volume.is_some() {
+                    return Err(invalid(
+                        path,
+                        "a volume choice applies to 4D NIfTI images; this is an NRRD file",
+                    ));
+                }
                 let (grid, data, files) = nrrd::read_nrrd_files(path)?;
                 let image = Image::new(grid, data).map_err(|e| invalid(path, e.to_string()))?;
-                (image, files)
+                (image, files, None)
             };
             files.sort();
             Ok(LoadedImage {
@@ -225,9 +252,13 @@ pub fn read_image_any(path: &Path, opts: &ImageOptions) -> Result<LoadedImage, I
                 format,
                 series: None,
                 files,
+                volume,
             })
         }
         Format::DicomSeries => {
+            if opts.volume.is_some() {
+                return Err(not_dicom_volume(path));
+            }
             let s = read_series(path, opts)?;
             let mut files = s.info.files.clone();
             files.sort();
@@ -237,6 +268,7 @@ pub fn read_image_any(path: &Path, opts: &ImageOptions) -> Result<LoadedImage, I
                 format,
                 series: Some(s.info),
                 files,
+                volume: None,
             })
         }
         Format::RtStruct | Format::Seg => Err(invalid(
@@ -244,6 +276,14 @@ pub fn read_image_any(path: &Path, opts: &ImageOptions) -> Result<LoadedImage, I
             format!("is a {format} (a mask), not an image"),
         )),
     }
+}
+
+fn not_dicom_volume(path: &Path) -> IoError {
+    invalid(
+        path,
+        "a volume choice applies to 4D NIfTI images; this is a DICOM series (a multi-frame or \
+         dynamic series is read as one 3D volume)",
+    )
 }
 
 /// A mask with where it came from.
@@ -303,7 +343,7 @@ pub fn load_mask_any(
     let format = detect_format(path)?;
     match format {
         Format::Nifti | Format::Nrrd => {
-            let (grid, data, files) = read_label_volume(path, format)?;
+            let (grid, data, files) = read_label_volume(path, format, target.volume)?;
             check_mask_grid(path, target, &grid)?;
             let data = select_labels(path, &data, sel)?;
             let mask =
@@ -406,7 +446,7 @@ pub fn read_label_map(path: &Path, sel: &RoiSelector) -> Result<Option<NativeLab
     if !matches!(format, Format::Nifti | Format::Nrrd) {
         return Ok(None);
     }
-    let (grid, data, files) = read_label_volume(path, format)?;
+    let (grid, data, files) = read_label_volume(path, format, None)?;
     let roi = select_labels(path, &data, sel)?;
     Ok(Some(NativeLabelMap {
         grid,
@@ -421,13 +461,16 @@ pub fn read_label_map(path: &Path, sel: &RoiSelector) -> Result<Option<NativeLab
 }
 
 /// A NIfTI or NRRD label map as read: its grid, its values and every file read (sorted).
+/// A NIfTI or NRRD label map. With `volume` (the volume read from a 4D image), a 4D NIfTI
+/// label map gives its volume of that index; a 3D one is used whatever the volume.
 pub(crate) fn read_label_volume(
     path: &Path,
     format: Format,
+    volume: Option<usize>,
 ) -> Result<(Grid, Array3<f64>, Vec<PathBuf>), IoError> {
     let (grid, data, mut files) = if format == Format::Nifti {
-        let m = crate::read_image(path)?;
-        (m.grid, m.data, vec![path.to_path_buf()])
+        let (grid, data) = crate::nifti_reader::read_label_nifti(path, volume)?;
+        (grid, data, vec![path.to_path_buf()])
     } else {
         nrrd::read_nrrd_files(path)?
     };

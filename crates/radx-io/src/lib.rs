@@ -39,10 +39,10 @@ pub use dicom::{
 pub use formats::{
     detect_format, load_mask_any, read_image_any, read_label_map, read_mask_any, Format,
     ImageOptions, LoadedImage, LoadedMask, MaskSelection, MaskTarget, NativeLabelMap, RoiSelector,
-    SEG_FRACTION_THRESHOLD,
+    VolumeChoice, SEG_FRACTION_THRESHOLD,
 };
-pub use nifti_reader::{read_image, read_mask, select_labels, MaskSelector};
-pub use nifti_writer::{write_nifti_image, write_nifti_map};
+pub use nifti_reader::{read_image, read_image_volume, read_mask, select_labels, MaskSelector};
+pub use nifti_writer::{write_nifti_image, write_nifti_map, write_nifti_volumes};
 pub use nrrd::{read_nrrd, read_nrrd_image, write_nrrd_image, write_nrrd_mask, NrrdEncoding};
 pub use regions::{load_masks_any, near_miss, MaskRequest};
 pub use tables::{

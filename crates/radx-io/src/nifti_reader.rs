@@ -351,7 +351,10 @@ fn voxel_offset(h: &Header, path: &Path) -> Result<u64, IoError> {
 
 /// What the header says about the voxels: dims (x, y, z), data type, where they start.
 struct Layout {
+    /// x, y, z sizes of one volume.
     dims: [usize; 3],
+    /// Number of volumes (dim[4] of a 4D image; 1 for a 3D one).
+    volumes: usize,
     datatype: DataType,
     offset: u64,
     bytes: u64,
@@ -404,16 +407,18 @@ fn layout(h: &Header, path: &Path) -> Result<Layout, IoError> {
             });
         }
     }
-    if ndim > 3 && h.dim[4..=ndim].iter().any(|&d| d > 1) {
+    if ndim > 4 && h.dim[5..=ndim].iter().any(|&d| d > 1) {
         return Err(IoError::Unsupported {
             path: path.into(),
             message: format!(
-                "{}-dimensional image with dims {:?}; radx reads 3D volumes",
+                "{}-dimensional image with dims {:?}; radx reads 3D volumes and one volume of \
+                 a 4D image",
                 ndim,
                 &h.dim[1..=ndim]
             ),
         });
     }
+    let volumes = if ndim >= 4 { h.dim[4] as usize } else { 1 };
     let datatype = DataType::of(h.datatype, path)?;
     let dims: [usize; 3] =
         std::array::from_fn(|i| if i < ndim { h.dim[i + 1] as usize } else { 1 });
@@ -427,13 +432,57 @@ fn layout(h: &Header, path: &Path) -> Result<Layout, IoError> {
         })?;
     Ok(Layout {
         dims,
+        volumes,
         datatype,
         offset,
         bytes,
     })
 }
 
-fn read_volume(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
+/// The 0-based volume to read from a 4D NIfTI image: `wanted`, which must be below the
+/// number of volumes; without a choice, a 4D image holding more than one volume is an error
+/// naming that number.
+fn choose_volume(
+    path: &Path,
+    h: &Header,
+    volumes: usize,
+    wanted: Option<usize>,
+    mask: bool,
+) -> Result<usize, IoError> {
+    let dims = &h.dim[1..=(h.dim[0].clamp(1, 7) as usize)];
+    match wanted {
+        None if volumes == 1 => Ok(0),
+        // a 3D label map applies to whichever volume of the image was read
+        Some(_) if mask && volumes == 1 => Ok(0),
+        None => Err(IoError::Unsupported {
+            path: path.into(),
+            message: format!(
+                "4D image holding {volumes} volumes (dims {dims:?}); choose one, 0-based: 0 to \
+                 {} (radx extract --volume N, cohort column `volume`)",
+                volumes - 1
+            ),
+        }),
+        Some(v) if v < volumes => Ok(v),
+        Some(v) => Err(IoError::Invalid {
+            path: path.into(),
+            message: format!(
+                "volume {v} does not exist: the image holds {volumes} volume{} (dims {dims:?}; \
+                 volumes are numbered from 0, so 0 to {})",
+                if volumes == 1 { "" } else { "s" },
+                volumes - 1
+            ),
+        }),
+    }
+}
+
+/// Reads a 3D NIfTI image, or volume `volume` (0-based) of a 4D one; also returns the
+/// number of volumes the file holds. `mask`: a label map read for a volume of an image,
+/// where a 3D file is used whatever that volume.
+fn read_volume(
+    path: &Path,
+    volume: Option<usize>,
+    mask: bool,
+) -> Result<(Grid, Array3<f64>, usize), IoError> {
     use std::io::{BufReader, Read};
     let meta = std::fs::metadata(path).map_err(|e| open_error(path, e))?;
     if meta.is_dir() {
@@ -504,9 +553,17 @@ fn read_volume(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
         _ => (Header::parse(&hb, path)?, HEADER_LEN),
     };
     let lay = layout(&header, path)?;
+    let chosen = choose_volume(path, &header, lay.volumes, volume, mask)?;
+    let all_bytes = lay
+        .bytes
+        .checked_mul(lay.volumes as u64)
+        .ok_or_else(|| IoError::Invalid {
+            path: path.into(),
+            message: format!("{} volumes of {} bytes overflow", lay.volumes, lay.bytes),
+        })?;
     let end = lay
         .offset
-        .checked_add(lay.bytes)
+        .checked_add(all_bytes)
         .ok_or_else(|| IoError::Invalid {
             path: path.into(),
             message: format!(
@@ -514,13 +571,24 @@ fn read_volume(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
                 lay.offset, lay.bytes
             ),
         })?;
-    let shape = format!(
-        "{} x {} x {} voxels of {} bytes",
-        lay.dims[0],
-        lay.dims[1],
-        lay.dims[2],
-        lay.datatype.size()
-    );
+    let shape = if lay.volumes > 1 {
+        format!(
+            "{} x {} x {} x {} voxels of {} bytes",
+            lay.dims[0],
+            lay.dims[1],
+            lay.dims[2],
+            lay.volumes,
+            lay.datatype.size()
+        )
+    } else {
+        format!(
+            "{} x {} x {} voxels of {} bytes",
+            lay.dims[0],
+            lay.dims[1],
+            lay.dims[2],
+            lay.datatype.size()
+        )
+    };
     if gzip {
         check_inflatable(path, file_len, end)?;
     } else if end > file_len {
@@ -529,7 +597,7 @@ fn read_volume(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
             message: format!(
                 "the header declares {} bytes of voxel data ({shape}) from byte {}, but the file \
                  holds {file_len} bytes",
-                lay.bytes, lay.offset
+                all_bytes, lay.offset
             ),
         });
     }
@@ -542,6 +610,14 @@ fn read_volume(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
         path,
         "header extensions before the voxels",
     )?;
+    if chosen > 0 {
+        skip(
+            &mut reader,
+            chosen as u64 * lay.bytes,
+            path,
+            &format!("volumes before volume {chosen}"),
+        )?;
+    }
     let mut values: Vec<f64> = vec_for(path, count)?;
     let size = lay.datatype.size();
     read_chunks(
@@ -553,6 +629,10 @@ fn read_volume(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
         |c| lay.datatype.decode_into(c, header.little, &mut values),
     )?;
     if gzip {
+        let after = (lay.volumes - 1 - chosen) as u64 * lay.bytes;
+        if after > 0 {
+            skip(&mut reader, after, path, "volumes after the one read")?;
+        }
         expect_end(&mut reader, path, "gzip data")?;
     }
     let (slope, inter) = (header.scl_slope, header.scl_inter);
@@ -567,7 +647,7 @@ fn read_volume(path: &Path) -> Result<(Grid, Array3<f64>), IoError> {
                 message: e.to_string(),
             }
         })?;
-    Ok((grid, data))
+    Ok((grid, data, lay.volumes))
 }
 
 fn geometry(h: &Header, shape_zyx: [usize; 3], path: &Path) -> Result<Grid, IoError> {
@@ -648,23 +728,43 @@ fn geometry(h: &Header, shape_zyx: [usize; 3], path: &Path) -> Result<Grid, IoEr
 }
 
 /// Reads a NIfTI image (any integer or float type; scaling slope/intercept applied).
+/// A 4D image holding more than one volume is an error naming that number (see
+/// [`read_image_volume`]).
 pub fn read_image(path: &Path) -> Result<Image, IoError> {
-    let (grid, data) = read_volume(path)?;
-    Image::new(grid, data).map_err(|e| IoError::Invalid {
+    read_image_volume(path, None).map(|(image, _)| image)
+}
+
+/// Reads a NIfTI image: a 3D one, or volume `volume` (0-based, along dim\[4\]) of a 4D one,
+/// with the number of volumes the file holds. `None` reads a 3D image (or a 4D one holding a
+/// single volume); a 4D image holding several is then an error naming their number, and so
+/// is an index past the last volume.
+pub fn read_image_volume(path: &Path, volume: Option<usize>) -> Result<(Image, usize), IoError> {
+    let (grid, data, volumes) = read_volume(path, volume, false)?;
+    let image = Image::new(grid, data).map_err(|e| IoError::Invalid {
         path: path.into(),
         message: e.to_string(),
-    })
+    })?;
+    Ok((image, volumes))
 }
 
 /// Reads a NIfTI mask; voxels selected by `selector` form the ROI. A label that no voxel
 /// carries is an error that lists the labels present.
 pub fn read_mask(path: &Path, selector: MaskSelector) -> Result<Mask, IoError> {
-    let (grid, data) = read_volume(path)?;
+    let (grid, data, _) = read_volume(path, None, false)?;
     let sel = select_labels(path, &data, selector)?;
     Mask::new(grid, sel).map_err(|e| IoError::Invalid {
         path: path.into(),
         message: e.to_string(),
     })
+}
+
+/// A NIfTI label map read for volume `volume` of a 4D image: its volume of that index
+/// when it is 4D, the file itself when it is 3D.
+pub(crate) fn read_label_nifti(
+    path: &Path,
+    volume: Option<usize>,
+) -> Result<(Grid, Array3<f64>), IoError> {
+    read_volume(path, volume, true).map(|(g, d, _)| (g, d))
 }
 
 /// The voxels of a label map that `selector` picks, with errors naming `path`.

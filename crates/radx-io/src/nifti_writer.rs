@@ -27,15 +27,44 @@ pub fn write_nifti_map(image: &Image, path: &Path) -> Result<(), IoError> {
     write_nifti(image, path, true)
 }
 
-fn write_nifti(image: &Image, path: &Path, allow_nan: bool) -> Result<(), IoError> {
-    let g = &image.grid;
+/// Writes `volumes` (one grid) as a 4D NIfTI-1 float32 image at `path`: dim\[4\] = the
+/// number of volumes, volume `t` stored after volumes 0 to t-1 (as [`crate::read_image_volume`]
+/// reads them back). Gzipped when the name ends in `.gz`; a non-finite value or volumes on
+/// different grids are errors naming the file.
+pub fn write_nifti_volumes(volumes: &[Image], path: &Path) -> Result<(), IoError> {
     let err = |message: String| IoError::Write {
         path: path.into(),
         message,
     };
-    if let Some(v) = image
-        .data
+    let Some(first) = volumes.first() else {
+        return Err(err("no volume to write".into()));
+    };
+    if volumes.len() > i16::MAX as usize {
+        return Err(err(format!(
+            "{} volumes exceed the NIfTI-1 limit of {}",
+            volumes.len(),
+            i16::MAX
+        )));
+    }
+    if let Some(t) = volumes.iter().position(|v| v.grid != first.grid) {
+        return Err(err(format!("volume {t} is not on the grid of volume 0")));
+    }
+    write_all(volumes, path, false)
+}
+
+fn write_nifti(image: &Image, path: &Path, allow_nan: bool) -> Result<(), IoError> {
+    write_all(std::slice::from_ref(image), path, allow_nan)
+}
+
+fn write_all(volumes: &[Image], path: &Path, allow_nan: bool) -> Result<(), IoError> {
+    let g = &volumes[0].grid;
+    let err = |message: String| IoError::Write {
+        path: path.into(),
+        message,
+    };
+    if let Some(v) = volumes
         .iter()
+        .flat_map(|i| i.data.iter())
         .find(|v| v.is_infinite() || (!allow_nan && v.is_nan()))
     {
         return Err(err(format!("the image holds a non-finite value ({v})")));
@@ -46,11 +75,13 @@ fn write_nifti(image: &Image, path: &Path, allow_nan: bool) -> Result<(), IoErro
             i16::MAX
         )));
     }
-    let mut bytes = header(g);
-    bytes.reserve(image.data.len() * 4);
-    // C order of (z, y, x) is NIfTI file order (x fastest).
-    for v in image.data.as_standard_layout().iter() {
-        bytes.extend_from_slice(&(*v as f32).to_le_bytes());
+    let mut bytes = header(g, volumes.len());
+    bytes.reserve(volumes.len() * volumes[0].data.len() * 4);
+    // C order of (z, y, x) is NIfTI file order (x fastest); volumes follow each other.
+    for image in volumes {
+        for v in image.data.as_standard_layout().iter() {
+            bytes.extend_from_slice(&(*v as f32).to_le_bytes());
+        }
     }
     let gz = path
         .file_name()
@@ -67,8 +98,9 @@ fn write_nifti(image: &Image, path: &Path, allow_nan: bool) -> Result<(), IoErro
     std::fs::write(path, out).map_err(|e| err(e.to_string()))
 }
 
-/// The 352 header bytes (little endian) of a float32 volume on grid `g`.
-fn header(g: &Grid) -> Vec<u8> {
+/// The 352 header bytes (little endian) of `volumes` float32 volumes on grid `g` (a 3D
+/// image when `volumes` is 1).
+fn header(g: &Grid, volumes: usize) -> Vec<u8> {
     let mut h = vec![0u8; VOX_OFFSET];
     let put_i16 =
         |h: &mut Vec<u8>, at: usize, v: i16| h[at..at + 2].copy_from_slice(&v.to_le_bytes());
@@ -78,7 +110,12 @@ fn header(g: &Grid) -> Vec<u8> {
     h[0..4].copy_from_slice(&(HEADER as i32).to_le_bytes());
     let [nz, ny, nx] = g.shape_zyx;
     let sp = [g.spacing_zyx[2], g.spacing_zyx[1], g.spacing_zyx[0]]; // x, y, z
-    for (i, v) in [3, nx as i16, ny as i16, nz as i16, 1, 1, 1, 1]
+    let (ndim, nt) = if volumes > 1 {
+        (4, volumes as i16)
+    } else {
+        (3, 1)
+    };
+    for (i, v) in [ndim, nx as i16, ny as i16, nz as i16, nt, 1, 1, 1]
         .into_iter()
         .enumerate()
     {
@@ -100,6 +137,9 @@ fn header(g: &Grid) -> Vec<u8> {
     put_f32(&mut h, 76, qfac);
     for (i, s) in sp.iter().enumerate() {
         put_f32(&mut h, 80 + 4 * i, *s);
+    }
+    if volumes > 1 {
+        put_f32(&mut h, 92, 1.0); // pixdim[4]: one step between volumes (no unit)
     }
     put_f32(&mut h, 108, VOX_OFFSET as f64);
     put_f32(&mut h, 112, 1.0); // scl_slope

@@ -67,7 +67,7 @@ pub fn load_masks_any(
     let format = detect_format(path)?;
     match format {
         Format::Nifti | Format::Nrrd => {
-            let (grid, data, files) = read_label_volume(path, format)?;
+            let (grid, data, files) = read_label_volume(path, format, target.volume)?;
             check_mask_grid(path, target, &grid)?;
             let one = |sel: &RoiSelector| -> Result<LoadedMask, IoError> {
                 let d = select_labels(path, &data, sel)?;

@@ -157,6 +157,7 @@ mod tests {
             threads: 1,
             table: None,
             scheduler: None,
+            largest_slices: Vec::new(),
         };
         (table, provenance)
     }

@@ -159,3 +159,89 @@ fn empty_uids_of_two_series_stay_apart_by_geometry() {
         .to_string();
     assert!(e.contains("2 image series"), "{e}");
 }
+
+/// An enhanced multi-frame PET without decay correction (DecayCorrection NONE): each frame
+/// is decay-corrected to the injection from its own FrameAcquisitionDateTime (per-frame
+/// FrameContentSequence), not from the data set's AcquisitionDateTime. Built from the
+/// multi-frame CT, relabelled PT in Bq/mL; frame f acquired 60 + f minutes after injection.
+#[test]
+fn multiframe_pet_suv_uses_each_frames_acquisition_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("pet.dcm");
+    let (dose, half, weight) = (3.7e8, 6586.2, 80.0);
+    edit(&multiframe(), &p, |obj| {
+        put_str(obj, tags::MODALITY, VR::CS, "PT");
+        put_str(obj, tags::UNITS, VR::CS, "BQML");
+        put_str(obj, tags::DECAY_CORRECTION, VR::CS, "NONE");
+        put_str(obj, tags::CORRECTED_IMAGE, VR::CS, "ATTN");
+        put_str(obj, tags::PATIENT_WEIGHT, VR::DS, &format!("{weight}"));
+        // the data set's own time: one hour after injection, for every frame
+        put_str(obj, tags::ACQUISITION_DATE_TIME, VR::DT, "20200101110000");
+        let mut rp = item(vec![]);
+        put_str(
+            &mut rp,
+            tags::RADIONUCLIDE_TOTAL_DOSE,
+            VR::DS,
+            &format!("{dose}"),
+        );
+        put_str(
+            &mut rp,
+            tags::RADIONUCLIDE_HALF_LIFE,
+            VR::DS,
+            &format!("{half}"),
+        );
+        put_str(
+            &mut rp,
+            tags::RADIOPHARMACEUTICAL_START_DATE_TIME,
+            VR::DT,
+            "20200101100000",
+        );
+        obj.put(sq(tags::RADIOPHARMACEUTICAL_INFORMATION_SEQUENCE, vec![rp]));
+        let mut pf = obj
+            .element(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE)
+            .unwrap()
+            .value()
+            .items()
+            .unwrap()
+            .to_vec();
+        for (f, group) in pf.iter_mut().enumerate() {
+            let mut content = item(vec![]);
+            put_str(
+                &mut content,
+                tags::FRAME_ACQUISITION_DATE_TIME,
+                VR::DT,
+                &format!("2020010111{f}000"),
+            );
+            group.put(sq(tags::FRAME_CONTENT_SEQUENCE, vec![content]));
+        }
+        obj.put(sq(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE, pf));
+    });
+    let plain = read_image_any(&p, &ImageOptions::default()).unwrap();
+    let suv = read_image_any(
+        &p,
+        &ImageOptions {
+            suv: true,
+            ..Default::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let rec = suv.series.as_ref().unwrap().suv.clone().unwrap();
+    // frame f: 60 + 10 f minutes after the injection (times 11:00, 11:10, ... 11:50)
+    let mut got = rec.decay_time_s.clone();
+    got.sort_by(f64::total_cmp);
+    let want: Vec<f64> = (0..6).map(|f| 3600.0 + 600.0 * f as f64).collect();
+    assert_eq!(got, want);
+    // every plane is scaled by its own factor: weight / (dose at its acquisition)
+    for (z, t) in rec.decay_time_s.iter().enumerate() {
+        let factor = weight * 1000.0 / (dose * (-t / half * std::f64::consts::LN_2).exp());
+        assert!(
+            (rec.factor[z] - factor).abs() <= 1e-12 * factor,
+            "plane {z}"
+        );
+        let a = plain.image.data.index_axis(ndarray::Axis(0), z);
+        let b = suv.image.data.index_axis(ndarray::Axis(0), z);
+        for (x, y) in a.iter().zip(b.iter()) {
+            assert!((y - x * factor).abs() <= 1e-9 * (x * factor).abs().max(1.0));
+        }
+    }
+}

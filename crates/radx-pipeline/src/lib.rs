@@ -416,6 +416,7 @@ pub fn provenance(
         regions: Vec::new(),
         table: None,
         scheduler: None,
+        largest_slices: Vec::new(),
         settings_id: settings.id(),
         settings: settings.canonical(),
         inputs,
@@ -437,6 +438,39 @@ pub fn provenance(
             .collect(),
         platform: Platform::current(),
         threads: rayon::current_num_threads(),
+    }
+}
+
+/// Copies the slices chosen by `[features] slice_selection = "largest"` (the diagnostic rows
+/// `diag_largest_slice_*` of each (roi, image) of `table`) into the provenance.
+pub fn record_largest_slices(p: &mut Provenance, table: &FeatureTable) {
+    p.largest_slices.clear();
+    let value = |roi: &str, image: &str, tag: &str| {
+        table
+            .rows
+            .iter()
+            .find(|r| r.roi == roi && r.image == image && r.family == "diagnostics" && r.tag == tag)
+            .and_then(|r| r.value)
+    };
+    for r in table
+        .rows
+        .iter()
+        .filter(|r| r.family == "diagnostics" && r.tag == "diag_largest_slice_index")
+    {
+        let (Some(index), Some(z_mm), Some(voxels)) = (
+            r.value,
+            value(&r.roi, &r.image, "diag_largest_slice_z_mm"),
+            value(&r.roi, &r.image, "diag_largest_slice_voxels"),
+        ) else {
+            continue;
+        };
+        p.largest_slices.push(radx_core::provenance::LargestSlice {
+            roi: r.roi.clone(),
+            image: r.image.clone(),
+            index: index as usize,
+            z_mm,
+            voxels: voxels as usize,
+        });
     }
 }
 
@@ -676,6 +710,8 @@ fn selection_of(
         series_instance_uid: series
             .filter(|s| s.grouping.is_none())
             .map(|s| s.series_uid.clone()),
+        image_volume: loaded.volume.map(|v| v.index),
+        image_volumes: loaded.volume.map(|v| v.of),
         frame_of_reference_uid: series.and_then(|s| s.frame_of_reference_uid.clone()),
         modality: series.and_then(|s| s.modality.clone()),
         pixel_decoding: series.and_then(|s| s.pixel_decoding()),

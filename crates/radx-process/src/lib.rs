@@ -274,6 +274,9 @@ pub(crate) fn prepare_impl(
         &mut roi_rows,
     );
 
+    if settings.features.slice_selection == radx_core::settings::SliceSelection::Largest {
+        keep_largest_slice(&mut roi, &interp_grid, &mut roi_rows);
+    }
     resegment(&mut roi, settings)?;
     roi_diagnostics(
         "reseg",
@@ -304,6 +307,65 @@ pub(crate) fn prepare_impl(
         },
         context,
     ))
+}
+
+/// `[features] slice_selection = "largest"`: keeps, in both masks of `roi`, only the axial
+/// slice (constant z index) holding the most voxels of the morphological mask, ties going to
+/// the lowest index. `roi` is on the grid the features are computed on (after interpolation,
+/// before re-segmentation, which then acts on that slice alone). Two diagnostic values name
+/// the slice: `diag_largest_slice_index` (its z index on `grid`, the whole interpolation
+/// grid, 0-based) and `diag_largest_slice_z_mm` (the world z, RAS mm, of its first voxel),
+/// with `diag_largest_slice_voxels` (its ROI voxel count).
+pub fn keep_largest_slice(roi: &mut Roi, grid: &Grid, out: &mut Vec<Diagnostic>) {
+    let nz = roi.morphological.shape()[0];
+    let counts: Vec<usize> = (0..nz)
+        .map(|k| {
+            roi.morphological
+                .index_axis(ndarray::Axis(0), k)
+                .iter()
+                .filter(|&&b| b)
+                .count()
+        })
+        .collect();
+    // the first maximum: ties go to the lowest index
+    let mut best = 0;
+    for (k, &c) in counts.iter().enumerate() {
+        if c > counts[best] {
+            best = k;
+        }
+    }
+    for k in (0..nz).filter(|&k| k != best) {
+        roi.morphological
+            .index_axis_mut(ndarray::Axis(0), k)
+            .fill(false);
+        roi.intensity
+            .index_axis_mut(ndarray::Axis(0), k)
+            .fill(false);
+    }
+    // z index of the crop's first slice on the whole grid
+    let origin = roi.grid.world_of_index([best as f64, 0.0, 0.0]);
+    let d = [
+        origin[0] - grid.origin_xyz[0],
+        origin[1] - grid.origin_xyz[1],
+        origin[2] - grid.origin_xyz[2],
+    ];
+    let col_z = [
+        grid.direction[0][2],
+        grid.direction[1][2],
+        grid.direction[2][2],
+    ];
+    let along = d[0] * col_z[0] + d[1] * col_z[1] + d[2] * col_z[2];
+    let index = (along / grid.spacing_zyx[0]).round();
+    for (tag, value) in [
+        ("diag_largest_slice_index", index),
+        ("diag_largest_slice_z_mm", origin[2]),
+        ("diag_largest_slice_voxels", counts[best] as f64),
+    ] {
+        out.push(Diagnostic {
+            tag: tag.into(),
+            value,
+        });
+    }
 }
 
 /// Checks the interpolation of an image on grid `g` to `plans` against the limits

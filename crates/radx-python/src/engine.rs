@@ -494,6 +494,8 @@ fn labels_and_request(opts: &ExtractOptions, default_case: String) -> (CaseLabel
         },
         series_uid: opts.series_uid.clone(),
         suv: opts.suv,
+        // the Python API reads 3D images (no volume choice)
+        volume: None,
     };
     (labels, request)
 }

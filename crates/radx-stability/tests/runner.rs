@@ -45,6 +45,7 @@ fn cohort(dir: &Path, n: usize) -> Vec<CohortCase> {
                 roi: None,
                 site: None,
                 extra_masks: Vec::new(),
+                volume: None,
             }
         })
         .collect()
@@ -93,6 +94,7 @@ fn a_bad_case_costs_no_other_case_and_resume_keeps_finished_results() {
         roi: None,
         site: None,
         extra_masks: Vec::new(),
+        volume: None,
     });
     let conditions = conditions();
     let registry = radx_pipeline::builtin_registry();

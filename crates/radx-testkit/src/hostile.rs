@@ -402,7 +402,7 @@ pub fn nifti_complex_datatype(dir: &Path) -> Hostile {
 
 /// A 4D image of 2 volumes.
 pub fn nifti_4d(dir: &Path) -> Hostile {
-    broken_nifti(dir, "nifti_4d", "4d.nii", "radx reads 3D", |b| {
+    broken_nifti(dir, "nifti_4d", "4d.nii", "2 volumes", |b| {
         put_i16(b, 40, 4);
         put_i16(b, 48, 2);
         let v = b[352..].to_vec();

@@ -177,13 +177,39 @@ pub struct FeatureSelection {
     /// Families to compute, by name (`radx features list`). Default: every built-in family.
     #[serde(default = "default_families")]
     pub families: Vec<String>,
+    /// Which part of the ROI the features describe: `all` (default: the whole ROI, with the
+    /// IBSI 2D / 2.5D / 3D aggregations) or `largest`: only the axial slice holding the most
+    /// ROI voxels on the grid the features are computed on (after interpolation and
+    /// re-segmentation; ties go to the lowest slice index). Left out of the canonical form
+    /// at its default, so settings ids are unchanged.
+    #[serde(default, skip_serializing_if = "SliceSelection::is_all")]
+    pub slice_selection: SliceSelection,
 }
 
 impl Default for FeatureSelection {
     fn default() -> Self {
         FeatureSelection {
             families: default_families(),
+            slice_selection: SliceSelection::All,
         }
+    }
+}
+
+/// `[features] slice_selection`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SliceSelection {
+    /// The whole ROI.
+    #[default]
+    All,
+    /// The axial slice with the most ROI voxels (a clinical single-slice protocol, outside
+    /// the IBSI aggregation methods).
+    Largest,
+}
+
+impl SliceSelection {
+    pub fn is_all(&self) -> bool {
+        *self == SliceSelection::All
     }
 }
 

@@ -76,9 +76,12 @@ pub(crate) fn open(path: &Path, upto: Upto) -> Result<DefaultDicomObject, IoErro
     // The whole file for a full read (parsed from memory); otherwise the parser reads the
     // file itself, stopping early. Either way every element header of the file is walked
     // first (`scan`), so that no declared length exceeds what the file holds.
+    // A deflated data set is inflated once, by the walk, and the parser is then given the
+    // inflated bytes (explicit VR little endian) rather than inflating them a second time.
+    let mut inflated: Option<Vec<u8>> = None;
     let bytes = if upto == Upto::All {
         let bytes = std::fs::read(path).map_err(|e| open_error(path, e))?;
-        scan::check(&bytes).map_err(|why| IoError::Truncated {
+        inflated = scan::check_keep_inflated(&bytes).map_err(|why| IoError::Truncated {
             path: path.into(),
             message: why,
         })?;
@@ -93,6 +96,7 @@ pub(crate) fn open(path: &Path, upto: Upto) -> Result<DefaultDicomObject, IoErro
             f.seek(SeekFrom::Start(pos)).map_err(|e| e.to_string())?;
             scan::inflate(std::io::BufReader::new(f))
         };
+        // (a partial read is parsed from the file: the inflated bytes are not kept)
         scan::check_source(&src, file_len, &deflated).map_err(|why| IoError::Truncated {
             path: path.into(),
             message: why,
@@ -108,6 +112,9 @@ pub(crate) fn open(path: &Path, upto: Upto) -> Result<DefaultDicomObject, IoErro
     // The parser is third-party code: a panic inside it on malformed data becomes an error.
     let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         if upto == Upto::All {
+            if let Some(data_set) = &inflated {
+                return read_inflated(&bytes[128..], data_set);
+            }
             if !has_dicm_magic(&bytes) {
                 return opts.open_file(path);
             }
@@ -129,6 +136,41 @@ pub(crate) fn open(path: &Path, upto: Upto) -> Result<DefaultDicomObject, IoErro
             invalid(path, format!("cannot parse as DICOM: {message}"))
         }
     })
+}
+
+/// A deflated file from its meta group (`meta`: the bytes from "DICM" on) and its data set
+/// already inflated by [`scan::check_keep_inflated`]: the data set is parsed as explicit VR
+/// little endian; the file keeps its meta group (and so its transfer syntax UID).
+fn read_inflated(
+    meta: &[u8],
+    data_set: &[u8],
+) -> Result<DefaultDicomObject, dicom_object::ReadError> {
+    let mut meta = dicom_object::FileMetaTable::from_reader(meta)
+        .map_err(|source| dicom_object::ReadError::ParseMetaDataSet { source })?;
+    let obj = InMemDicomObject::read_dataset_with_ts(
+        data_set,
+        &dicom_transfer_syntax_registry::entries::EXPLICIT_VR_LITTLE_ENDIAN.erased(),
+    )?;
+    // as the parser does: an empty media storage SOP class / instance UID is taken from
+    // the data set
+    let uid = |tag: Tag| -> Option<String> {
+        obj.get(tag)?
+            .value()
+            .to_str()
+            .ok()
+            .map(|s| s.trim_end_matches('\0').to_string())
+    };
+    if meta.media_storage_sop_class_uid().is_empty() {
+        if let Some(u) = uid(tags::SOP_CLASS_UID) {
+            meta.media_storage_sop_class_uid = u;
+        }
+    }
+    if meta.media_storage_sop_instance_uid().is_empty() {
+        if let Some(u) = uid(tags::SOP_INSTANCE_UID) {
+            meta.media_storage_sop_instance_uid = u;
+        }
+    }
+    Ok(obj.with_exact_meta(meta))
 }
 
 /// Attribute access on one data set, with errors that name the file and the attribute.

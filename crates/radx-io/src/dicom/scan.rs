@@ -385,10 +385,10 @@ pub(crate) fn check_source(
     b: &dyn Source,
     file_len: u64,
     deflated: &dyn Fn(u64) -> Result<Vec<u8>, String>,
-) -> Result<(), String> {
+) -> Result<Option<Vec<u8>>, String> {
     let mut magic = [0u8; 4];
     if !b.read_at(128, &mut magic) || &magic != b"DICM" {
-        return Ok(());
+        return Ok(None);
     }
     // File meta group: explicit VR little endian, group 0002.
     let meta = Walk {
@@ -421,7 +421,7 @@ pub(crate) fn check_source(
             Some(end) if pos >= end => break,
             Some(_) => {
                 let Some(g) = meta.u16(pos) else {
-                    return Ok(());
+                    return Ok(None);
                 };
                 if g != 0x0002 {
                     return Err(format!(
@@ -433,7 +433,7 @@ pub(crate) fn check_source(
             None => {}
         }
         let (Some(elem), Some(vr)) = (meta.u16(pos + 2), meta.bytes::<2>(pos + 4)) else {
-            return Ok(());
+            return Ok(None);
         };
         if !known_vr(&vr) {
             return Err(format!(
@@ -460,12 +460,12 @@ pub(crate) fn check_source(
         let (len, header) = if long {
             match meta.u32(pos + 8) {
                 Some(l) => (l, 12u64),
-                None => return Ok(()),
+                None => return Ok(None),
             }
         } else {
             match meta.u16(pos + 6) {
                 Some(l) => (l as u32, 8u64),
-                None => return Ok(()),
+                None => return Ok(None),
             }
         };
         if len == UNDEFINED {
@@ -500,12 +500,13 @@ pub(crate) fn check_source(
                 little: true,
                 explicit: true,
             };
-            return w.elements(0, inflated.len() as u64, false, 0).map(|_| ());
+            w.elements(0, inflated.len() as u64, false, 0)?;
+            return Ok(Some(inflated));
         }
         // every other standard transfer syntax encodes the data set in explicit VR
         // little endian; an unknown UID is left to the parser
         t if t.starts_with("1.2.840.10008.1.2.") => (true, true),
-        _ => return Ok(()),
+        _ => return Ok(None),
     };
     let w = Walk {
         b,
@@ -513,7 +514,7 @@ pub(crate) fn check_source(
         little,
         explicit,
     };
-    w.elements(pos, file_len, false, 0).map(|_| ())
+    w.elements(pos, file_len, false, 0).map(|_| None)
 }
 
 /// Inflates the raw deflate data of `r` (a deflated data set), at most [`MAX_INFLATED`]
@@ -547,7 +548,14 @@ pub(crate) fn inflate(r: impl std::io::Read) -> Result<Vec<u8>, String> {
 }
 
 /// Checks the DICOM Part 10 bytes `b` (a whole file in memory); see [`check_source`].
+#[cfg(test)]
 pub(crate) fn check(b: &[u8]) -> Result<(), String> {
+    check_keep_inflated(b).map(|_| ())
+}
+
+/// [`check`], handing back the inflated data set of a deflated file (None for any other
+/// transfer syntax), so that it is inflated only once.
+pub(crate) fn check_keep_inflated(b: &[u8]) -> Result<Option<Vec<u8>>, String> {
     check_source(&Mem(b), b.len() as u64, &|pos| {
         inflate(b.get(pos as usize..).unwrap_or(&[]))
     })

@@ -34,7 +34,9 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use dicom_dictionary_std::tags;
 use dicom_object::DefaultDicomObject;
@@ -56,6 +58,9 @@ pub struct SeriesOptions {
     pub suv: bool,
     /// The SUV normalisation when `suv` is set (default body weight; see [`SuvType`]).
     pub suv_type: SuvType,
+    /// NIfTI only: the volume (0-based, along dim\[4\]) of a 4D image to read; a 4D image
+    /// holding several volumes needs it. An error for DICOM and NRRD images.
+    pub volume: Option<usize>,
 }
 
 /// What was read, beside the voxels: the identity of the series (for checking masks that
@@ -264,7 +269,7 @@ pub fn list_series(folder: &Path) -> Result<Vec<SeriesSummary>, IoError> {
 /// file (the file's data set is shared by its frames).
 pub(crate) struct Slice {
     pub path: PathBuf,
-    pub obj: Rc<DefaultDicomObject>,
+    pub obj: Arc<DefaultDicomObject>,
     pub pos: [f64; 3],
     pub along: f64,
     /// Frame index (0-based) in a multi-frame file; None for a single-frame file.
@@ -412,6 +417,9 @@ fn planes_of(a: &Attrs, frames: usize) -> Result<Vec<Plane>, IoError> {
     Ok(out)
 }
 
+/// How many files of a folder are parsed at once (in parallel) while looking for a series.
+const PARSE_BATCH: usize = 64;
+
 /// Reads a DICOM series from a folder (or from the folder of a given slice file, choosing
 /// that file's series unless `opts.series_uid` says otherwise). See the module
 /// documentation for the geometry rules.
@@ -444,35 +452,44 @@ pub fn read_series(path: &Path, opts: &SeriesOptions) -> Result<DicomSeries, IoE
     let mut pixelless: Vec<(PathBuf, Option<String>)> = Vec::new();
     // Series grouped without a SeriesInstanceUID, with what is said about it.
     let mut notes: BTreeMap<String, Option<String>> = BTreeMap::new();
-    for p in files {
-        let obj = dcm::open(&p, dcm::Upto::All)?;
-        if !is_image(&obj) {
-            if is_pixelless_slice(&obj) {
-                let uid = Attrs::new(&obj, &p).str_opt(tags::SERIES_INSTANCE_UID);
-                pixelless.push((p, uid));
+    // Files are parsed in parallel, a bounded batch at a time (the objects of other series
+    // are dropped batch by batch), and handled in file-name order, so that the result and
+    // the first error reported do not depend on the thread count.
+    for batch in files.chunks(PARSE_BATCH) {
+        let objs: Vec<Result<DefaultDicomObject, IoError>> = batch
+            .par_iter()
+            .map(|p| dcm::open(p, dcm::Upto::All))
+            .collect();
+        for (p, obj) in batch.iter().zip(objs) {
+            let (p, obj) = (p.clone(), obj?);
+            if !is_image(&obj) {
+                if is_pixelless_slice(&obj) {
+                    let uid = Attrs::new(&obj, &p).str_opt(tags::SERIES_INSTANCE_UID);
+                    pixelless.push((p, uid));
+                }
+                continue;
             }
-            continue;
-        }
-        let a = Attrs::new(&obj, &p);
-        let (uid, note) = series_key(&a, || unreachable_reopen(&p))?;
-        if note.is_some() {
-            notes.insert(uid.clone(), note);
-        }
-        summaries
-            .entry(uid.clone())
-            .or_insert_with(|| SeriesSummary {
-                series_uid: uid.clone(),
-                modality: a.str_opt(tags::MODALITY),
-                series_description: a.str_opt(tags::SERIES_DESCRIPTION),
-                series_number: a.str_opt(tags::SERIES_NUMBER),
-                files: 0,
-            })
-            .files += 1;
-        if opts.series_uid.is_none() && wanted.is_none() {
-            wanted = Some(uid.clone());
-        }
-        if wanted.as_deref() == Some(uid.as_str()) {
-            kept.push((p, obj));
+            let a = Attrs::new(&obj, &p);
+            let (uid, note) = series_key(&a, || unreachable_reopen(&p))?;
+            if note.is_some() {
+                notes.insert(uid.clone(), note);
+            }
+            summaries
+                .entry(uid.clone())
+                .or_insert_with(|| SeriesSummary {
+                    series_uid: uid.clone(),
+                    modality: a.str_opt(tags::MODALITY),
+                    series_description: a.str_opt(tags::SERIES_DESCRIPTION),
+                    series_number: a.str_opt(tags::SERIES_NUMBER),
+                    files: 0,
+                })
+                .files += 1;
+            if opts.series_uid.is_none() && wanted.is_none() {
+                wanted = Some(uid.clone());
+            }
+            if wanted.as_deref() == Some(uid.as_str()) {
+                kept.push((p, obj));
+            }
         }
     }
     let list = |s: &BTreeMap<String, SeriesSummary>| {
@@ -546,9 +563,9 @@ fn build(
     // Every plane: the file of a single-frame slice, or each frame of a multi-frame file.
     let p0 = kept[0].0.clone();
     let fmt0 = PixelFormat::read(&Attrs::new(&kept[0].1, &p0))?;
-    let mut planes: Vec<(PathBuf, Rc<DefaultDicomObject>, Plane)> = Vec::new();
+    let mut planes: Vec<(PathBuf, Arc<DefaultDicomObject>, Plane)> = Vec::new();
     for (path, obj) in kept {
-        let obj = Rc::new(obj);
+        let obj = Arc::new(obj);
         let a = Attrs::new(&obj, &path);
         let fmt = PixelFormat::read(&a)?;
         if (fmt.rows, fmt.columns) != (fmt0.rows, fmt0.columns) {
@@ -650,41 +667,90 @@ fn build(
     } else {
         None
     };
-    // Reserve for the whole volume only once the first slice has shown real pixel data of
-    // the declared size (a header alone never makes radx allocate).
-    let mut data: Vec<f64> = Vec::new();
-    let mut sop_uids = Vec::with_capacity(n);
-    // Stored values of each multi-frame file, decoded once (all its frames).
+    // Stored values of each multi-frame file, decoded once (all its frames), the files in
+    // parallel.
+    let mut multi_files: Vec<(&PathBuf, &DefaultDicomObject)> = Vec::new();
+    for s in slices.iter().filter(|s| s.frame.is_some()) {
+        if multi_files.last().map(|(p, _)| *p) != Some(&s.path)
+            && !multi_files.iter().any(|(p, _)| *p == &s.path)
+        {
+            multi_files.push((&s.path, &s.obj));
+        }
+    }
+    let decoded: Vec<Result<Vec<f64>, IoError>> = multi_files
+        .par_iter()
+        .map(|(path, obj)| {
+            let fmt = PixelFormat::read(&Attrs::new(obj, path))?;
+            stored_values(obj, path, &fmt)
+        })
+        .collect();
     let mut multi: BTreeMap<PathBuf, Vec<f64>> = BTreeMap::new();
-    for (k, s) in slices.iter().enumerate() {
+    for ((path, _), values) in multi_files.iter().zip(decoded) {
+        multi.insert((*path).clone(), values?);
+    }
+    // The voxels of slice k (rescaled, SUV factor applied), exactly ny x nx of them.
+    let slice_values = |k: usize| -> Result<Vec<f64>, IoError> {
+        let s = &slices[k];
         let a = Attrs::new(&s.obj, &s.path);
         let fmt = PixelFormat::read(&a)?;
         let factor = suv.as_ref().map_or(1.0, |s| s.factor[k]);
         let (slope, intercept) = (s.slope * factor, s.intercept * factor);
+        let len = fmt.frame_len();
+        let mut out = Vec::new();
         match s.frame {
-            None => append_values(&s.obj, &s.path, &fmt, (slope, intercept), &mut data)?,
+            None => append_values(&s.obj, &s.path, &fmt, (slope, intercept), &mut out)?,
             Some(f) => {
-                if !multi.contains_key(&s.path) {
-                    multi.insert(s.path.clone(), stored_values(&s.obj, &s.path, &fmt)?);
-                }
                 let all = &multi[&s.path];
-                let len = fmt.frame_len();
                 let frame = all.get(f * len..(f + 1) * len).ok_or_else(|| {
                     invalid(&s.path, format!("pixel data hold no frame {}", f + 1))
                 })?;
-                data.extend(frame.iter().map(|&v| v * slope + intercept));
+                out.extend(frame.iter().map(|&v| v * slope + intercept));
             }
         }
-        if k == 0 {
-            data.try_reserve_exact((n - 1) * ny * nx).map_err(|_| {
-                invalid(
-                    folder,
-                    format!("not enough memory for {n} x {ny} x {nx} voxels"),
-                )
-            })?;
+        if out.len() != ny * nx {
+            return Err(invalid(
+                &s.path,
+                format!(
+                    "{} pixel values where {ny} rows x {nx} columns are expected",
+                    out.len()
+                ),
+            ));
         }
-        sop_uids.push(a.str_opt(tags::SOP_INSTANCE_UID).unwrap_or_default());
-    }
+        Ok(out)
+    };
+    // Reserve for the whole volume only once the first slice has shown real pixel data of
+    // the declared size (a header alone never makes radx allocate). The other slices are
+    // then decoded in parallel, each into its place, so the volume is the same whatever the
+    // thread count; the first error in slice order is reported.
+    let first = slice_values(0)?;
+    let mut data: Vec<f64> = Vec::new();
+    data.try_reserve_exact(n * ny * nx).map_err(|_| {
+        invalid(
+            folder,
+            format!("not enough memory for {n} x {ny} x {nx} voxels"),
+        )
+    })?;
+    data.extend_from_slice(&first);
+    drop(first);
+    data.resize(n * ny * nx, 0.0);
+    let results: Vec<Result<(), IoError>> = data
+        .par_chunks_mut(ny * nx)
+        .enumerate()
+        .skip(1)
+        .map(|(k, chunk)| {
+            chunk.copy_from_slice(&slice_values(k)?);
+            Ok(())
+        })
+        .collect();
+    results.into_iter().collect::<Result<Vec<()>, IoError>>()?;
+    let sop_uids: Vec<String> = slices
+        .iter()
+        .map(|s| {
+            Attrs::new(&s.obj, &s.path)
+                .str_opt(tags::SOP_INSTANCE_UID)
+                .unwrap_or_default()
+        })
+        .collect();
     let data = Array3::from_shape_vec((n, ny, nx), data)
         .map_err(|e| invalid(folder, format!("voxel array: {e}")))?;
 

@@ -292,8 +292,23 @@ pub(crate) fn suv_factors(
             ));
         }
     }
+    // The acquisition time of a plane: a frame of an enhanced (multi-frame) image has its
+    // own, FrameAcquisitionDateTime in the FrameContentSequence of its per-frame functional
+    // group; a single-frame slice (or a frame without one) uses the data set's
+    // AcquisitionDateTime, else AcquisitionDate / SeriesDate with AcquisitionTime.
     let acq = |s: &Slice| {
         let a = Attrs::new(&s.obj, &s.path);
+        if let Some(f) = s.frame {
+            let frame_time = a
+                .items(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE)
+                .get(f)
+                .and_then(|g| a.at(g, "").items(tags::FRAME_CONTENT_SEQUENCE).first())
+                .and_then(|c| a.at(c, "").str_opt(tags::FRAME_ACQUISITION_DATE_TIME))
+                .and_then(|dt| when(None, None, Some(dt)));
+            if frame_time.is_some() {
+                return frame_time;
+            }
+        }
         when(
             a.str_opt(tags::ACQUISITION_DATE)
                 .or(a.str_opt(tags::SERIES_DATE)),
@@ -345,8 +360,10 @@ pub(crate) fn suv_factors(
                     invalid(
                         &s.path,
                         format!(
-                            "cannot compute SUV: DecayCorrection NONE needs {} of every slice",
-                            dcm::tag_name(tags::ACQUISITION_TIME)
+                            "cannot compute SUV: DecayCorrection NONE needs {} of every slice \
+                             (or {} of every frame)",
+                            dcm::tag_name(tags::ACQUISITION_TIME),
+                            dcm::tag_name(tags::FRAME_ACQUISITION_DATE_TIME)
                         ),
                     )
                 })?;
