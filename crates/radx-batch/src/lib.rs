@@ -180,12 +180,9 @@ pub fn read_cohort(path: &Path) -> Result<Vec<CohortCase>, BatchError> {
                 show(&first.extra_masks)
             )));
         }
-        if let Some(first) = out
-            .iter()
-            .find(|o: &&CohortCase| {
-                o.case_id == c.case_id && (o.image != c.image || o.volume != c.volume)
-            })
-        {
+        if let Some(first) = out.iter().find(|o: &&CohortCase| {
+            o.case_id == c.case_id && (o.image != c.image || o.volume != c.volume)
+        }) {
             let vol = |v: Option<usize>| v.map_or("none".to_string(), |v| v.to_string());
             return Err(err(format!(
                 "line {line}: case_id `{}` names image {} (volume {}), but an earlier row of the case names {} (volume {}): the rows of a case share one image and volume",

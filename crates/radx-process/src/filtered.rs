@@ -327,7 +327,7 @@ pub fn interpolate_whole_mask(mask: &Mask, settings: &Settings) -> Result<Mask, 
         &plans,
         cfg.mask_method,
         &full,
-        settings.conventions.mask_extrapolation == radx_core::settings::MaskExtrapolation::Zero,
+        settings.conventions.mask_extrapolation,
     );
     let threshold = cfg.partial_volume_threshold - crate::PARTIAL_VOLUME_SLACK;
     let out = Grid {

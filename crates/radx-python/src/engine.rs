@@ -108,6 +108,8 @@ fn kind_of(cause: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
             P::UnknownFamily(..) => ErrorKind::Settings,
             P::DuplicateRegion { .. } => ErrorKind::Input,
             P::Region { source, .. } => process(source),
+            P::MissingExtraMask { .. } => ErrorKind::Input,
+            P::Derive(source) => process(source),
         }
     }
     if cause.is::<radx_core::LimitError>() || cause.is::<radx_core::limits::LimitValueError>() {
