@@ -31,8 +31,8 @@ use radx_core::limits::{product, Limits};
 use radx_core::settings::{Interpolation, Resegmentation, Settings};
 use radx_core::{FilterSpec, Grid, Image, Mask, Roi};
 
-use crate::interpolate::interpolate_image;
 use crate::interpolate::Stats;
+use crate::interpolate::{interpolate_image, AxisPlan};
 use crate::{
     axis_plans, check_interpolation, discretise_all, prepare_impl, Context, Prepared, ProcessError,
 };
@@ -246,18 +246,7 @@ pub fn interpolate_whole(image: Image, settings: &Settings) -> Result<Image, Pro
         });
     }
     let cfg: &Interpolation = &settings.interpolation;
-    let corner =
-        settings.conventions.grid_alignment == radx_core::settings::GridAlignment::OriginCorner;
-    let plans = axis_plans(&grid, spacing_xyz, cfg, corner);
-    check_interpolation(&grid, spacing_xyz, &plans, &settings.limits)?;
-    let [oz, oy, ox] = [plans[0].n_out, plans[1].n_out, plans[2].n_out];
-    settings.limits.check_voxels(
-        &format!(
-            "interpolation.spacing_mm = {spacing_xyz:?}: the whole interpolated image \
-             ({ox} x {oy} x {oz} voxels)"
-        ),
-        product(&[ox, oy, oz]),
-    )?;
+    let (plans, out) = whole_grid_plans(&grid, spacing_xyz, settings, "image")?;
     let full: [std::ops::Range<usize>; 3] = std::array::from_fn(|a| 0..plans[a].n_out);
     let (values, _) = interpolate_image(
         data.as_slice().expect("standard layout"),
@@ -267,8 +256,38 @@ pub fn interpolate_whole(image: Image, settings: &Settings) -> Result<Image, Pro
         cfg.round_intensities,
         &full,
     );
+    let arr = Array3::from_shape_vec(
+        (out.shape_zyx[0], out.shape_zyx[1], out.shape_zyx[2]),
+        values,
+    )
+    .expect("grid shape");
+    Ok(Image::new(out, arr)?)
+}
+
+/// The interpolation of a whole volume on `grid` (an image, or a mask of the same grid) to
+/// `spacing_xyz`: each axis' plan (with `[conventions] grid_alignment`) and the new grid,
+/// once the plan and the whole new volume are checked against `[limits]` (`what` names the
+/// volume in the error).
+fn whole_grid_plans(
+    grid: &Grid,
+    spacing_xyz: [f64; 3],
+    settings: &Settings,
+    what: &str,
+) -> Result<([AxisPlan; 3], Grid), ProcessError> {
+    let corner =
+        settings.conventions.grid_alignment == radx_core::settings::GridAlignment::OriginCorner;
+    let plans = axis_plans(grid, spacing_xyz, &settings.interpolation, corner);
+    check_interpolation(grid, spacing_xyz, &plans, &settings.limits)?;
+    let [oz, oy, ox] = [plans[0].n_out, plans[1].n_out, plans[2].n_out];
+    settings.limits.check_voxels(
+        &format!(
+            "interpolation.spacing_mm = {spacing_xyz:?}: the whole interpolated {what} \
+             ({ox} x {oy} x {oz} voxels)"
+        ),
+        product(&[ox, oy, oz]),
+    )?;
     let out = Grid {
-        shape_zyx: [plans[0].n_out, plans[1].n_out, plans[2].n_out],
+        shape_zyx: [oz, oy, ox],
         spacing_zyx: [
             plans[0].spacing_out,
             plans[1].spacing_out,
@@ -281,12 +300,7 @@ pub fn interpolate_whole(image: Image, settings: &Settings) -> Result<Image, Pro
         ]),
         direction: grid.direction,
     };
-    let arr = Array3::from_shape_vec(
-        (out.shape_zyx[0], out.shape_zyx[1], out.shape_zyx[2]),
-        values,
-    )
-    .expect("grid shape");
-    Ok(Image::new(out, arr)?)
+    Ok((plans, out))
 }
 
 /// A mask on the grid of [`interpolate_whole`] (same image grid `grid` in, same
@@ -300,18 +314,7 @@ pub fn interpolate_whole_mask(mask: &Mask, settings: &Settings) -> Result<Mask, 
     };
     let grid = &mask.grid;
     let cfg: &Interpolation = &settings.interpolation;
-    let corner =
-        settings.conventions.grid_alignment == radx_core::settings::GridAlignment::OriginCorner;
-    let plans = axis_plans(grid, spacing_xyz, cfg, corner);
-    check_interpolation(grid, spacing_xyz, &plans, &settings.limits)?;
-    let [oz, oy, ox] = [plans[0].n_out, plans[1].n_out, plans[2].n_out];
-    settings.limits.check_voxels(
-        &format!(
-            "interpolation.spacing_mm = {spacing_xyz:?}: the whole interpolated mask \
-             ({ox} x {oy} x {oz} voxels)"
-        ),
-        product(&[ox, oy, oz]),
-    )?;
+    let (plans, out) = whole_grid_plans(grid, spacing_xyz, settings, "mask")?;
     let data = if mask.data.is_standard_layout() {
         std::borrow::Cow::Borrowed(&mask.data)
     } else {
@@ -330,20 +333,7 @@ pub fn interpolate_whole_mask(mask: &Mask, settings: &Settings) -> Result<Mask, 
         settings.conventions.mask_extrapolation,
     );
     let threshold = cfg.partial_volume_threshold - crate::PARTIAL_VOLUME_SLACK;
-    let out = Grid {
-        shape_zyx: [oz, oy, ox],
-        spacing_zyx: [
-            plans[0].spacing_out,
-            plans[1].spacing_out,
-            plans[2].spacing_out,
-        ],
-        origin_xyz: grid.world_of_index([
-            plans[0].position(0),
-            plans[1].position(0),
-            plans[2].position(0),
-        ]),
-        direction: grid.direction,
-    };
+    let [oz, oy, ox] = out.shape_zyx;
     let arr = Array3::from_shape_vec(
         (oz, oy, ox),
         values.into_iter().map(|v| v >= threshold).collect(),
