@@ -85,6 +85,22 @@ fn run(cmd: &mut Command) -> (i32, String) {
     )
 }
 
+/// `radx stability --cohort COHORT --settings SETTINGS --observers EXTRA... --out OUT`: exit
+/// status and stderr.
+fn observers_run(cohort: &Path, settings: &Path, out: &Path, extra: &[&str]) -> (i32, String) {
+    let mut cmd = radx();
+    cmd.arg("stability")
+        .arg("--cohort")
+        .arg(cohort)
+        .arg("--settings")
+        .arg(settings)
+        .arg("--observers")
+        .args(extra)
+        .arg("--out")
+        .arg(out);
+    run(&mut cmd)
+}
+
 /// `segmentation-agreement.csv` as maps of column to value, one per row.
 fn agreement_rows(out: &Path) -> Vec<BTreeMap<String, String>> {
     let mut r = csv::Reader::from_path(out.join("segmentation-agreement.csv")).unwrap();
@@ -132,18 +148,7 @@ fn three_observers_on_sts_pet() {
     let settings = tmp.path().join("pet.toml");
     std::fs::write(&settings, SETTINGS).unwrap();
     let out = tmp.path().join("obs");
-    let (code, stderr) = run(radx().args([
-        "stability",
-        "--cohort",
-        cohort.to_str().unwrap(),
-        "--settings",
-        settings.to_str().unwrap(),
-        "--observers",
-        "--threads",
-        "2",
-        "--out",
-        out.to_str().unwrap(),
-    ]));
+    let (code, stderr) = observers_run(&cohort, &settings, &out, &["--threads", "2"]);
     assert_eq!(code, 0, "{stderr}");
     if let Some(dest) = std::env::var_os("RADX_OBSERVERS_OUT") {
         for f in [
@@ -283,18 +288,7 @@ fn three_observers_on_sts_pet() {
     let agreement_bytes = std::fs::read(out.join("segmentation-agreement.csv")).unwrap();
     let out1 = tmp.path().join("obs-1thread");
     for (dir, threads) in [(&out1, "1"), (&out, "2")] {
-        let (code, stderr) = run(radx().args([
-            "stability",
-            "--cohort",
-            cohort.to_str().unwrap(),
-            "--settings",
-            settings.to_str().unwrap(),
-            "--observers",
-            "--threads",
-            threads,
-            "--out",
-            dir.to_str().unwrap(),
-        ]));
+        let (code, stderr) = observers_run(&cohort, &settings, &dir, &["--threads", threads]);
         assert_eq!(code, 0, "{stderr}");
         assert_eq!(
             std::fs::read(dir.join("segmentation-agreement.csv")).unwrap(),
@@ -311,24 +305,21 @@ fn three_observers_on_sts_pet() {
 
     // --masks and --reference-observer: two of the columns, b as the reference.
     let out2 = tmp.path().join("obs-named");
-    let (code, stderr) = run(radx().args([
-        "stability",
-        "--cohort",
-        cohort.to_str().unwrap(),
-        "--settings",
-        settings.to_str().unwrap(),
-        "--observers",
-        "--masks",
-        "reader1=mask_a",
-        "--masks",
-        "reader2=mask_b",
-        "--reference-observer",
-        "reader2",
-        "--threads",
-        "2",
-        "--out",
-        out2.to_str().unwrap(),
-    ]));
+    let (code, stderr) = observers_run(
+        &cohort,
+        &settings,
+        &out2,
+        &[
+            "--masks",
+            "reader1=mask_a",
+            "--masks",
+            "reader2=mask_b",
+            "--reference-observer",
+            "reader2",
+            "--threads",
+            "2",
+        ],
+    );
     assert_eq!(code, 0, "{stderr}");
     if let Some(dest) = std::env::var_os("RADX_OBSERVERS_OUT") {
         let f = "stability-features.csv";
@@ -391,18 +382,7 @@ fn bad_masks_fail_their_case_only() {
     let cohort = tmp.path().join("cohort.csv");
     std::fs::write(&cohort, csv).unwrap();
     let out = tmp.path().join("obs");
-    let (code, stderr) = run(radx().args([
-        "stability",
-        "--cohort",
-        cohort.to_str().unwrap(),
-        "--settings",
-        settings.to_str().unwrap(),
-        "--observers",
-        "--threads",
-        "2",
-        "--out",
-        out.to_str().unwrap(),
-    ]));
+    let (code, stderr) = observers_run(&cohort, &settings, &out, &["--threads", "2"]);
     assert_eq!(code, 1, "some cases failed: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     let rows = agreement_rows(&out);
@@ -455,33 +435,18 @@ fn bad_masks_fail_their_case_only() {
         ),
     )
     .unwrap();
-    let (code, stderr) = run(radx().args([
-        "stability",
-        "--cohort",
-        single.to_str().unwrap(),
-        "--settings",
-        settings.to_str().unwrap(),
-        "--observers",
-        "--out",
-        tmp.path().join("x").to_str().unwrap(),
-    ]));
+    let (code, stderr) = observers_run(&single, &settings, &tmp.path().join("x"), &[]);
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains("single.csv") && stderr.contains("at least two observers"),
         "{stderr}"
     );
-    let (code, stderr) = run(radx().args([
-        "stability",
-        "--cohort",
-        cohort.to_str().unwrap(),
-        "--settings",
-        settings.to_str().unwrap(),
-        "--observers",
-        "--reference-observer",
-        "z",
-        "--out",
-        tmp.path().join("y").to_str().unwrap(),
-    ]));
+    let (code, stderr) = observers_run(
+        &cohort,
+        &settings,
+        &tmp.path().join("y"),
+        &["--reference-observer", "z"],
+    );
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--reference-observer `z`"), "{stderr}");
 }
