@@ -7,19 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn pet_cohort(dir: &Path) -> PathBuf {
-    let cases = radx_testkit::cohort_cases("PET");
-    let mut csv = String::from("case_id,image,mask\n");
-    for c in &cases {
-        let file = |what: &str| radx_testkit::cohort(&format!("nifti/{c}/PET_{what}.nii.gz"));
-        csv.push_str(&format!(
-            "{c},{},{}\n",
-            file("image").display(),
-            file("mask").display()
-        ));
-    }
-    let path = dir.join("cohort.csv");
-    std::fs::write(&path, csv).unwrap();
-    path
+    radx_testkit::write_cohort_csv(dir, "PET", false)
 }
 
 const SETTINGS: &str = r#"radx_settings = 1

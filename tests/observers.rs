@@ -42,23 +42,12 @@ fn as_image(mask: &Mask) -> Image {
     }
 }
 
-struct Case {
-    id: String,
-    image: PathBuf,
-    mask: PathBuf,
-}
+use radx_testkit::CohortFiles as Case;
 
 fn pet_cases() -> Vec<Case> {
-    let cases = radx_testkit::cohort_cases("PET");
+    let cases = radx_testkit::cohort_files("PET");
     assert_eq!(cases.len(), 6, "the test cohort has 6 PET cases");
     cases
-        .into_iter()
-        .map(|c| Case {
-            image: radx_testkit::cohort(&format!("nifti/{c}/PET_image.nii.gz")),
-            mask: radx_testkit::cohort(&format!("nifti/{c}/PET_mask.nii.gz")),
-            id: c,
-        })
-        .collect()
 }
 
 /// Observer `b`'s mask of a case: the shipped GTV with its contour randomised (seeded by

@@ -14,21 +14,12 @@ fn radx() -> Command {
 /// A cohort CSV of every PET case of the test cohort, sites alternating between two
 /// made-up centres.
 fn pet_cohort(dir: &Path) -> PathBuf {
-    let cases = radx_testkit::cohort_cases("PET");
-    assert_eq!(cases.len(), 6, "the test cohort has 6 PET cases");
-    let mut csv = String::from("case_id,image,mask,site\n");
-    for (i, c) in cases.iter().enumerate() {
-        let file = |what: &str| radx_testkit::cohort(&format!("nifti/{c}/PET_{what}.nii.gz"));
-        csv.push_str(&format!(
-            "{c},{},{},{}\n",
-            file("image").display(),
-            file("mask").display(),
-            if i % 2 == 0 { "centre_a" } else { "centre_b" }
-        ));
-    }
-    let path = dir.join("cohort.csv");
-    std::fs::write(&path, csv).unwrap();
-    path
+    assert_eq!(
+        radx_testkit::cohort_cases("PET").len(),
+        6,
+        "the test cohort has 6 PET cases"
+    );
+    radx_testkit::write_cohort_csv(dir, "PET", true)
 }
 
 const SETTINGS: &str = r#"radx_settings = 1

@@ -9,7 +9,7 @@
 pub mod dicom;
 pub mod hostile;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use radx_reference::{DataSet, ReferenceData};
@@ -70,6 +70,55 @@ pub fn cohort_cases(modality: &str) -> Vec<String> {
                 .map(String::from)
         })
         .collect()
+}
+
+/// One NIfTI case of the test cohort: its id and its (verified) image and mask.
+#[derive(Debug, Clone)]
+pub struct CohortFiles {
+    pub id: String,
+    pub image: PathBuf,
+    pub mask: PathBuf,
+}
+
+/// Every NIfTI case of the test cohort with a `{modality}` image, sorted by id.
+pub fn cohort_files(modality: &str) -> Vec<CohortFiles> {
+    cohort_cases(modality)
+        .into_iter()
+        .map(|id| CohortFiles {
+            image: cohort(&format!("nifti/{id}/{modality}_image.nii.gz")),
+            mask: cohort(&format!("nifti/{id}/{modality}_mask.nii.gz")),
+            id,
+        })
+        .collect()
+}
+
+/// Writes `dir/cohort.csv`, a `radx batch` / `radx stability` cohort of every NIfTI case of
+/// the test cohort with a `{modality}` image (`case_id,image,mask`), with a `site` column
+/// alternating between two made-up centres (`centre_a`, `centre_b`) when `sites`; returns
+/// its path.
+pub fn write_cohort_csv(dir: &Path, modality: &str, sites: bool) -> PathBuf {
+    let files = cohort_files(modality);
+    assert!(!files.is_empty(), "no {modality} case in the test cohort");
+    let mut csv = String::from(if sites {
+        "case_id,image,mask,site\n"
+    } else {
+        "case_id,image,mask\n"
+    });
+    for (i, c) in files.iter().enumerate() {
+        csv.push_str(&format!(
+            "{},{},{}",
+            c.id,
+            c.image.display(),
+            c.mask.display()
+        ));
+        if sites {
+            csv.push_str(if i % 2 == 0 { ",centre_a" } else { ",centre_b" });
+        }
+        csv.push('\n');
+    }
+    let path = dir.join("cohort.csv");
+    std::fs::write(&path, csv).expect("cohort.csv is written");
+    path
 }
 
 /// Reads an image and mask (paths relative to the reference data folder) and runs the
