@@ -277,7 +277,7 @@ fn three_observers_on_sts_pet() {
     let agreement_bytes = std::fs::read(out.join("segmentation-agreement.csv")).unwrap();
     let out1 = tmp.path().join("obs-1thread");
     for (dir, threads) in [(&out1, "1"), (&out, "2")] {
-        let (code, stderr) = observers_run(&cohort, &settings, &dir, &["--threads", threads]);
+        let (code, stderr) = observers_run(&cohort, &settings, dir, &["--threads", threads]);
         assert_eq!(code, 0, "{stderr}");
         assert_eq!(
             std::fs::read(dir.join("segmentation-agreement.csv")).unwrap(),
