@@ -426,3 +426,102 @@ fn a_mask_on_another_grid_is_resampled_when_asked() {
         "{err}"
     );
 }
+
+#[test]
+fn a_varied_mask_setting_and_observers_use_the_resampled_masks() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let plain = d.join("s.toml");
+    std::fs::write(&plain, SETTINGS).unwrap();
+    let resample = d.join("r.toml");
+    std::fs::write(
+        &resample,
+        format!("{SETTINGS}[mask]\nresample_to_image = \"nearest\"\n"),
+    )
+    .unwrap();
+    let (mut off_grid, mut observers, mut on_grid) = (Vec::new(), Vec::new(), Vec::new());
+    for (c, image, mask) in cases() {
+        let m = d.join(format!("{c}_moved.nii.gz"));
+        radx_io::write_nifti_image(&moved(&read(&mask), 2), &m).unwrap();
+        on_grid.push(format!("{c},{},{}", image.display(), mask.display()));
+        off_grid.push(format!("{c},{},{}", image.display(), m.display()));
+        observers.push(format!(
+            "{c},{},{},{}",
+            image.display(),
+            mask.display(),
+            m.display()
+        ));
+    }
+    let on = write_cohort(&d.join("on.csv"), "case_id,image,mask", &on_grid);
+    let off = write_cohort(&d.join("off.csv"), "case_id,image,mask", &off_grid);
+    let obs = write_cohort(
+        &d.join("obs.csv"),
+        "case_id,image,mask_a,mask_b",
+        &observers,
+    );
+    // a grid over [mask] resample_to_image: each value reads the case its own way
+    let out = d.join("v");
+    let o = radx(&[
+        "stability",
+        "--cohort",
+        &off,
+        "--settings",
+        &plain.display().to_string(),
+        "--vary",
+        "mask.resample_to_image=off,nearest",
+        "--out",
+        &out.display().to_string(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    let slugs = conditions(&out);
+    assert_eq!(slugs.len(), 2, "{err}");
+    for (c, _, _) in cases() {
+        let e = out
+            .join("conditions")
+            .join(&slugs[0].0)
+            .join("errors")
+            .join(format!("{c}.json"));
+        let text = std::fs::read_to_string(&e).unwrap_or_else(|_| panic!("{err}"));
+        assert!(text.contains("grid"), "{text}");
+    }
+    let reference = d.join("ref");
+    ok(radx(&[
+        "stability",
+        "--cohort",
+        &on,
+        "--settings",
+        &plain.display().to_string(),
+        "--vary",
+        "discretisation.histogram.bins=16,8",
+        "--out",
+        &reference.display().to_string(),
+    ]));
+    assert_eq!(
+        table(&out, &slugs[1].0),
+        table(&reference, &conditions(&reference)[0].0)
+    );
+    // observers: the second observer's masks on another grid, resampled, agree fully
+    let out = d.join("obs");
+    ok(radx(&[
+        "stability",
+        "--cohort",
+        &obs,
+        "--settings",
+        &resample.display().to_string(),
+        "--observers",
+        "--out",
+        &out.display().to_string(),
+    ]));
+    let slugs = conditions(&out);
+    assert_eq!(slugs.len(), 2);
+    assert_eq!(table(&out, &slugs[0].0), table(&out, &slugs[1].0));
+    let agreement = std::fs::read_to_string(out.join("segmentation-agreement.csv")).unwrap();
+    let mut lines = agreement.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let dice = header.iter().position(|h| *h == "dice").unwrap();
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 2, "{agreement}");
+    for r in rows {
+        assert_eq!(r.split(',').nth(dice), Some("1.0"), "{agreement}");
+    }
+}
