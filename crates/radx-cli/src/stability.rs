@@ -17,9 +17,10 @@ use crate::SettingsSource;
 
 #[derive(Args)]
 pub(crate) struct StabilityArgs {
-    /// Cohort CSV (case_id,image,mask[,label][,roi][,site]) to extract under every
-    /// condition; with --observers, one mask column per observer (mask_<observer>).
-    /// Without it, give --table.
+    /// Cohort CSV (case_id,image,mask[,label][,roi][,site][,volume][,extra_mask_NAME...])
+    /// to extract under every condition, each case read as `radx batch` reads it (4D
+    /// volume, extra masks, [mask] resample_to_image, [normalisation] recorded); with
+    /// --observers, one mask column per observer (mask_<observer>). Without it, give --table.
     #[arg(long)]
     cohort: Option<PathBuf>,
     #[command(flatten)]
@@ -233,7 +234,7 @@ pub(crate) fn stability(a: StabilityArgs, build: &radx_core::BuildInfo) -> Resul
         };
         let registry = radx_pipeline::registry_for(&base)?;
         radx_pipeline::check_families(&base, &registry)?;
-        if !base.roi.is_empty() {
+        if !base.roi.is_empty() || conditions.iter().any(|c| !c.settings.roi.is_empty()) {
             bail!("the settings derive regions ([[roi.derived]]): radx stability assesses the case's ROI only; remove [roi] from its manifest");
         }
         let cases = match &observer_cohort {

@@ -39,26 +39,8 @@ pub fn crop_to_roi(
     if let Some(why) = image.grid.mismatch(&mask.grid, 1e-3) {
         return Err(PerturbError::GridMismatch(why));
     }
-    if !(margin_mm.is_finite() && margin_mm >= 0.0) {
-        return Err(PerturbError::InvalidParameter {
-            what: format!("crop margin must be finite and >= 0 mm, got {margin_mm}"),
-        });
-    }
-    let bb = bounding_box(&mask.data).ok_or(PerturbError::EmptyRoi)?;
+    let [lo, hi] = crop_bounds(&image.grid, mask, margin_mm)?;
     let g = &image.grid;
-    let mut lo = [0usize; 3];
-    let mut hi = [0usize; 3];
-    for a in 0..3 {
-        let m = if g.spacing_zyx[a] > 0.0 {
-            // a margin of 1e-9 voxel less than an integer is that integer (rounding noise)
-            let v = (margin_mm / g.spacing_zyx[a] - 1e-9).ceil().max(0.0);
-            v.min(g.shape_zyx[a] as f64) as usize
-        } else {
-            0
-        };
-        lo[a] = bb[a][0].saturating_sub(m);
-        hi[a] = (bb[a][1] + m).min(g.shape_zyx[a]);
-    }
     let mut grid = g.clone();
     grid.shape_zyx = [hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]];
     grid.origin_xyz = g.world_of_index([lo[0] as f64, lo[1] as f64, lo[2] as f64]);
@@ -72,6 +54,37 @@ pub fn crop_to_roi(
         data: mask.data.slice(sl).to_owned(),
     };
     Ok((img, msk))
+}
+
+/// The index range `[lo, hi)` per axis (z, y, x) that [`crop_to_roi`] keeps: the ROI
+/// bounding box widened by `⌈margin_mm / spacing⌉` voxels per axis, clipped to the grid.
+/// (What a caller needs to put a perturbed crop back into the whole image.)
+pub fn crop_bounds(
+    grid: &radx_core::Grid,
+    mask: &Mask,
+    margin_mm: f64,
+) -> Result<[[usize; 3]; 2], PerturbError> {
+    if !(margin_mm.is_finite() && margin_mm >= 0.0) {
+        return Err(PerturbError::InvalidParameter {
+            what: format!("crop margin must be finite and >= 0 mm, got {margin_mm}"),
+        });
+    }
+    let bb = bounding_box(&mask.data).ok_or(PerturbError::EmptyRoi)?;
+    let g = grid;
+    let mut lo = [0usize; 3];
+    let mut hi = [0usize; 3];
+    for a in 0..3 {
+        let m = if g.spacing_zyx[a] > 0.0 {
+            // a margin of 1e-9 voxel less than an integer is that integer (rounding noise)
+            let v = (margin_mm / g.spacing_zyx[a] - 1e-9).ceil().max(0.0);
+            v.min(g.shape_zyx[a] as f64) as usize
+        } else {
+            0
+        };
+        lo[a] = bb[a][0].saturating_sub(m);
+        hi[a] = (bb[a][1] + m).min(g.shape_zyx[a]);
+    }
+    Ok([lo, hi])
 }
 
 #[cfg(test)]

@@ -73,7 +73,7 @@ pub mod resample;
 pub mod rng;
 pub mod volume;
 
-pub use crop::crop_to_roi;
+pub use crop::{crop_bounds, crop_to_roi};
 pub use noise::{estimate_noise_sd, noise_sd_estimate};
 
 /// One perturbation step.

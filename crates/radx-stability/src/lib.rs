@@ -25,6 +25,13 @@
 //! (`radx stability --observers` also writes `DIR/segmentation-agreement.csv` from
 //! [`RunSummary::agreement`].)
 //!
+//! Inputs: each case is read as `radx batch` reads it ([`radx_pipeline::load_regions`]:
+//! the cohort's `volume` of a 4D NIfTI, its `extra_mask_NAME` columns, `[mask]
+//! resample_to_image`), once per mask file and `[mask]` settings; `[normalisation]` is
+//! fitted per condition ([`radx_pipeline::derive_regions`]), and under a perturbation after
+//! it (see `normalise_perturbed`), its parameters recorded in the case's
+//! `selection.normalisation`.
+//!
 //! Resume: run the same command again and every case × condition whose provenance records
 //! the same build identity, inputs (every file's sha256), settings id, plugins, cohort
 //! row and perturbation plan, and whose table still has the sha256 its record names, is
@@ -62,8 +69,8 @@ use std::path::{Path, PathBuf};
 use radx_batch::observers::ObserverCohort;
 pub use radx_batch::Recompute;
 use radx_batch::{catch_panic, internal_error_message, sha256_hex, write_atomic, CohortCase};
-use radx_core::provenance::InputRecord;
-use radx_core::{BuildInfo, Image, Mask, Registry, Selection, Settings};
+use radx_core::settings::MaskSettings;
+use radx_core::{BuildInfo, Image, Mask, Registry, Settings};
 use radx_perturb::{Perturbation, PerturbationSpace};
 use radx_pipeline::{CaseLabels, SeriesOptions};
 use rayon::prelude::*;
@@ -264,27 +271,58 @@ pub fn condition_dir(out: &Path, c: &Condition) -> PathBuf {
     out.join("conditions").join(&c.slug)
 }
 
-/// A case's inputs read once and shared by every condition.
-struct LoadedCase {
-    image: Image,
-    mask: Mask,
-    inputs: Vec<InputRecord>,
-    selection: Selection,
+/// A case's inputs as `radx batch` reads them (one region: the cohort row's): the image
+/// (the cohort's `volume` of a 4D NIfTI), the mask, and the extra masks (`extra_mask_NAME`
+/// columns), every mask on the image grid or resampled onto it by `[mask]
+/// resample_to_image` ([`radx_pipeline::load_regions`]). Read once per mask file and
+/// `[mask]` settings, and shared by every condition that reads the case alike.
+type LoadedCase = radx_pipeline::LoadedCase;
+
+fn load_case(case: &CohortCase, mask: &MaskSettings) -> Result<LoadedCase, String> {
+    let series = SeriesOptions {
+        volume: case.volume,
+        ..Default::default()
+    };
+    let ask = radx_pipeline::RegionAsk::One {
+        mask: case.mask.clone(),
+        selector: radx_batch::selector_of(case),
+        name: roi_label(case),
+    };
+    let l = radx_pipeline::load_regions(&case.image, &series, &[ask], &case.extra_masks, mask)
+        .map_err(|e| e.to_string())?;
+    if l.regions.len() != 1 {
+        return Err(format!(
+            "{}: {} regions where radx stability takes one",
+            case.mask.display(),
+            l.regions.len()
+        ));
+    }
+    Ok(l)
 }
 
-fn load_case(case: &CohortCase) -> Result<LoadedCase, String> {
-    let options = radx_pipeline::InputOptions {
-        roi: radx_batch::selector_of(case),
-        series: SeriesOptions::default(),
-    };
-    let l =
-        radx_pipeline::load_inputs(&case.image, &case.mask, &options).map_err(|e| e.to_string())?;
-    Ok(LoadedCase {
-        image: l.image,
-        mask: l.mask,
-        inputs: l.inputs,
-        selection: l.selection,
-    })
+/// The stage of a case's error record for a pipeline error.
+fn stage_of(e: &radx_pipeline::PipelineError) -> &'static str {
+    match e {
+        radx_pipeline::PipelineError::Io(_)
+        | radx_pipeline::PipelineError::DuplicateRegion { .. }
+        | radx_pipeline::PipelineError::MissingExtraMask { .. } => "read",
+        _ => "process",
+    }
+}
+
+/// Fits `[normalisation]` of `settings` to the case as `radx batch` does
+/// ([`radx_pipeline::derive_regions`], which with no derived region is
+/// [`radx_pipeline::normalise_regions`]): the parameters go to the region's
+/// `selection.normalisation` (none when the settings do not normalise). Run for every
+/// condition, since conditions may differ in their `[normalisation]`.
+fn fit_normalisation(
+    loaded: &mut LoadedCase,
+    settings: &Settings,
+) -> Result<(), radx_pipeline::PipelineError> {
+    for r in &mut loaded.regions {
+        r.selection.normalisation = None;
+    }
+    radx_pipeline::derive_regions(loaded, settings)
 }
 
 fn roi_label(case: &CohortCase) -> String {
@@ -308,7 +346,7 @@ fn case_record(
     let mut provenance =
         radx_pipeline::provenance(&condition.settings, ctx.registry, loaded.inputs.clone());
     radx_pipeline::stamp_build(&mut provenance, ctx.build);
-    provenance.selection = Some(loaded.selection.clone());
+    provenance.selection = Some(loaded.regions[0].selection.clone());
     provenance.request = Some(radx_batch::request_of(case));
     let mut record = serde_json::to_value(&provenance).expect("provenance serialises");
     record["condition"] = serde_json::Value::String(condition.name.clone());
@@ -330,9 +368,13 @@ fn reuse_check(dir: &Path, case: &str, record: &serde_json::Value) -> Result<(),
     };
     let mut old =
         serde_json::from_str::<serde_json::Value>(&text).map_err(|_| Recompute::Record)?;
-    // What the steps did is recorded after the run; the plan is what must match.
+    // What the steps did is recorded after the run; the plan is what must match. So is
+    // the normalisation of a perturbed case, fitted on the perturbed image.
     if let Some(p) = old.get_mut("perturbation").and_then(|p| p.as_object_mut()) {
         p.remove("applied");
+        if let Some(s) = old.get_mut("selection").and_then(|s| s.as_object_mut()) {
+            s.remove("normalisation");
+        }
     }
     let same = |k: &str| old.get(k) == record.get(k);
     if old.get("build").is_none_or(|b| b.is_null()) || !same("build") || !same("radx_version") {
@@ -343,6 +385,10 @@ fn reuse_check(dir: &Path, case: &str, record: &serde_json::Value) -> Result<(),
     }
     if !same("inputs") {
         return Err(Recompute::Input);
+    }
+    // what the inputs resolved to: series, grid, mask resampling, normalisation parameters
+    if !same("selection") {
+        return Err(Recompute::Settings);
     }
     let refused = old["plugins"]
         .as_array()
@@ -377,11 +423,58 @@ enum Outcome {
     Skipped,
 }
 
+/// `[normalisation]` of a perturbed case. Normalisation is image post-acquisition
+/// processing in the IBSI chain, so a perturbed image (a different acquisition of the same
+/// patient, as far as the study is concerned) is normalised *after* the perturbation, with
+/// statistics of the perturbed intensities:
+///
+/// * `within = "roi"`: the perturbed ROI's voxels of the perturbed image;
+/// * `within = "image"` or an extra mask: the image as read with the perturbed crop (the
+///   ROI's bounding box widened by [`PERTURBATION_CROP_MARGIN_MM`], where the steps work)
+///   put back in its place, and the extra mask as read (the steps do not move it).
+///
+/// Fitted by the pipeline's own [`radx_pipeline::derive_regions`]; `None` when the settings
+/// do not normalise. `bounds` is the crop ([`radx_perturb::crop_bounds`]).
+fn normalise_perturbed(
+    loaded: &LoadedCase,
+    bounds: [[usize; 3]; 2],
+    image: &Image,
+    mask: &Mask,
+    settings: &Settings,
+) -> Result<Option<radx_core::provenance::NormalisationRecord>, radx_pipeline::PipelineError> {
+    if settings.normalisation.is_off() {
+        return Ok(None);
+    }
+    let [lo, hi] = bounds;
+    let crop = ndarray::s![lo[0]..hi[0], lo[1]..hi[1], lo[2]..hi[2]];
+    let mut whole = loaded.image.clone();
+    whole.data.slice_mut(crop).assign(&image.data);
+    let region = &loaded.regions[0];
+    let mut roi = ndarray::Array3::from_elem(region.mask.data.dim(), false);
+    roi.slice_mut(crop).assign(&mask.data);
+    let mut case = LoadedCase {
+        image: whole,
+        inputs: loaded.inputs.clone(),
+        image_selection: loaded.image_selection.clone(),
+        regions: vec![radx_pipeline::LoadedRegion {
+            mask: Mask {
+                grid: region.mask.grid.clone(),
+                data: roi,
+            },
+            ..region.clone()
+        }],
+        extra_masks: loaded.extra_masks.clone(),
+        interpolated: None,
+    };
+    fit_normalisation(&mut case, settings)?;
+    Ok(case.regions.remove(0).selection.normalisation)
+}
+
 /// Runs one case under one condition and writes its table and provenance (or its error
 /// record). A result of an earlier run of the same computation is kept.
 fn run_one(
     case: &CohortCase,
-    loaded: &LoadedCase,
+    loaded: &mut LoadedCase,
     condition: &Condition,
     ctx: &RunContext,
     out: &Path,
@@ -401,7 +494,7 @@ fn run_one(
 
 fn run_one_inner(
     case: &CohortCase,
-    loaded: &LoadedCase,
+    loaded: &mut LoadedCase,
     condition: &Condition,
     ctx: &RunContext,
     out: &Path,
@@ -431,6 +524,18 @@ fn run_one_inner(
             "steps": steps,
         })
     });
+    // Unperturbed, the normalisation is fitted on the case as read, before the record that
+    // names its parameters; perturbed, after the perturbation ([`normalise_perturbed`]),
+    // which the plan in the record determines.
+    stage.set("process");
+    if steps.is_none() {
+        fit_normalisation(loaded, &condition.settings)
+            .map_err(|e| fail(stage_of(&e), e.to_string()))?;
+    } else {
+        for r in &mut loaded.regions {
+            r.selection.normalisation = None;
+        }
+    }
     let planned_record = case_record(case, condition, ctx, loaded, planned.clone());
     let why = match reuse_check(&dir, &case.case_id, &planned_record) {
         Ok(()) => {
@@ -440,33 +545,56 @@ fn run_one_inner(
         Err(why) => why,
     };
     stage.set("perturb");
-    let (image, mask, applied) = match &steps {
-        None => (loaded.image.clone(), loaded.mask.clone(), None),
+    let region = &loaded.regions[0];
+    let (image, mask, applied, normalisation) = match &steps {
+        None => (
+            loaded.image.clone(),
+            region.mask.clone(),
+            None,
+            region.selection.normalisation.clone(),
+        ),
         Some((_, (steps, seed))) => {
+            let perturb = |e: radx_perturb::PerturbError| fail("perturb", e.to_string());
+            let bounds = radx_perturb::crop_bounds(
+                &loaded.image.grid,
+                &region.mask,
+                PERTURBATION_CROP_MARGIN_MM,
+            )
+            .map_err(perturb)?;
             let (image, mask) =
-                radx_perturb::crop_to_roi(&loaded.image, &loaded.mask, PERTURBATION_CROP_MARGIN_MM)
-                    .map_err(|e| fail("perturb", e.to_string()))?;
-            let p = radx_perturb::apply(&image, &mask, steps, *seed)
-                .map_err(|e| fail("perturb", e.to_string()))?;
-            (p.image, p.mask, Some(p.applied))
+                radx_perturb::crop_to_roi(&loaded.image, &region.mask, PERTURBATION_CROP_MARGIN_MM)
+                    .map_err(perturb)?;
+            let p = radx_perturb::apply(&image, &mask, steps, *seed).map_err(perturb)?;
+            stage.set("process");
+            let normalisation =
+                normalise_perturbed(loaded, bounds, &p.image, &p.mask, &condition.settings)
+                    .map_err(|e| fail(stage_of(&e), e.to_string()))?;
+            (p.image, p.mask, Some(p.applied), normalisation)
         }
     };
+    // the parameters fitted above, applied as recorded
+    let mut settings = std::borrow::Cow::Borrowed(&condition.settings);
+    if let Some(rec) = &normalisation {
+        settings.to_mut().normalisation.resolved = Some(rec.clone());
+    }
     let labels = CaseLabels {
         case: case.case_id.clone(),
         roi: roi_label(case),
         image: "original".into(),
     };
     stage.set("process");
-    let table = radx_pipeline::extract(image, mask, &condition.settings, registry, &labels)
-        .map_err(|e| {
-            fail(
-                "process",
-                format!("{} with {}: {e}", case.image.display(), case.mask.display()),
-            )
-        })?;
+    let table = radx_pipeline::extract(image, mask, &settings, registry, &labels).map_err(|e| {
+        fail(
+            "process",
+            format!("{} with {}: {e}", case.image.display(), case.mask.display()),
+        )
+    })?;
     let mut record = planned_record;
     if let Some(applied) = applied {
         record["perturbation"]["applied"] = serde_json::to_value(applied).expect("json");
+        if let Some(rec) = &normalisation {
+            record["selection"]["normalisation"] = serde_json::to_value(rec).expect("json");
+        }
     }
     stage.set("write");
     let cases = dir.join("cases");
@@ -594,32 +722,44 @@ struct PlannedCase<'a> {
 
 type Load = Result<LoadedCase, (String, bool)>;
 
-/// Reads a case's inputs (once per mask file: the loads are kept in `cache`).
-fn load_cached<'c>(cache: &'c mut Vec<(PathBuf, Load)>, case: &CohortCase) -> &'c Load {
-    if let Some(i) = cache.iter().position(|(p, _)| *p == case.mask) {
-        return &cache[i].1;
+/// The loads of one case: per mask file and `[mask]` settings.
+type LoadCache = Vec<((PathBuf, MaskSettings), Load)>;
+
+/// Reads a case's inputs (once per mask file and `[mask]` settings, which a settings grid
+/// may vary: the loads are kept in `cache`).
+fn load_cached<'c>(
+    cache: &'c mut LoadCache,
+    case: &CohortCase,
+    mask: &MaskSettings,
+) -> &'c mut Load {
+    if let Some(i) = cache
+        .iter()
+        .position(|((p, m), _)| *p == case.mask && m == mask)
+    {
+        return &mut cache[i].1;
     }
-    let l = match catch_panic(|| load_case(case)) {
+    let l = match catch_panic(|| load_case(case, mask)) {
         Ok(Ok(l)) => Ok(l),
         Ok(Err(message)) => Err((message, false)),
         Err(panic) => Err((internal_error_message(&panic), true)),
     };
-    cache.push((case.mask.clone(), l));
-    &cache.last().expect("pushed").1
+    cache.push(((case.mask.clone(), mask.clone()), l));
+    &mut cache.last_mut().expect("pushed").1
 }
 
 /// The agreement rows of one case: every pair of observers, in observer order.
 fn case_agreement(
     case: &CohortCase,
     observers: &[(String, Result<CohortCase, String>)],
-    cache: &mut Vec<(PathBuf, Load)>,
+    cache: &mut LoadCache,
+    mask_settings: &MaskSettings,
 ) -> Vec<agreement::PairAgreement> {
     let masks: Vec<Result<Mask, String>> = observers
         .iter()
         .map(|(name, view)| match view {
             Err(m) => Err(format!("observer `{name}`: {m}")),
-            Ok(c) => match load_cached(cache, c) {
-                Ok(l) => Ok(l.mask.clone()),
+            Ok(c) => match load_cached(cache, c, mask_settings) {
+                Ok(l) => Ok(l.regions[0].mask.clone()),
                 Err((m, _)) => Err(format!("observer `{name}`: {m}")),
             },
         })
@@ -708,7 +848,7 @@ fn run_planned(
         .par_iter()
         .map(|p| {
             let case = p.case;
-            let mut cache: Vec<(PathBuf, Load)> = Vec::new();
+            let mut cache: LoadCache = Vec::new();
             let results = conditions
                 .iter()
                 .zip(&p.per_condition)
@@ -722,14 +862,15 @@ fn run_planned(
                     };
                     match view {
                         Err(m) => Err(failure(m.clone(), false)),
-                        Ok(v) => match load_cached(&mut cache, v) {
+                        Ok(v) => match load_cached(&mut cache, v, &c.settings.mask) {
                             Err((m, internal)) => Err(failure(m.clone(), *internal)),
                             Ok(loaded) => run_one(v, loaded, c, ctx, out),
                         },
                     }
                 })
                 .collect();
-            let agreement = case_agreement(case, &p.observers, &mut cache);
+            let agreement =
+                case_agreement(case, &p.observers, &mut cache, &conditions[0].settings.mask);
             progress(case);
             (results, agreement)
         })
