@@ -437,6 +437,10 @@ pub struct ExtractOptions {
     pub roi: Option<String>,
     pub series_uid: Option<String>,
     pub suv: bool,
+    /// The SUV normalisation (as `--suv-type`; implies `suv`).
+    pub suv_type: radx_io::SuvType,
+    /// 4D NIfTI images: the volume to read, 0-based (as `--volume`).
+    pub volume: Option<usize>,
 }
 
 /// sha256 of a volume as radx computes on it: its values as little-endian f64 in (z, y,
@@ -496,8 +500,7 @@ fn labels_and_request(opts: &ExtractOptions, default_case: String) -> (CaseLabel
         },
         series_uid: opts.series_uid.clone(),
         suv: opts.suv,
-        // the Python API reads 3D images (no volume choice)
-        volume: None,
+        volume: opts.volume,
     };
     (labels, request)
 }
@@ -557,7 +560,9 @@ pub fn extract(
                 options.roi = RoiSelector::parse(r);
             }
             options.series.suv = opts.suv;
+            options.series.suv_type = opts.suv_type;
             options.series.series_uid = opts.series_uid.clone();
+            options.series.volume = opts.volume;
             let (table, mut prov) =
                 radx_pipeline::extract_inputs(&ip, &mp, &options, s, &registry, &labels)
                     .map_err(fail)?;
@@ -577,8 +582,9 @@ pub fn extract(
                 Input::Path(ip) => {
                     let options = radx_pipeline::SeriesOptions {
                         suv: opts.suv,
+                        suv_type: opts.suv_type,
                         series_uid: opts.series_uid.clone(),
-                        ..Default::default()
+                        volume: opts.volume,
                     };
                     let loaded = read_image_file(&ip, &options)?;
                     (loaded.0, loaded.1, radx_cli::case_name(&ip), loaded.2)
@@ -589,6 +595,12 @@ pub fn extract(
                         return Err(Failure::new(
                             ErrorKind::Input,
                             "suv= and series_uid= apply to DICOM series files, not to arrays",
+                        ));
+                    }
+                    if opts.volume.is_some() {
+                        return Err(Failure::new(
+                            ErrorKind::Input,
+                            "volume= chooses a volume of a 4D NIfTI file; an image array is 3D",
                         ));
                     }
                     let grid = grid.ok_or_else(|| {

@@ -314,7 +314,7 @@ fn version_text() -> String {
 
 /// Extraction; see `radx.extract`. Returns (columns, provenance JSON).
 #[pyfunction]
-#[pyo3(signature = (image, mask, settings, *, threads = None, case = None, label = None, roi = None, series_uid = None, suv = false, entry_point = None))]
+#[pyo3(signature = (image, mask, settings, *, threads = None, case = None, label = None, roi = None, series_uid = None, suv = false, suv_type = None, volume = None, entry_point = None))]
 #[allow(clippy::too_many_arguments)]
 fn extract<'py>(
     py: Python<'py>,
@@ -327,16 +327,30 @@ fn extract<'py>(
     roi: Option<String>,
     series_uid: Option<String>,
     suv: bool,
+    suv_type: Option<String>,
+    volume: Option<usize>,
     entry_point: Option<String>,
 ) -> PyResult<(Bound<'py, PyDict>, String)> {
     let image = input(image, "image")?;
     let mask = input(mask, "mask")?;
+    // a suv_type implies suv, as --suv-type does
+    let suv = suv || suv_type.is_some();
+    let suv_type = match &suv_type {
+        Some(t) => radx_io::SuvType::parse(t).ok_or_else(|| {
+            InputError::new_err(format!(
+                "suv_type={t:?}: not an SUV normalisation (bw, lbm-james, lbm-janmahasatian, bsa)"
+            ))
+        })?,
+        None => Default::default(),
+    };
     let opts = engine::ExtractOptions {
         case,
         label,
         roi,
         series_uid,
         suv,
+        suv_type,
+        volume,
     };
     let source = &settings.source;
     let (table, prov) = compute(py, || {

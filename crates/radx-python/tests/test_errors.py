@@ -114,3 +114,8 @@ def test_a_panic_inside_radx_is_an_internal_radx_error_not_a_crash():
 def test_threads_zero_is_an_input_error():
     with pytest.raises(radx.InputError, match="threads must be at least 1"):
         radx.extract(DIGITAL_IMAGE, DIGITAL_MASK, threads=0)
+
+
+def test_an_unknown_suv_type_is_an_input_error():
+    with pytest.raises(radx.InputError, match="suv_type"):
+        radx.extract(DIGITAL_IMAGE, DIGITAL_MASK, preset="ibsi-digital-phantom", suv_type="weight")

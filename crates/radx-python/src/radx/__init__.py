@@ -241,6 +241,8 @@ def extract(
     direction: Optional[Sequence[Sequence[float]]] = None,
     series_uid: Optional[str] = None,
     suv: bool = False,
+    suv_type: Optional[str] = None,
+    volume: Optional[int] = None,
 ):
     """Extracts IBSI features of one image and ROI: ``radx extract`` in process.
 
@@ -268,8 +270,13 @@ def extract(
         The geometry of an image array, each listed (z, y, x): spacing in mm, the world
         position of voxel [0, 0, 0], and ``direction[i][j]`` = world component i of array
         axis j (default: identity). World coordinates are radx's (RAS, as NIfTI's).
-    series_uid, suv
-        DICOM series choice and SUV conversion, as ``--series-uid`` and ``--suv``.
+    series_uid, suv, suv_type
+        DICOM series choice and SUV conversion, as ``--series-uid``, ``--suv`` and
+        ``--suv-type`` (``bw``, ``lbm-james``, ``lbm-janmahasatian``, ``bsa``; implies
+        ``suv``).
+    volume
+        The volume (0-based) of a 4D NIfTI image file, as ``--volume``; a 4D file without it
+        is an error naming the number of volumes.
 
     Returns
     -------
@@ -297,6 +304,8 @@ def extract(
         roi=roi,
         series_uid=series_uid,
         suv=suv,
+        suv_type=suv_type,
+        volume=volume,
         entry_point=json.dumps(_entry_point("radx.extract")),
     )
     return _frame(columns, json.loads(provenance))

@@ -63,6 +63,8 @@ def extract(
     roi: Optional[str] = None,
     series_uid: Optional[str] = None,
     suv: bool = False,
+    suv_type: Optional[str] = None,
+    volume: Optional[int] = None,
     entry_point: Optional[str] = None,
 ) -> Tuple[Dict[str, list], str]: ...
 def wide(
