@@ -177,6 +177,42 @@ fn radx_extract_records_the_slice_in_the_provenance() {
     assert_eq!(s["z_mm"], 19.5, "{prov}");
     assert_eq!(s["voxels"], 20, "{prov}");
     assert_eq!(s["image"], "original", "{prov}");
+
+    // radx stability records it too, in the cases of the condition that asks for it
+    std::fs::write(dir.path().join("s-all.toml"), BASE).unwrap();
+    std::fs::write(
+        dir.path().join("cohort.csv"),
+        format!("case_id,image,mask\nc1,{},{}\n", p("i.nii"), p("m.nii")),
+    )
+    .unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_radx"))
+        .args([
+            "stability",
+            "--cohort",
+            &p("cohort.csv"),
+            "--settings",
+            &p("s-all.toml"),
+            "--vary",
+            "features.slice_selection=\"all\",\"largest\"",
+            "--out",
+            &p("stab"),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut with_slice = Vec::new();
+    for c in std::fs::read_dir(dir.path().join("stab/conditions")).unwrap() {
+        let rec = c.unwrap().path().join("cases/c1.provenance.json");
+        let rec: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&rec).unwrap()).unwrap();
+        with_slice.push(rec["largest_slices"][0]["index"].as_u64());
+    }
+    with_slice.sort();
+    assert_eq!(
+        with_slice,
+        [None, Some(3)],
+        "one condition per value of the key"
+    );
 }
 
 /// With interpolation the slice is chosen on the interpolated grid: its voxel count is the

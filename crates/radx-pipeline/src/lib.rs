@@ -444,7 +444,13 @@ pub fn provenance(
 /// Copies the slices chosen by `[features] slice_selection = "largest"` (the diagnostic rows
 /// `diag_largest_slice_*` of each (roi, image) of `table`) into the provenance.
 pub fn record_largest_slices(p: &mut Provenance, table: &FeatureTable) {
-    p.largest_slices.clear();
+    p.largest_slices = largest_slices(table);
+}
+
+/// The slices chosen by `[features] slice_selection = "largest"`, read from the diagnostic
+/// rows `diag_largest_slice_*` of each (roi, image) of `table`; empty without them.
+pub fn largest_slices(table: &FeatureTable) -> Vec<radx_core::provenance::LargestSlice> {
+    let mut slices = Vec::new();
     let value = |roi: &str, image: &str, tag: &str| {
         table
             .rows
@@ -464,7 +470,7 @@ pub fn record_largest_slices(p: &mut Provenance, table: &FeatureTable) {
         ) else {
             continue;
         };
-        p.largest_slices.push(radx_core::provenance::LargestSlice {
+        slices.push(radx_core::provenance::LargestSlice {
             roi: r.roi.clone(),
             image: r.image.clone(),
             index: index as usize,
@@ -472,6 +478,7 @@ pub fn record_largest_slices(p: &mut Provenance, table: &FeatureTable) {
             voxels: voxels as usize,
         });
     }
+    slices
 }
 
 /// The package name of a built-in plugin's crate: `radx-` and the family with `-` for

@@ -596,6 +596,10 @@ fn run_one_inner(
             record["selection"]["normalisation"] = serde_json::to_value(rec).expect("json");
         }
     }
+    let slices = radx_pipeline::largest_slices(&table);
+    if !slices.is_empty() {
+        record["largest_slices"] = serde_json::to_value(slices).expect("json");
+    }
     stage.set("write");
     let cases = dir.join("cases");
     let write = |name: String, text: &str| {
