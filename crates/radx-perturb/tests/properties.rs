@@ -515,7 +515,10 @@ proptest! {
         match apply(&img, &msk, &[step], seed) {
             Ok(p) => {
                 let d = &p.applied[0].details;
-                prop_assert!(d["dice"] > 0.0 && d["dice"] <= 1.0);
+                // A few-voxel ROI displaced by a field of SD comparable to its size can land
+                // entirely beside itself (Dice 0, seen with 12 voxels and SD 1.7 mm): only the
+                // range is a property.
+                prop_assert!(d["dice"] >= 0.0 && d["dice"] <= 1.0, "dice {}", d["dice"]);
                 // voxels far (> 6 sd) from the boundary never change
                 let sp = img.grid.spacing_zyx;
                 let far_changed = changed_far(&msk.data, &p.mask.data, sp, 6.0 * sd_mm + sp.iter().cloned().fold(0.0, f64::max));
