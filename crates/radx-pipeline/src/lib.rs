@@ -649,40 +649,13 @@ pub fn load_inputs_with(
         None => radx_io::load_mask_any(mask_path, &loaded.mask_target(), &options.roi)?,
         Some(n) => {
             let target = &loaded.image.grid;
-            let m = radx_process::mask_grid::resample_mask(
-                &n.roi,
-                &n.grid,
-                target,
-                mask_settings.resample_to_image,
-                mask_settings.partial_volume_threshold,
-            )
-            .map_err(|e| {
-                PipelineError::Io(radx_io::IoError::Invalid {
-                    path: mask_path.to_path_buf(),
-                    message: format!("cannot resample the mask onto the image grid: {e}"),
-                })
-            })?;
             resampling = Some(resampling_note(
                 &n.format.to_string(),
                 &n.grid,
                 target,
                 mask_settings,
             ));
-            let mask = Mask::new(target.clone(), m).map_err(|e| {
-                PipelineError::Io(radx_io::IoError::Invalid {
-                    path: mask_path.to_path_buf(),
-                    message: e.to_string(),
-                })
-            })?;
-            radx_io::LoadedMask {
-                mask,
-                format: n.format,
-                files: n.files,
-                selection: radx_io::MaskSelection {
-                    label_value: n.label_value,
-                    ..Default::default()
-                },
-            }
+            regions::resample_label_map(n, target, mask_settings, mask_path)?
         }
     };
     let inputs = vec![

@@ -280,26 +280,10 @@ fn resampled_masks(
     let one = |sel: &RoiSelector| -> Result<radx_io::LoadedMask, PipelineError> {
         let n = match sel {
             RoiSelector::Auto => first.clone(),
-            _ => radx_io::read_label_map(path, sel)?.expect("a NIfTI / NRRD label map"),
+            _ => radx_io::read_label_map(path, sel)?
+                .ok_or_else(|| bad("was read as a label map, then not".into()))?,
         };
-        let m = radx_process::mask_grid::resample_mask(
-            &n.roi,
-            &n.grid,
-            to,
-            ms.resample_to_image,
-            ms.partial_volume_threshold,
-        )
-        .map_err(|e| bad(format!("cannot resample the mask onto the image grid: {e}")))?;
-        let mask = Mask::new(to.clone(), m).map_err(|e| bad(e.to_string()))?;
-        Ok(radx_io::LoadedMask {
-            mask,
-            format: n.format,
-            files: n.files,
-            selection: radx_io::MaskSelection {
-                label_value: n.label_value,
-                ..Default::default()
-            },
-        })
+        resample_label_map(n, to, ms, path)
     };
     let mut out = Vec::with_capacity(requests.len());
     for r in requests {
@@ -745,4 +729,38 @@ pub fn normalise_regions(case: &mut LoadedCase, settings: &Settings) -> Result<(
         r.selection.normalisation = Some(rec);
     }
     Ok(())
+}
+
+/// A label map read on its own grid (`n`, from `path`), resampled onto the image grid `to`
+/// by `[mask] resample_to_image` with its partial-volume threshold.
+pub(crate) fn resample_label_map(
+    n: radx_io::NativeLabelMap,
+    to: &radx_core::Grid,
+    ms: &MaskSettings,
+    path: &Path,
+) -> Result<radx_io::LoadedMask, PipelineError> {
+    let bad = |message: String| {
+        PipelineError::Io(radx_io::IoError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        })
+    };
+    let m = radx_process::mask_grid::resample_mask(
+        &n.roi,
+        &n.grid,
+        to,
+        ms.resample_to_image,
+        ms.partial_volume_threshold,
+    )
+    .map_err(|e| bad(format!("cannot resample the mask onto the image grid: {e}")))?;
+    let mask = Mask::new(to.clone(), m).map_err(|e| bad(e.to_string()))?;
+    Ok(radx_io::LoadedMask {
+        mask,
+        format: n.format,
+        files: n.files,
+        selection: radx_io::MaskSelection {
+            label_value: n.label_value,
+            ..Default::default()
+        },
+    })
 }
