@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 
 use radx_core::provenance::InputRecord;
 use radx_core::{BuildIdentity, BuildInfo, Provenance, Registry, Request, Settings, TableRecord};
-use radx_pipeline::{LoadedCase, PipelineError, RegionAsk, RoiSelector};
+use radx_pipeline::{LoadedCase, RegionAsk, RoiSelector};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -856,18 +856,6 @@ pub fn reuse_check(cases: &Path, case: &str, want: &Provenance) -> Result<(), Re
     }
 }
 
-fn stage_of(e: &PipelineError) -> &'static str {
-    match e {
-        PipelineError::Io(_) => "read",
-        PipelineError::Process { .. } => "process",
-        PipelineError::UnknownFamily(..) => "settings",
-        PipelineError::DuplicateRegion { .. } => "read",
-        PipelineError::Region { .. } => "process",
-        PipelineError::MissingExtraMask { .. } => "read",
-        PipelineError::Derive(_) => "process",
-    }
-}
-
 /// The message of a panic payload.
 pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     payload
@@ -966,9 +954,9 @@ fn run_case_inner(
         &case.extra_masks,
         &ctx.settings.mask,
     )
-    .map_err(|e| err(stage_of(&e), e.to_string()))?;
+    .map_err(|e| err(e.stage(), e.to_string()))?;
     radx_pipeline::derive_regions(&mut loaded, ctx.settings)
-        .map_err(|e| err(stage_of(&e), e.to_string()))?;
+        .map_err(|e| err(e.stage(), e.to_string()))?;
     let mut record = case_record(case, ctx, &loaded);
     let why = match reuse_check(&cases_dir(out), &case.case_id, &record) {
         Ok(()) => {

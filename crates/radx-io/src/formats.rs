@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use ndarray::Array3;
 use radx_core::{Grid, Image, Mask};
 
-use crate::dicom::{dcm, read_rtstruct, read_series, seg, SeriesInfo, SeriesOptions};
+use crate::dicom::{dcm, read_series, seg, SeriesInfo, SeriesOptions};
 use crate::{invalid, nrrd, open_error, IoError};
 
 /// Default threshold for fractional SEG segments: a voxel is inside when its fraction is
@@ -337,68 +337,11 @@ pub fn load_mask_any(
     target: &MaskTarget,
     sel: &RoiSelector,
 ) -> Result<LoadedMask, IoError> {
-    if path.is_dir() {
-        return load_mask_any(&mask_file_of_folder(path)?, target, sel);
-    }
-    let format = detect_format(path)?;
-    match format {
-        Format::Nifti | Format::Nrrd => {
-            let (grid, data, files) = read_label_volume(path, format, target.volume)?;
-            check_mask_grid(path, target, &grid)?;
-            let data = select_labels(path, &data, sel)?;
-            let mask =
-                Mask::new(target.grid.clone(), data).map_err(|e| invalid(path, e.to_string()))?;
-            Ok(LoadedMask {
-                mask,
-                format,
-                files,
-                selection: MaskSelection {
-                    label_value: match sel {
-                        RoiSelector::Label(l) => Some(*l),
-                        _ => None,
-                    },
-                    ..Default::default()
-                },
-            })
-        }
-        Format::RtStruct => {
-            let rt = read_rtstruct(path)?;
-            let mask = rt.rasterise(sel, target)?;
-            let roi = rt.select(sel)?;
-            Ok(LoadedMask {
-                mask,
-                format,
-                files: vec![path.to_path_buf()],
-                selection: MaskSelection {
-                    roi_name: Some(roi.name.clone()),
-                    roi_number: Some(roi.number),
-                    frame_of_reference_uid: roi
-                        .frame_of_reference_uid
-                        .clone()
-                        .or_else(|| rt.frame_of_reference_uids.first().cloned()),
-                    ..Default::default()
-                },
-            })
-        }
-        Format::Seg => {
-            let (mask, segment, frame) = seg::read_seg(path, target, sel, SEG_FRACTION_THRESHOLD)?;
-            Ok(LoadedMask {
-                mask,
-                format,
-                files: vec![path.to_path_buf()],
-                selection: MaskSelection {
-                    segment_number: Some(segment.number),
-                    segment_label: Some(segment.label),
-                    frame_of_reference_uid: frame,
-                    ..Default::default()
-                },
-            })
-        }
-        Format::DicomSeries => Err(invalid(
-            path,
-            "is a DICOM image slice, not a mask (RTSTRUCT or SEG expected)",
-        )),
-    }
+    let request = [crate::regions::MaskRequest::One(sel.clone())];
+    crate::regions::load_masks_any(path, target, &request)?
+        .pop()
+        .and_then(|mut masks| masks.pop())
+        .ok_or_else(|| invalid(path, "no region was read for the one asked for"))
 }
 
 /// The single RTSTRUCT or SEG file of a folder given as a mask.

@@ -64,6 +64,22 @@ pub enum PipelineError {
     },
 }
 
+impl PipelineError {
+    /// The stage of a case's error record (`radx batch`, `radx stability`) this error
+    /// belongs to: `read`, `settings` or `process`.
+    pub fn stage(&self) -> &'static str {
+        match self {
+            PipelineError::Io(_)
+            | PipelineError::DuplicateRegion { .. }
+            | PipelineError::MissingExtraMask { .. } => "read",
+            PipelineError::UnknownFamily(..) => "settings",
+            PipelineError::Process { .. }
+            | PipelineError::Region { .. }
+            | PipelineError::Derive(_) => "process",
+        }
+    }
+}
+
 /// The registry of every built-in plugin, in computation order.
 pub fn builtin_registry() -> Registry {
     let mut r = Registry::new();
@@ -151,28 +167,7 @@ pub fn compute_features(
             };
             values
                 .into_iter()
-                .map(|v| {
-                    let def = info.features.iter().find(|f| f.name == v.name);
-                    let agg = v.aggregation.clone().unwrap_or_default();
-                    let tag = if agg.is_empty() {
-                        format!("{}_{}", info.prefix, v.name)
-                    } else {
-                        format!("{}_{}_{}", info.prefix, v.name, agg)
-                    };
-                    FeatureRow {
-                        case: labels.case.clone(),
-                        roi: labels.roi.clone(),
-                        image: labels.image.clone(),
-                        family: info.family.clone(),
-                        feature: v.name,
-                        ibsi_id: def.map(|d| d.ibsi_id.clone()).unwrap_or_default(),
-                        aggregation: agg,
-                        tag,
-                        unit: def.map(|d| d.unit.clone()).unwrap_or_default(),
-                        value: v.value,
-                        missing_reason: v.missing_reason,
-                    }
-                })
+                .map(|v| feature_row(info, v, labels, &labels.image))
                 .collect()
         })
         .collect();
@@ -241,6 +236,31 @@ pub fn compute_all_features(
     table
 }
 
+/// The table row of one value `v` of the family `info`: tag `prefix_name[_aggregation]`,
+/// IBSI identifier and unit from the family's feature list.
+fn feature_row(info: &PluginInfo, v: FeatureValue, labels: &CaseLabels, image: &str) -> FeatureRow {
+    let def = info.features.iter().find(|f| f.name == v.name);
+    let aggregation = v.aggregation.clone().unwrap_or_default();
+    let tag = if aggregation.is_empty() {
+        format!("{}_{}", info.prefix, v.name)
+    } else {
+        format!("{}_{}_{}", info.prefix, v.name, aggregation)
+    };
+    FeatureRow {
+        case: labels.case.clone(),
+        roi: labels.roi.clone(),
+        image: image.to_string(),
+        family: info.family.clone(),
+        feature: v.name,
+        ibsi_id: def.map(|d| d.ibsi_id.clone()).unwrap_or_default(),
+        aggregation,
+        tag,
+        unit: def.map(|d| d.unit.clone()).unwrap_or_default(),
+        value: v.value,
+        missing_reason: v.missing_reason,
+    }
+}
+
 /// The table [`extract`] would write for a region, every value missing with `reason`
 /// (no diagnostic rows): the `[features]` families on the original image and, with
 /// `[filters]`, the response-map families on each filter's map.
@@ -255,26 +275,7 @@ pub fn missing_table(
         for p in registry.selected(s) {
             let info = p.info();
             for v in missing_family(info, s, reason) {
-                let def = info.features.iter().find(|f| f.name == v.name);
-                let agg = v.aggregation.clone().unwrap_or_default();
-                let tag = if agg.is_empty() {
-                    format!("{}_{}", info.prefix, v.name)
-                } else {
-                    format!("{}_{}_{}", info.prefix, v.name, agg)
-                };
-                rows.push(FeatureRow {
-                    case: labels.case.clone(),
-                    roi: labels.roi.clone(),
-                    image: image.to_string(),
-                    family: info.family.clone(),
-                    feature: v.name,
-                    ibsi_id: def.map(|d| d.ibsi_id.clone()).unwrap_or_default(),
-                    aggregation: agg,
-                    tag,
-                    unit: def.map(|d| d.unit.clone()).unwrap_or_default(),
-                    value: None,
-                    missing_reason: v.missing_reason,
-                });
+                rows.push(feature_row(info, v, labels, image));
             }
         }
     };

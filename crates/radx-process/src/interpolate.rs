@@ -663,26 +663,8 @@ pub fn interpolate_image(
 /// voxels; the mask is zero outside it, or the box reaches the image edge) onto the output
 /// box `outputs` of the grid `plans`, as real values (before the partial-volume threshold).
 /// Result laid out `[z][y][x]` over `outputs`.
-pub fn interpolate_mask_values(
-    mask: &[bool],
-    shape: [usize; 3],
-    src: &[Range<usize>; 3],
-    plans: &[AxisPlan; 3],
-    method: InterpolationMethod,
-    outputs: &[Range<usize>; 3],
-) -> Vec<f64> {
-    interpolate_mask_values_with(
-        mask,
-        shape,
-        src,
-        plans,
-        method,
-        outputs,
-        MaskExtrapolation::Nearest,
-    )
-}
-
-/// [`interpolate_mask_values`] with the mask beyond the image edge given by `extrapolation`
+///
+/// Beyond the image edge the mask is given by `extrapolation`
 /// (`[conventions] mask_extrapolation`): `Nearest` continues its boundary value, `Zero`
 /// reads 0 beyond the edge (see [`Taps::zero_beyond_image`]), `ZeroBeyondCentres` gives 0
 /// at every sample beyond the outermost voxel centres (see [`Taps::zero_beyond_centres`]).

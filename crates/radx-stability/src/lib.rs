@@ -300,16 +300,6 @@ fn load_case(case: &CohortCase, mask: &MaskSettings) -> Result<LoadedCase, Strin
     Ok(l)
 }
 
-/// The stage of a case's error record for a pipeline error.
-fn stage_of(e: &radx_pipeline::PipelineError) -> &'static str {
-    match e {
-        radx_pipeline::PipelineError::Io(_)
-        | radx_pipeline::PipelineError::DuplicateRegion { .. }
-        | radx_pipeline::PipelineError::MissingExtraMask { .. } => "read",
-        _ => "process",
-    }
-}
-
 /// Fits `[normalisation]` of `settings` to the case as `radx batch` does
 /// ([`radx_pipeline::derive_regions`], which with no derived region is
 /// [`radx_pipeline::normalise_regions`]): the parameters go to the region's
@@ -530,7 +520,7 @@ fn run_one_inner(
     stage.set("process");
     if steps.is_none() {
         fit_normalisation(loaded, &condition.settings)
-            .map_err(|e| fail(stage_of(&e), e.to_string()))?;
+            .map_err(|e| fail(e.stage(), e.to_string()))?;
     } else {
         for r in &mut loaded.regions {
             r.selection.normalisation = None;
@@ -568,7 +558,7 @@ fn run_one_inner(
             stage.set("process");
             let normalisation =
                 normalise_perturbed(loaded, bounds, &p.image, &p.mask, &condition.settings)
-                    .map_err(|e| fail(stage_of(&e), e.to_string()))?;
+                    .map_err(|e| fail(e.stage(), e.to_string()))?;
             (p.image, p.mask, Some(p.applied), normalisation)
         }
     };
